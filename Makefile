@@ -1,0 +1,47 @@
+# The two commands: `make run` and `make test`. Both set everything up on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+
+.PHONY: run test install lint format messages check bench-votes clean-data
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Serve on http://127.0.0.1:8000: migrate, seed the demo on an empty database, serve.
+run: install
+	$(BIN)/ideas-platform serve --seed
+
+## Lint, then the whole suite (DATABASE_URL if set, else a fresh embedded PostgreSQL).
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy ideas_platform
+
+format: install
+	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
+
+## Extract translatable strings and update the catalogues (then translate ideas_platform/locale/de).
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ -k gettext -k ngettext:1,2 --no-location --sort-output -o ideas_platform/locale/messages.pot .
+	$(BIN)/pybabel update -i ideas_platform/locale/messages.pot -d ideas_platform/locale -D messages --no-fuzzy-matching
+
+check: install
+	$(BIN)/ideas-platform check
+
+## Load benchmark of the vote endpoint against raw asyncpg and pgbench (see bench/README.md).
+bench-votes: install
+	$(BIN)/python -m bench.votes
+
+clean-data:
+	rm -rf data

@@ -1,0 +1,141 @@
+"""Who is asking: a session cookie or a personal API token (`Authorization: Bearer ...`)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.middleware import ASGIMiddleware
+from litestar.middleware.csrf import CSRFMiddleware
+from sqlalchemy import func, select, update
+
+from ideas_platform.accounts.models import ApiToken, User
+from ideas_platform.core.choices import Role
+
+if TYPE_CHECKING:
+    from litestar.connection import ASGIConnection
+    from litestar.handlers.base import BaseRouteHandler
+    from litestar.types import ASGIApp, Receive, Scope, Send
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+SESSION_USER_KEY = "uid"
+SESSION_VERSION_KEY = "sv"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller before the database confirmed it (cheap, from the request)."""
+
+    user_id: int
+    # None for API tokens; for sessions it must equal users.session_version.
+    session_version: int | None
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def bearer_token(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            return token.strip() if scheme.lower() == "bearer" else ""
+    return None
+
+
+async def principal_for_token(
+    factory: async_sessionmaker[AsyncSession], token: str
+) -> Principal | None:
+    async with factory() as session, session.begin():
+        user_id = await session.scalar(
+            update(ApiToken)
+            .where(ApiToken.token_hash == hash_token(token))
+            .values(last_used_at=func.now())
+            .returning(ApiToken.user_id)
+        )
+    return None if user_id is None else Principal(user_id=user_id, session_version=None)
+
+
+class AuthenticationMiddleware(ASGIMiddleware):
+    """Sets `request.user` to a Principal or None. Never touches the database for sessions."""
+
+    scopes = ("http",)  # type: ignore[assignment]
+    exclude_path_pattern = ("^/static/",)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        principal: Principal | None = None
+        token = bearer_token(scope)
+        if token is not None:
+            # With an Authorization header only the token counts, never the cookie.
+            if token:
+                principal = await principal_for_token(
+                    scope["litestar_app"].state.session_factory, token
+                )
+            if principal is None:
+                raise NotAuthorizedException("Invalid API token.")
+        else:
+            session = scope.get("session") or {}
+            uid = session.get(SESSION_USER_KEY) if isinstance(session, dict) else None
+            if isinstance(uid, int):
+                principal = Principal(uid, int(session.get(SESSION_VERSION_KEY, 0)))
+        scope["user"] = principal
+        scope["auth"] = "token" if token else ("session" if principal else None)
+        await next_app(scope, receive, send)
+
+
+class TokenAwareCSRFMiddleware(CSRFMiddleware):
+    """Litestar's CSRF check, skipped for API-token requests (browsers cannot forge them)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and bearer_token(scope):
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+async def load_user(connection: ASGIConnection[Any, Any, Any, Any]) -> User | None:
+    """The confirmed user of this request (cached on the request), or None."""
+    state = connection.scope.setdefault("state", {})
+    if "current_user" in state:
+        return state["current_user"]  # type: ignore[no-any-return]
+    principal: Principal | None = connection.scope.get("user")
+    user: User | None = None
+    if principal is not None:
+        async with connection.app.state.session_factory() as session:
+            user = await session.scalar(select(User).where(User.id == principal.user_id))
+        if user is not None and (
+            not user.is_active
+            or (
+                principal.session_version is not None
+                and principal.session_version != user.session_version
+            )
+        ):
+            user = None
+    state["current_user"] = user
+    return user
+
+
+async def login_required(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    if await load_user(connection) is None:
+        raise NotAuthorizedException("Login required.")
+
+
+def role_required(*roles: Role):  # type: ignore[no-untyped-def]
+    allowed = set(roles) | {Role.ADMIN}
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        user = await load_user(connection)
+        if user is None:
+            raise NotAuthorizedException("Login required.")
+        if user.role not in allowed:
+            raise PermissionDeniedException("Your role does not allow this.")
+
+    return guard
+
+
+admin_required = role_required(Role.ADMIN)
+moderator_required = role_required(Role.MODERATOR)

@@ -1,0 +1,141 @@
+"""HTML pages: register, login, logout, profile (language, API tokens)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Response, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ideas_platform.accounts import service
+from ideas_platform.accounts.auth import SESSION_USER_KEY, SESSION_VERSION_KEY, login_required
+from ideas_platform.accounts.models import User
+from ideas_platform.core.errors import DomainError, InvalidInput
+from ideas_platform.core.i18n import LOCALE_COOKIE, LOCALES, gettext
+from ideas_platform.core.web import form_data, page, safe_next, see_other
+from ideas_platform.ideas import service as ideas_service
+
+REGISTER_FIELDS = ("email", "display_name", "password", "sector", "region", "organisation")
+
+
+def start_session(request: Request[Any, Any, Any], user: User) -> None:
+    # A fresh session on login: nothing of the anonymous session survives (no fixation).
+    request.clear_session()
+    request.set_session({SESSION_USER_KEY: user.id, SESSION_VERSION_KEY: user.session_version})
+
+
+def with_locale_cookie(response: Response[Any], locale: str) -> Response[Any]:
+    response.set_cookie(
+        LOCALE_COOKIE, locale, max_age=365 * 24 * 3600, samesite="lax", httponly=True
+    )
+    return response
+
+
+class AccountController(Controller):
+    include_in_schema = False
+
+    @get("/register", name="register")
+    async def register_form(self, request: Request[Any, Any, Any]) -> Template:
+        return page(request, "accounts/register.html", form={}, errors={})
+
+    @post("/register", opt={"rate_limit": "auth"})
+    async def register(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Any:
+        form = await form_data(request)
+        data = service.Registration(
+            **{field: form.get(field, "") for field in REGISTER_FIELDS},
+            locale=form.get("locale") or request.cookies.get(LOCALE_COOKIE) or "de",
+        )
+        try:
+            user = await service.register(db_session, data)
+        except InvalidInput as exc:
+            form.pop("password", None)
+            return page(
+                request,
+                "accounts/register.html",
+                status_code=422,
+                form=form,
+                errors=exc.translated_errors(),
+            )
+        start_session(request, user)
+        return with_locale_cookie(see_other(safe_next(form.get("next"), "/")), user.locale)
+
+    @get("/login", name="login")
+    async def login_form(self, request: Request[Any, Any, Any], next: str = "/") -> Template:
+        return page(request, "accounts/login.html", form={"next": safe_next(next)}, error=None)
+
+    @post("/login", opt={"rate_limit": "auth"})
+    async def login(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Any:
+        form = await form_data(request)
+        try:
+            user = await service.authenticate(
+                db_session, form.get("email", ""), form.get("password", "")
+            )
+        except DomainError as exc:
+            form.pop("password", None)
+            return page(
+                request, "accounts/login.html", status_code=400, form=form, error=exc.translated()
+            )
+        start_session(request, user)
+        return with_locale_cookie(see_other(safe_next(form.get("next"), "/")), user.locale)
+
+    @post("/logout", guards=[login_required])
+    async def logout(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Redirect:
+        await service.end_all_sessions(db_session, request.user.user_id)
+        request.clear_session()
+        return see_other("/")
+
+    @post("/language")
+    async def switch_language(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession
+    ) -> Any:
+        form = await form_data(request)
+        locale = form.get("locale", "de")
+        if locale not in LOCALES:
+            locale = "de"
+        if request.user is not None:
+            await service.set_locale(db_session, request.user.user_id, locale)
+        return with_locale_cookie(see_other(safe_next(form.get("next"), "/")), locale)
+
+    @get("/profile", guards=[login_required], name="profile")
+    async def profile(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Template:
+        user_id = request.user.user_id
+        return page(
+            request,
+            "accounts/profile.html",
+            tokens=await service.list_api_tokens(db_session, user_id),
+            my_ideas=await ideas_service.mine(db_session, user_id),
+            new_token=None,
+            error=None,
+        )
+
+    @post("/profile/tokens", guards=[login_required])
+    async def create_token(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession
+    ) -> Template:
+        form = await form_data(request)
+        user_id = request.user.user_id
+        new_token, error = None, None
+        try:
+            new_token = await service.create_api_token(db_session, user_id, form.get("name", ""))
+        except InvalidInput as exc:
+            error = exc.translated()
+        # The token is shown on this response only; it is never stored in clear.
+        return page(
+            request,
+            "accounts/profile.html",
+            status_code=201 if new_token else 422,
+            tokens=await service.list_api_tokens(db_session, user_id),
+            my_ideas=await ideas_service.mine(db_session, user_id),
+            new_token=new_token,
+            error=error,
+        )
+
+    @post("/profile/tokens/{token_id:int}/revoke", guards=[login_required])
+    async def revoke_token(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, token_id: int
+    ) -> Redirect:
+        await service.revoke_api_token(db_session, request.user.user_id, token_id)
+        flash(request, gettext("The token was revoked."), category="success")
+        return see_other("/profile")

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Identity, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ideas_platform.core.choices import Region, Role, Sector
+from ideas_platform.core.database import Base
+from ideas_platform.core.models_base import created_at_column, enum_column
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (Index("uq_users_email_lower", text("lower(email)"), unique=True),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), nullable=False)
+    display_name: Mapped[str] = mapped_column(String(80), nullable=False)
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    sector: Mapped[Sector] = mapped_column(enum_column(Sector, "sector"), nullable=False)
+    organisation: Mapped[str] = mapped_column(String(160), nullable=False, default="")
+    region: Mapped[Region] = mapped_column(enum_column(Region, "region"), nullable=False)
+    role: Mapped[Role] = mapped_column(
+        enum_column(Role, "role"), nullable=False, default=Role.PARTICIPANT
+    )
+    locale: Mapped[str] = mapped_column(String(5), nullable=False, default="de")
+    # Bumped on logout and password change: invalidates every session cookie issued before.
+    session_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    is_active: Mapped[bool] = mapped_column(nullable=False, default=True)
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(String(80), nullable=False)
+    # Only the SHA-256 of the token is stored; the token is shown once.
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    created_at: Mapped[datetime] = created_at_column()
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,218 @@
+"""Accounts: registration, login, logout, API tokens, roles. Each call is one transaction."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ideas_platform.accounts.auth import hash_token
+from ideas_platform.accounts.models import ApiToken, User
+from ideas_platform.audit import service as audit
+from ideas_platform.core.choices import N_, Region, Role, Sector
+from ideas_platform.core.database import transaction
+from ideas_platform.core.errors import DomainError, InvalidInput, NotFoundError
+from ideas_platform.core.i18n import LOCALES
+from ideas_platform.core.passwords import hash_password, password_problem, verify_password
+from ideas_platform.core.validation import (
+    choice_problem,
+    clean_text,
+    email_problem,
+    length_problem,
+)
+
+EMAIL_TAKEN = N_("An account with this email address already exists.")
+WRONG_LOGIN = N_("Email address or password is wrong.")
+
+
+@dataclass
+class Registration:
+    email: str
+    display_name: str
+    password: str
+    sector: str
+    region: str
+    organisation: str = ""
+    locale: str = "de"
+
+
+def _validate_registration(data: Registration) -> Registration:
+    cleaned = Registration(
+        email=clean_text(data.email, max_length=254).lower(),
+        display_name=clean_text(data.display_name, max_length=80),
+        password=data.password or "",
+        sector=clean_text(data.sector, max_length=40),
+        region=clean_text(data.region, max_length=40),
+        organisation=clean_text(data.organisation, max_length=160),
+        locale=data.locale if data.locale in LOCALES else "de",
+    )
+    errors: dict[str, str] = {}
+    for field, problem in (
+        ("email", email_problem(cleaned.email)),
+        ("display_name", length_problem(cleaned.display_name, minimum=2, maximum=80)),
+        ("sector", choice_problem(cleaned.sector, Sector)),
+        ("region", choice_problem(cleaned.region, Region)),
+        ("organisation", length_problem(cleaned.organisation, minimum=0, maximum=160)),
+        (
+            "password",
+            password_problem(
+                cleaned.password, email=cleaned.email, display_name=cleaned.display_name
+            ),
+        ),
+    ):
+        if problem:
+            errors[field] = problem
+    if errors:
+        raise InvalidInput(errors)
+    return cleaned
+
+
+async def email_taken(session: AsyncSession, email: str) -> bool:
+    found = await session.scalar(select(User.id).where(func.lower(User.email) == email.lower()))
+    return found is not None
+
+
+async def register(
+    session: AsyncSession, data: Registration, *, role: Role = Role.PARTICIPANT
+) -> User:
+    cleaned = _validate_registration(data)
+    user = User(
+        email=cleaned.email,
+        display_name=cleaned.display_name,
+        password_hash=hash_password(cleaned.password),
+        sector=Sector(cleaned.sector),
+        region=Region(cleaned.region),
+        organisation=cleaned.organisation,
+        locale=cleaned.locale,
+        role=role,
+        session_version=0,
+        is_active=True,
+    )
+    try:
+        async with transaction(session):
+            if await email_taken(session, cleaned.email):
+                raise InvalidInput({"email": EMAIL_TAKEN})
+            session.add(user)
+            await session.flush()
+            if role is not Role.PARTICIPANT:
+                audit.record(
+                    session,
+                    actor_id=None,
+                    action="user.create_with_role",
+                    target_type="user",
+                    target_id=user.id,
+                    after={"role": role.value},
+                )
+    except IntegrityError as exc:  # a concurrent registration with the same email won
+        raise InvalidInput({"email": EMAIL_TAKEN}) from exc
+    return user
+
+
+async def authenticate(session: AsyncSession, email: str, password: str) -> User:
+    user = await session.scalar(
+        select(User).where(func.lower(User.email) == (email or "").strip().lower())
+    )
+    ok = verify_password(user.password_hash if user else None, password or "")
+    if user is None or not ok or not user.is_active:
+        raise DomainError(WRONG_LOGIN, field="email")
+    return user
+
+
+async def end_all_sessions(session: AsyncSession, user_id: int) -> None:
+    """Logout: every session cookie issued to this user so far stops working."""
+    async with transaction(session):
+        await session.execute(
+            update(User).where(User.id == user_id).values(session_version=User.session_version + 1)
+        )
+
+
+async def set_locale(session: AsyncSession, user_id: int, locale: str) -> None:
+    if locale not in LOCALES:
+        raise InvalidInput({"locale": N_("Please choose a value from the list.")})
+    async with transaction(session):
+        await session.execute(update(User).where(User.id == user_id).values(locale=locale))
+
+
+async def create_api_token(session: AsyncSession, user_id: int, name: str) -> str:
+    """Answers the token once; only its hash is stored."""
+    name = clean_text(name, max_length=80)
+    problem = length_problem(name, minimum=1, maximum=80)
+    if problem:
+        raise InvalidInput({"name": problem})
+    token = "ip_" + secrets.token_urlsafe(32)
+    async with transaction(session):
+        session.add(ApiToken(user_id=user_id, name=name, token_hash=hash_token(token)))
+    return token
+
+
+async def list_api_tokens(session: AsyncSession, user_id: int) -> list[ApiToken]:
+    result = await session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.created_at)
+    )
+    return list(result)
+
+
+async def revoke_api_token(session: AsyncSession, user_id: int, token_id: int) -> None:
+    async with transaction(session):
+        result = await session.execute(
+            delete(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id)
+        )
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            raise NotFoundError(N_("This token does not exist."))
+
+
+async def list_users(session: AsyncSession, *, query: str = "", limit: int = 100) -> list[User]:
+    stmt = select(User).order_by(User.created_at.desc()).limit(limit)
+    if query:
+        pattern = f"%{query.lower()}%"
+        stmt = stmt.where(
+            func.lower(User.email).like(pattern) | func.lower(User.display_name).like(pattern)
+        )
+    return list(await session.scalars(stmt))
+
+
+async def change_role(session: AsyncSession, *, actor_id: int, user_id: int, role: str) -> User:
+    if choice_problem(role, Role):
+        raise InvalidInput({"role": N_("Please choose a value from the list.")})
+    async with transaction(session):
+        user = await session.get(User, user_id, with_for_update=True)
+        if user is None:
+            raise NotFoundError(N_("This user does not exist."))
+        if user.id == actor_id and role != Role.ADMIN:
+            raise DomainError(N_("You cannot take away your own administrator role."))
+        before = user.role.value
+        user.role = Role(role)
+        # A new role takes effect at the next request; the user stays logged in.
+        audit.record(
+            session,
+            actor_id=actor_id,
+            action="user.change_role",
+            target_type="user",
+            target_id=user.id,
+            before={"role": before},
+            after={"role": role},
+        )
+    return user
+
+
+async def create_or_promote_admin(session: AsyncSession, data: Registration) -> User:
+    """CLI `create-admin`: a new admin account, or the admin role for an existing email."""
+    existing = await session.scalar(
+        select(User).where(func.lower(User.email) == data.email.strip().lower())
+    )
+    if existing is None:
+        return await register(session, data, role=Role.ADMIN)
+    async with transaction(session):
+        existing.role = Role.ADMIN
+        audit.record(
+            session,
+            actor_id=None,
+            action="user.promote_admin",
+            target_type="user",
+            target_id=existing.id,
+            after={"role": "admin"},
+        )
+    return existing

@@ -1,0 +1,166 @@
+"""A simple admin page: processes (phases, budget, topics) and users' roles."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from litestar import Controller, Request, get, post
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ideas_platform.accounts import service as accounts_service
+from ideas_platform.accounts.auth import admin_required
+from ideas_platform.core.choices import ROLE_LABELS, Role
+from ideas_platform.core.errors import InvalidInput
+from ideas_platform.core.i18n import gettext
+from ideas_platform.core.web import form_data, page, see_other
+from ideas_platform.processes import service as processes_service
+from ideas_platform.processes.models import PhaseKind, Process
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def _process_form(form: dict[str, str]) -> processes_service.ProcessForm:
+    return processes_service.ProcessForm(
+        slug=form.get("slug", ""),
+        title=form.get("title", ""),
+        description=form.get("description", ""),
+        vote_budget=form.get("vote_budget", ""),
+        topics=form.get("topics", ""),
+        phases={
+            kind.value: (form.get(f"{kind.value}_start", ""), form.get(f"{kind.value}_end", ""))
+            for kind in PhaseKind
+        },
+    )
+
+
+def _form_values(process: Process, topics: list[str]) -> dict[str, str]:
+    values = {
+        "slug": process.slug,
+        "title": process.title,
+        "description": process.description,
+        "vote_budget": str(process.vote_budget or ""),
+        "topics": "\n".join(topics),
+    }
+    for phase in process.phases:
+        values[f"{phase.kind.value}_start"] = phase.starts_at.astimezone(BERLIN).strftime(
+            "%Y-%m-%dT%H:%M"
+        )
+        values[f"{phase.kind.value}_end"] = phase.ends_at.astimezone(BERLIN).strftime(
+            "%Y-%m-%dT%H:%M"
+        )
+    return values
+
+
+class AdminController(Controller):
+    path = "/admin"
+    guards = [admin_required]
+    include_in_schema = False
+
+    @get("/", name="admin")
+    async def index(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, q: str = ""
+    ) -> Template:
+        return page(
+            request,
+            "admin/index.html",
+            processes=await processes_service.list_processes(db_session),
+            users=await accounts_service.list_users(db_session, query=q.strip()[:100]),
+            q=q,
+            roles=list(Role),
+        )
+
+    @get("/processes/new")
+    async def new_process(self, request: Request[Any, Any, Any]) -> Template:
+        return page(
+            request,
+            "admin/process_form.html",
+            form={},
+            errors={},
+            process=None,
+            phase_kinds=list(PhaseKind),
+        )
+
+    @post("/processes")
+    async def create_process(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession
+    ) -> Any:
+        form = await form_data(request)
+        try:
+            process = await processes_service.save_process(
+                db_session, actor_id=request.user.user_id, form=_process_form(form)
+            )
+        except InvalidInput as exc:
+            return page(
+                request,
+                "admin/process_form.html",
+                status_code=422,
+                form=form,
+                errors=exc.translated_errors(),
+                process=None,
+                phase_kinds=list(PhaseKind),
+            )
+        flash(request, gettext("The process has been saved."), category="success")
+        return see_other(f"/processes/{process.slug}")
+
+    @get("/processes/{process_id:int}/edit")
+    async def edit_process(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, process_id: int
+    ) -> Template:
+        process = await processes_service.get_by_id(db_session, process_id)
+        topics = [t.name for t in await processes_service.list_topics(db_session, process.id)]
+        return page(
+            request,
+            "admin/process_form.html",
+            form=_form_values(process, topics),
+            errors={},
+            process=process,
+            phase_kinds=list(PhaseKind),
+        )
+
+    @post("/processes/{process_id:int}")
+    async def update_process(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, process_id: int
+    ) -> Any:
+        form = await form_data(request)
+        try:
+            process = await processes_service.save_process(
+                db_session,
+                actor_id=request.user.user_id,
+                form=_process_form(form),
+                process_id=process_id,
+            )
+        except InvalidInput as exc:
+            process = await processes_service.get_by_id(db_session, process_id)
+            return page(
+                request,
+                "admin/process_form.html",
+                status_code=422,
+                form=form,
+                errors=exc.translated_errors(),
+                process=process,
+                phase_kinds=list(PhaseKind),
+            )
+        flash(request, gettext("The process has been saved."), category="success")
+        return see_other(f"/processes/{process.slug}")
+
+    @post("/users/{user_id:int}/role")
+    async def change_role(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, user_id: int
+    ) -> Redirect:
+        form = await form_data(request)
+        user = await accounts_service.change_role(
+            db_session, actor_id=request.user.user_id, user_id=user_id, role=form.get("role", "")
+        )
+        flash(
+            request,
+            gettext(
+                "%(name)s now has the role %(role)s.",
+                name=user.display_name,
+                role=gettext(ROLE_LABELS[user.role]),
+            ),
+            category="success",
+        )
+        return see_other("/admin")

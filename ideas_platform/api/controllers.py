@@ -1,0 +1,241 @@
+"""The JSON API under /api: the same services as the HTML pages.
+
+Authentication: the session cookie (with the CSRF header on writes) or a personal API token
+(`Authorization: Bearer ...`, created on the profile page).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, delete, get, post
+from litestar.openapi.spec import SecurityRequirement
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from ideas_platform.accounts.auth import load_user, login_required
+from ideas_platform.api.schemas import (
+    CommentIn,
+    CommentOut,
+    IdeaIn,
+    IdeaOut,
+    IdeaPageOut,
+    MeOut,
+    PhaseOut,
+    ProcessDetailOut,
+    ProcessOut,
+    TopicOut,
+    VoteOut,
+)
+from ideas_platform.comments import service as comments_service
+from ideas_platform.core.choices import Role
+from ideas_platform.core.errors import NotFoundError
+from ideas_platform.ideas import service as ideas_service
+from ideas_platform.processes import service as processes_service
+from ideas_platform.processes.models import Process
+from ideas_platform.votes import service as votes_service
+from ideas_platform.votes.service import VoteState
+
+SECURITY: list[SecurityRequirement] = [{"bearer": []}, {"session": []}]
+
+
+def _process_out(process: Process) -> dict[str, Any]:
+    return {
+        "slug": process.slug,
+        "title": process.title,
+        "description": process.description,
+        "vote_budget": process.vote_budget,
+        "state": processes_service.phase_state(process),
+        "active_phases": [k.value for k in processes_service.active_phases(process)],
+        "phases": [PhaseOut(p.kind.value, p.starts_at, p.ends_at) for p in process.phases],
+    }
+
+
+def _idea_out(view: ideas_service.IdeaView, process_slug: str) -> IdeaOut:
+    idea = view.idea
+    return IdeaOut(
+        id=idea.id,
+        process=process_slug,
+        title=idea.title,
+        body=idea.body,
+        body_html=idea.body_html,
+        topic=view.topic_name,
+        topic_id=idea.topic_id,
+        region=idea.region.value,
+        event_id=idea.event_id,
+        status=idea.status.value,
+        vote_count=idea.vote_count,
+        comment_count=idea.comment_count,
+        author=view.author_name,
+        author_sector=view.idea.author_sector.value if view.idea.author_sector else None,
+        created_at=idea.created_at,
+        url=f"/ideas/{idea.id}",
+    )
+
+
+def _vote_out(state: VoteState) -> VoteOut:
+    return VoteOut(state.idea_id, state.voted, state.vote_count, state.budget, state.remaining)
+
+
+class ApiController(Controller):
+    path = "/api"
+    tags = ["API"]
+
+    @get("/me", guards=[login_required], security=SECURITY, summary="The authenticated user")
+    async def me(self, request: Request[Any, Any, Any]) -> MeOut:
+        user = await load_user(request)
+        assert user is not None
+        return MeOut(
+            user.id,
+            user.email,
+            user.display_name,
+            user.sector.value,
+            user.organisation,
+            user.region.value,
+            user.role.value,
+            user.locale,
+        )
+
+    @get("/processes", summary="All processes")
+    async def processes(self, db_session: AsyncSession) -> list[ProcessOut]:
+        return [
+            ProcessOut(**_process_out(p))
+            for p in await processes_service.list_processes(db_session)
+        ]
+
+    @get("/processes/{slug:str}", summary="One process with its figures")
+    async def process(self, db_session: AsyncSession, slug: str) -> ProcessDetailOut:
+        process = await processes_service.get_by_slug(db_session, slug)
+        figures = await processes_service.figures(db_session, process.id)
+        topics = await processes_service.list_topics(db_session, process.id)
+        return ProcessDetailOut(
+            **_process_out(process),
+            ideas=figures.ideas,
+            votes=figures.votes,
+            comments=figures.comments,
+            participants=figures.participants,
+            participants_by_sector=figures.participants_by_sector,
+            topics=[TopicOut(t.id, t.name) for t in topics],
+        )
+
+    @get("/processes/{slug:str}/ideas", summary="Published ideas, filtered, sorted and paginated")
+    async def ideas(
+        self,
+        db_session: AsyncSession,
+        slug: str,
+        sort: str = Parameter(
+            default="votes", description="votes, newest, comments, random, relevance"
+        ),
+        seed: int = Parameter(
+            default=1, ge=0, le=2**31 - 1, description="seed of the random order"
+        ),
+        topic: int | None = Parameter(default=None, ge=1, le=2**31 - 1),
+        region: str | None = None,
+        sector: str | None = None,
+        event: int | None = Parameter(default=None, ge=1, le=2**31 - 1),
+        q: str = Parameter(default="", max_length=200, description="German full-text search"),
+        page: int = Parameter(default=1, ge=1, le=100000),
+    ) -> IdeaPageOut:
+        process = await processes_service.get_by_slug(db_session, slug)
+        query = ideas_service.ListQuery.from_params(
+            {
+                "sort": sort,
+                "seed": seed,
+                "topic": topic or "",
+                "region": region or "",
+                "sector": sector or "",
+                "event": event or "",
+                "q": q,
+                "page": page,
+            }
+        )
+        result = await ideas_service.list_ideas(db_session, process.id, query)
+        return IdeaPageOut(
+            [_idea_out(v, slug) for v in result.items], result.total, result.page, result.pages
+        )
+
+    @post(
+        "/processes/{slug:str}/ideas",
+        guards=[login_required],
+        security=SECURITY,
+        opt={"rate_limit": "submit"},
+        summary="Submit an idea (collect phase)",
+    )
+    async def create_idea(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, slug: str, data: IdeaIn
+    ) -> IdeaOut:
+        process = await processes_service.get_by_slug(db_session, slug)
+        idea = await ideas_service.submit(
+            db_session,
+            process=process,
+            author_id=request.user.user_id,
+            form=ideas_service.IdeaForm(
+                data.title, data.body, data.topic_id, data.region, data.event_id
+            ),
+        )
+        return _idea_out(await ideas_service.get_view(db_session, idea.id), slug)
+
+    @get("/ideas/{idea_id:int}", summary="One idea")
+    async def idea(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, idea_id: int
+    ) -> IdeaOut:
+        view = await ideas_service.get_view(db_session, idea_id)
+        user = await load_user(request)
+        is_moderator = user is not None and user.role in (Role.MODERATOR, Role.ADMIN)
+        if not ideas_service.can_see(view.idea, user.id if user else None, is_moderator):
+            raise NotFoundError(ideas_service.IDEA_NOT_FOUND)
+        process = await processes_service.get_by_id(db_session, view.idea.process_id)
+        return _idea_out(view, process.slug)
+
+    @post(
+        "/ideas/{idea_id:int}/vote",
+        guards=[login_required],
+        security=SECURITY,
+        summary="Support an idea (vote phase)",
+    )
+    async def vote(
+        self, request: Request[Any, Any, Any], engine: AsyncEngine, idea_id: int
+    ) -> VoteOut:
+        return _vote_out(await votes_service.cast_vote(engine, request.user, idea_id))
+
+    @delete(
+        "/ideas/{idea_id:int}/vote",
+        guards=[login_required],
+        security=SECURITY,
+        status_code=200,
+        summary="Withdraw the support",
+    )
+    async def withdraw(
+        self, request: Request[Any, Any, Any], engine: AsyncEngine, idea_id: int
+    ) -> VoteOut:
+        return _vote_out(await votes_service.withdraw_vote(engine, request.user, idea_id))
+
+    @get("/ideas/{idea_id:int}/comments", summary="Comments on an idea, oldest first")
+    async def comments(self, db_session: AsyncSession, idea_id: int) -> list[CommentOut]:
+        await ideas_service.get_view(db_session, idea_id)
+        return [
+            CommentOut(c.id, c.body_html, c.author_name, c.created_at)
+            for c in await comments_service.list_comments(db_session, idea_id)
+        ]
+
+    @post(
+        "/ideas/{idea_id:int}/comments",
+        guards=[login_required],
+        security=SECURITY,
+        opt={"rate_limit": "submit"},
+        summary="Comment on an idea",
+    )
+    async def add_comment(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        idea_id: int,
+        data: CommentIn,
+    ) -> CommentOut:
+        comment = await comments_service.add_comment(
+            db_session, idea_id=idea_id, author_id=request.user.user_id, body=data.body
+        )
+        user = await load_user(request)
+        return CommentOut(
+            comment.id, comment.body_html, user.display_name if user else None, comment.created_at
+        )

@@ -1,0 +1,107 @@
+"""JSON shapes of the API (documented in the OpenAPI schema at /schema)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+
+
+class PhaseOut(msgspec.Struct):
+    kind: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+class ProcessOut(msgspec.Struct):
+    slug: str
+    title: str
+    description: str
+    vote_budget: int | None
+    state: str
+    active_phases: list[str]
+    phases: list[PhaseOut]
+
+
+class ProcessDetailOut(ProcessOut, kw_only=True):
+    ideas: int
+    votes: int
+    comments: int
+    participants: int
+    participants_by_sector: dict[str, int]
+    topics: list[TopicOut]
+
+
+class TopicOut(msgspec.Struct):
+    id: int
+    name: str
+
+
+class IdeaOut(msgspec.Struct):
+    id: int
+    process: str
+    title: str
+    body: str
+    body_html: str
+    topic: str | None
+    topic_id: int | None
+    region: str
+    event_id: int | None
+    status: str
+    vote_count: int
+    comment_count: int
+    author: str | None
+    author_sector: str | None
+    created_at: datetime
+    url: str
+
+
+class IdeaPageOut(msgspec.Struct):
+    items: list[IdeaOut]
+    total: int
+    page: int
+    pages: int
+
+
+class IdeaIn(msgspec.Struct, forbid_unknown_fields=True):
+    title: str
+    body: str
+    region: str
+    topic_id: int | None = None
+    event_id: int | None = None
+
+
+class VoteOut(msgspec.Struct):
+    idea_id: int
+    voted: bool
+    vote_count: int
+    budget: int | None
+    votes_left: int | None
+
+
+class CommentIn(msgspec.Struct, forbid_unknown_fields=True):
+    body: str
+
+
+class CommentOut(msgspec.Struct):
+    id: int
+    body_html: str
+    author: str | None
+    created_at: datetime
+
+
+class MeOut(msgspec.Struct):
+    id: int
+    email: str
+    display_name: str
+    sector: str
+    organisation: str
+    region: str
+    role: str
+    locale: str
+
+
+class ErrorOut(msgspec.Struct):
+    status_code: int
+    detail: str
+    errors: dict[str, str] | None = None

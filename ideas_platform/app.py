@@ -1,0 +1,144 @@
+"""The application factory: `uvicorn --factory ideas_platform.app:create_app`."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.flash import FlashConfig, FlashPlugin
+from litestar.static_files import create_static_files_router
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from ideas_platform import __version__
+from ideas_platform.accounts.auth import AuthenticationMiddleware, TokenAwareCSRFMiddleware
+from ideas_platform.accounts.controllers import AccountController
+from ideas_platform.admin.controllers import AdminController
+from ideas_platform.api.controllers import ApiController
+from ideas_platform.comments.controllers import CommentController
+from ideas_platform.core.config import PROJECT_ROOT, Settings, get_settings
+from ideas_platform.core.database import create_engine, create_session_factory
+from ideas_platform.core.exception_handlers import exception_handlers
+from ideas_platform.core.kv_store import PostgresStore
+from ideas_platform.core.locale_middleware import LocaleMiddleware
+from ideas_platform.core.rate_limits import RATE_LIMIT_STORE, rate_limit_config
+from ideas_platform.core.security_headers import SecurityHeadersMiddleware
+from ideas_platform.core.templating import template_config
+from ideas_platform.ideas.controllers import IdeaController
+from ideas_platform.processes.controllers import ProcessController
+from ideas_platform.votes.controllers import VoteController
+
+SESSION_COOKIE = "session"
+CSRF_COOKIE = "csrftoken"
+
+
+def _derive(secret: str, purpose: str, length: int = 32) -> bytes:
+    return hashlib.sha256(f"{purpose}:{secret}".encode()).digest()[:length]
+
+
+async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:
+    async with state.session_factory() as session:
+        yield session
+
+
+def provide_engine(state: State) -> AsyncEngine:
+    return state.engine  # type: ignore[no-any-return]
+
+
+def create_app(settings: Settings | None = None, database_url: str | None = None) -> Litestar:
+    settings = settings or get_settings()
+    settings.validate()
+    engine = create_engine(settings, database_url)
+    session_factory = create_session_factory(engine)
+
+    session_config = CookieBackendConfig(
+        secret=_derive(settings.secret_key, "session"),
+        key=SESSION_COOKIE,
+        max_age=14 * 24 * 3600,
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="lax",
+        exclude=["^/static/"],
+    )
+    csrf_config = CSRFConfig(
+        secret=_derive(settings.secret_key, "csrf").hex(),
+        cookie_name=CSRF_COOKIE,
+        header_name="x-csrftoken",
+        cookie_secure=settings.secure_cookies,
+        cookie_samesite="lax",
+        exclude=["^/static/"],
+    )
+    templates = template_config()
+
+    async def dispose_engine(app: Litestar) -> None:
+        await app.state.engine.dispose()
+
+    return Litestar(
+        route_handlers=[
+            ProcessController,
+            AccountController,
+            IdeaController,
+            VoteController,
+            CommentController,
+            AdminController,
+            ApiController,
+            create_static_files_router(
+                path="/static", directories=[PROJECT_ROOT / "static"], include_in_schema=False
+            ),
+        ],
+        state=State({"engine": engine, "session_factory": session_factory, "settings": settings}),
+        dependencies={
+            "db_session": Provide(provide_db_session),
+            "engine": Provide(provide_engine, sync_to_thread=False),
+        },
+        middleware=[
+            SecurityHeadersMiddleware(),
+            session_config.middleware,
+            AuthenticationMiddleware(),
+            LocaleMiddleware(settings.default_locale),
+            DefineMiddleware(TokenAwareCSRFMiddleware, config=csrf_config),
+            rate_limit_config("auth", settings.auth_rate_limit_per_minute).middleware,
+            rate_limit_config("submit", settings.submit_rate_limit_per_minute).middleware,
+        ],
+        stores={RATE_LIMIT_STORE: PostgresStore(engine, "ratelimit")},
+        template_config=templates,
+        plugins=[FlashPlugin(config=FlashConfig(template_config=templates))],
+        exception_handlers=exception_handlers,
+        openapi_config=OpenAPIConfig(
+            title="Ideas platform API",
+            version=__version__,
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="Personal API token from the profile page",
+                    ),
+                    "session": SecurityScheme(
+                        type="apiKey",
+                        name=SESSION_COOKIE,
+                        security_scheme_in="cookie",
+                        description="Session cookie; writes need the X-CSRFToken header",
+                    ),
+                }
+            ),
+        ),
+        on_shutdown=[dispose_engine],
+        debug=False,
+    )
+
+
+def app_for_uvicorn() -> Any:
+    """Entry point for `uvicorn --factory` (reads the settings from the environment)."""
+    return create_app()

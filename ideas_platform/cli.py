@@ -1,0 +1,187 @@
+"""`ideas-platform` command line: serve, migrate, seed-demo, create-admin, import-ideas, check."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from ideas_platform.core.config import get_settings
+from ideas_platform.core.database import create_engine, create_session_factory, resolve_database_url
+
+T = TypeVar("T")
+
+
+def _database_url() -> str:
+    url = resolve_database_url(get_settings())
+    # Worker processes (uvicorn --workers) inherit the URL of the embedded server.
+    os.environ["DATABASE_URL"] = url
+    return url
+
+
+def _with_sessions(work: Callable[[Any], Awaitable[T]]) -> T:
+    async def runner() -> T:
+        engine = create_engine(get_settings(), _database_url())
+        try:
+            return await work(create_session_factory(engine))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(runner())
+
+
+@click.group()
+def main() -> None:
+    """Participatory idea and voting platform."""
+
+
+@main.command()
+def migrate() -> None:
+    """Apply the database migrations (Alembic) up to the newest."""
+    from ideas_platform.core.migrations import upgrade
+
+    upgrade(_database_url())
+    click.echo("Database is up to date.")
+
+
+@main.command("seed-demo")
+def seed_demo() -> None:
+    """Create the demo process "Industrie der Zukunft" if the database is empty."""
+    from ideas_platform.demo.seed import DEMO_PASSWORD
+    from ideas_platform.demo.seed import seed_demo as seed
+
+    created = _with_sessions(seed)
+    if created:
+        click.echo(
+            f"Demo process created. Demo logins: admin@example.org, moderator@example.org, "
+            f"ministry@example.org (password: {DEMO_PASSWORD})."
+        )
+    else:
+        click.echo("The database already holds a process; nothing seeded.")
+
+
+@main.command("create-admin")
+@click.option("--email", prompt=True)
+@click.option("--name", "display_name", prompt="Display name")
+@click.option("--password", default=None, help="Prompted for when omitted (or ADMIN_PASSWORD).")
+@click.option("--sector", default="administration", show_default=True)
+@click.option("--region", default="dresden", show_default=True)
+@click.option("--organisation", default="", show_default=False)
+def create_admin(
+    email: str, display_name: str, password: str | None, sector: str, region: str, organisation: str
+) -> None:
+    """Create the first administrator (or give an existing account the admin role)."""
+    from ideas_platform.accounts.service import Registration, create_or_promote_admin
+    from ideas_platform.core.errors import InvalidInput
+
+    password = password or os.environ.get("ADMIN_PASSWORD") or getpass.getpass("Password: ")
+    data = Registration(
+        email=email,
+        display_name=display_name,
+        password=password,
+        sector=sector,
+        region=region,
+        organisation=organisation,
+    )
+
+    async def work(factory: Any) -> Any:
+        async with factory() as session:
+            return await create_or_promote_admin(session, data)
+
+    try:
+        user = _with_sessions(work)
+    except InvalidInput as exc:
+        for field, message in exc.errors.items():
+            click.echo(f"{field}: {message}", err=True)
+        sys.exit(2)
+    click.echo(f"{user.email} is an administrator.")
+
+
+@main.command("import-ideas")
+@click.option("--process", "slug", required=True, help="Slug of the process.")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_ideas(slug: str, csv_file: Path) -> None:
+    """Import ideas from a CSV file (title, body, topic, region, author sector): all or nothing."""
+    from ideas_platform.ideas.importer import ImportFailed, import_csv
+
+    data = csv_file.read_bytes()
+
+    async def work(factory: Any) -> int:
+        async with factory() as session:
+            return await import_csv(session, slug, data)
+
+    try:
+        count = _with_sessions(work)
+    except ImportFailed as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        click.echo("Nothing was imported.", err=True)
+        sys.exit(1)
+    click.echo(f"{count} ideas imported into {slug}.")
+
+
+@main.command()
+def check() -> None:
+    """Verify the invariants (counts equal counted rows, budgets); exit 1 if one is broken."""
+    from ideas_platform.core.invariants import find_violations
+
+    async def work(factory: Any) -> list[str]:
+        async with factory() as session:
+            return await find_violations(session)
+
+    problems = _with_sessions(work)
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        click.echo(f"{len(problems)} invariant violation(s).", err=True)
+        sys.exit(1)
+    click.echo("All invariants hold.")
+
+
+@main.command()
+@click.option("--host", default=None, help="Default: HOST or 127.0.0.1")
+@click.option("--port", default=None, type=int, help="Default: PORT or 8000")
+@click.option("--workers", default=None, type=int, help="Default: WORKERS or 1")
+@click.option("--migrate/--no-migrate", "run_migrations", default=True, show_default=True)
+@click.option(
+    "--seed/--no-seed", "seed", default=False, help="Seed the demo if the database is empty."
+)
+def serve(
+    host: str | None, port: int | None, workers: int | None, run_migrations: bool, seed: bool
+) -> None:
+    """Serve the app with uvicorn (several worker processes with --workers)."""
+    import uvicorn
+
+    settings = get_settings()
+    settings.validate()
+    url = _database_url()
+    if run_migrations:
+        from ideas_platform.core.migrations import upgrade
+
+        upgrade(url)
+    if seed:
+        from ideas_platform.demo.seed import seed_demo as seed_fn
+
+        if _with_sessions(seed_fn):
+            click.echo("Demo process seeded.")
+    host, port = host or settings.host, port or settings.port
+    click.echo(f"Serving on http://{host}:{port}")
+    uvicorn.run(
+        "ideas_platform.app:app_for_uvicorn",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers or settings.workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""Settings, read once from the environment (and an optional `.env` file)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+DEFAULT_SECRET_KEY = "dev-insecure-change-me-0123456789abcdef"  # noqa: S105 - the documented default
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class ConfigurationError(RuntimeError):
+    """The settings are unusable (e.g. the default secret key in production)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None = None
+    data_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "data")
+    secret_key: str = DEFAULT_SECRET_KEY
+    environment: str = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    default_locale: str = "de"
+    db_pool_size: int = 10
+    db_max_overflow: int = 20
+    auth_rate_limit_per_minute: int = 20
+    submit_rate_limit_per_minute: int = 30
+    secure_cookies: bool = False
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    def validate(self) -> None:
+        if self.is_production and self.secret_key == DEFAULT_SECRET_KEY:
+            raise ConfigurationError(
+                "SECRET_KEY is still the default; set a long random SECRET_KEY in production."
+            )
+        if len(self.secret_key) < 32:
+            raise ConfigurationError("SECRET_KEY must be at least 32 characters long.")
+        if self.default_locale not in {"de", "en"}:
+            raise ConfigurationError("DEFAULT_LOCALE must be 'de' or 'en'.")
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        load_dotenv(PROJECT_ROOT / ".env", override=False)
+        env = os.environ
+        environment = env.get("APP_ENV", "development")
+        return cls(
+            database_url=env.get("DATABASE_URL") or None,
+            data_dir=Path(env.get("DATA_DIR", str(PROJECT_ROOT / "data"))),
+            secret_key=env.get("SECRET_KEY", DEFAULT_SECRET_KEY),
+            environment=environment,
+            host=env.get("HOST", "127.0.0.1"),
+            port=int(env.get("PORT", "8000")),
+            workers=int(env.get("WORKERS", "1")),
+            default_locale=env.get("DEFAULT_LOCALE", "de"),
+            db_pool_size=int(env.get("DB_POOL_SIZE", "10")),
+            db_max_overflow=int(env.get("DB_MAX_OVERFLOW", "20")),
+            auth_rate_limit_per_minute=int(env.get("AUTH_RATE_LIMIT_PER_MINUTE", "20")),
+            submit_rate_limit_per_minute=int(env.get("SUBMIT_RATE_LIMIT_PER_MINUTE", "30")),
+            secure_cookies=_bool(env.get("SECURE_COOKIES"), default=environment == "production"),
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env()

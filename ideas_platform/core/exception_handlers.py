@@ -1,0 +1,126 @@
+"""Every error becomes a clear, translated page (HTML) or a JSON body (API). Never a bare 500."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    TooManyRequestsException,
+    ValidationException,
+)
+from litestar.response import Redirect
+from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from ideas_platform.core.choices import N_
+from ideas_platform.core.errors import DomainError, InvalidInput
+from ideas_platform.core.i18n import gettext
+from ideas_platform.core.web import is_htmx, page
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: N_("The request could not be understood. Please check your input."),
+    401: N_("Please log in first."),
+    403: N_("You are not allowed to do this."),
+    404: N_("This page does not exist."),
+    405: N_("This action is not possible here."),
+    413: N_("The upload is too large."),
+    429: N_("Too many attempts. Please wait a minute and try again."),
+    500: N_("Something went wrong on our side. Please try again."),
+    503: N_("The service is briefly unavailable. Please try again in a few seconds."),
+}
+CSRF_MESSAGE = N_("The form has expired. Please reload the page and try again.")
+
+
+def is_api(request: Request[Any, Any, Any]) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path == "/api"
+
+
+def _json(status: int, detail: str, extra: dict[str, Any] | None = None) -> Response[Any]:
+    body: dict[str, Any] = {"status_code": status, "detail": detail}
+    if extra:
+        body.update(extra)
+    return Response(content=body, status_code=status, media_type=MediaType.JSON)
+
+
+def _html(request: Request[Any, Any, Any], status: int, message: str) -> Response[Any]:
+    if is_htmx(request):
+        response = page(request, "partials/error_inline.html", status_code=status, message=message)
+        # htmx does not swap error responses by default; this fragment says what went wrong.
+        response.headers["HX-Reswap"] = "innerHTML"
+        response.headers["HX-Retarget"] = "#flash-area"
+        return response  # type: ignore[return-value]
+    return page(request, "error.html", status_code=status, message=message, status=status)  # type: ignore[return-value]
+
+
+def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    if is_api(request):
+        extra = {"errors": exc.translated_errors()} if isinstance(exc, InvalidInput) else None
+        return _json(exc.status_code, exc.translated(), extra)
+    return _html(request, exc.status_code, exc.translated())
+
+
+def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    if isinstance(exc, PermissionDeniedException) and "CSRF" in str(exc.detail):
+        message = gettext(CSRF_MESSAGE)
+    else:
+        message = gettext(MESSAGES.get(status, MESSAGES[400] if status < 500 else MESSAGES[500]))
+    if is_api(request):
+        extra: dict[str, Any] = {}
+        if isinstance(exc, ValidationException) and exc.extra:
+            extra["errors"] = exc.extra
+        response = _json(status, message, extra)
+        if isinstance(exc, TooManyRequestsException) and exc.headers:
+            response.headers.update(exc.headers)
+        return response
+    if isinstance(exc, NotAuthorizedException) and request.method == "GET" and not is_htmx(request):
+        return Redirect(
+            path="/login", query_params={"next": str(request.url.path)}, status_code=303
+        )
+    if isinstance(exc, NotAuthorizedException) and is_htmx(request):
+        response = Response(content="", status_code=401)
+        response.headers["HX-Redirect"] = "/login"
+        return response
+    return _html(request, status, message)
+
+
+def database_unavailable_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.warning("database unavailable: %s", exc)
+    message = gettext(MESSAGES[503])
+    response = _json(503, message) if is_api(request) else _html(request, 503, message)
+    response.headers["Retry-After"] = "2"
+    return response
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if isinstance(exc, (OSError, ConnectionError)):
+        return database_unavailable_handler(request, exc)
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    message = gettext(MESSAGES[500])
+    return _json(500, message) if is_api(request) else _html(request, 500, message)
+
+
+def _dbapi_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
+    if exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError)):
+        return database_unavailable_handler(request, exc)
+    return internal_error_handler(request, exc)
+
+
+exception_handlers: dict[Any, Any] = {
+    DomainError: domain_error_handler,
+    HTTPException: http_exception_handler,
+    NotFoundException: http_exception_handler,
+    DBAPIError: _dbapi_handler,
+    PoolTimeoutError: database_unavailable_handler,
+    HTTP_503_SERVICE_UNAVAILABLE: database_unavailable_handler,
+    Exception: internal_error_handler,
+}

@@ -1,0 +1,64 @@
+"""Jinja2 set-up: translations, formatting filters, label tables."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from jinja2 import Environment
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
+
+from ideas_platform.core.choices import REGION_LABELS, ROLE_LABELS, SECTOR_LABELS, Region, Sector
+from ideas_platform.core.config import PROJECT_ROOT
+from ideas_platform.core.i18n import (
+    LOCALES,
+    format_date,
+    format_datetime,
+    format_number,
+    get_locale,
+    gettext,
+    ngettext,
+)
+from ideas_platform.ideas.models import STATUS_LABELS
+from ideas_platform.processes.models import PHASE_LABELS
+
+
+def _query(params: dict[str, Any], **overrides: Any) -> str:
+    merged = {**params, **overrides}
+    return urlencode({k: v for k, v in merged.items() if v not in (None, "")})
+
+
+def configure_environment(env: Environment) -> None:
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(
+        datetime=format_datetime,
+        date=format_date,
+        number=format_number,
+    )
+    env.globals.update(
+        get_locale=get_locale,
+        LOCALES=LOCALES,
+        SECTORS=list(Sector),
+        REGIONS=list(Region),
+        SECTOR_LABELS=SECTOR_LABELS,
+        REGION_LABELS=REGION_LABELS,
+        ROLE_LABELS=ROLE_LABELS,
+        PHASE_LABELS=PHASE_LABELS,
+        STATUS_LABELS=STATUS_LABELS,
+        query=_query,
+    )
+    env.trim_blocks = True
+    env.lstrip_blocks = True
+
+
+def template_config() -> TemplateConfig[JinjaTemplateEngine]:
+    def callback(engine: JinjaTemplateEngine) -> None:
+        configure_environment(engine.engine)
+
+    return TemplateConfig(
+        directory=PROJECT_ROOT / "templates",
+        engine=JinjaTemplateEngine,
+        engine_callback=callback,
+    )

@@ -1,0 +1,44 @@
+"""Helpers for HTML controllers: page rendering, redirects, form data, htmx detection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.response import Redirect, Template
+
+HTMX_HEADER = "hx-request"
+
+
+def is_htmx(request: Request[Any, Any, Any]) -> bool:
+    return (
+        request.headers.get(HTMX_HEADER) == "true" and request.headers.get("hx-boosted") != "true"
+    )
+
+
+def current_user_of(request: Request[Any, Any, Any]) -> Any:
+    return request.scope.get("state", {}).get("current_user")
+
+
+def page(
+    request: Request[Any, Any, Any], template: str, *, status_code: int = 200, **context: Any
+) -> Template:
+    context.setdefault("user", current_user_of(request))
+    return Template(template_name=template, context=context, status_code=status_code)
+
+
+def see_other(path: str) -> Redirect:
+    """POST-redirect-GET."""
+    return Redirect(path=path, status_code=303)
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only local paths: never redirect to another site after login."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+async def form_data(request: Request[Any, Any, Any]) -> dict[str, str]:
+    form = await request.form()
+    return {key: str(value) for key, value in form.items() if key != "_csrf_token"}

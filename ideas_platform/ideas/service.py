@@ -1,0 +1,305 @@
+"""Ideas: submit, edit, withdraw, read, and the filtered, sorted, paginated list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from ideas_platform.accounts.models import User
+from ideas_platform.core.choices import N_, Region, Sector
+from ideas_platform.core.database import transaction
+from ideas_platform.core.errors import DomainError, InvalidInput, NotFoundError, PermissionError_
+from ideas_platform.core.markdown import render_markdown
+from ideas_platform.core.validation import choice_problem, clean_text, length_problem
+from ideas_platform.events.models import Event
+from ideas_platform.ideas.models import Idea, IdeaStatus
+from ideas_platform.processes.models import PhaseKind, Process, Topic
+from ideas_platform.processes.service import is_open_for
+from ideas_platform.votes.models import Vote
+
+IDEA_NOT_FOUND = N_("This idea does not exist.")
+NOT_COLLECT_PHASE = N_("New ideas cannot be submitted in this process at the moment.")
+NOT_YOURS = N_("Only the author can change this idea.")
+HAS_FOREIGN_VOTES = N_(
+    "This idea already has supporters, so it can no longer be changed or withdrawn."
+)
+NOT_PUBLISHED = N_("This idea can no longer be changed.")
+
+SORTS = ("votes", "newest", "comments", "random", "relevance")
+PAGE_SIZE = 20
+
+
+@dataclass
+class IdeaForm:
+    title: str = ""
+    body: str = ""
+    topic_id: str | int | None = None
+    region: str = ""
+    event_id: str | int | None = None
+
+
+@dataclass
+class CleanIdea:
+    title: str
+    body: str
+    topic_id: int | None
+    region: Region
+    event_id: int | None
+
+
+def _optional_int(value: object) -> int | str | None:
+    if value is None or str(value).strip() == "":
+        return None
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return "invalid"
+
+
+async def _validate(session: AsyncSession, process: Process, form: IdeaForm) -> CleanIdea:
+    errors: dict[str, str] = {}
+    title = clean_text(form.title, max_length=200)
+    body = clean_text(form.body, max_length=10000)
+    region = clean_text(form.region, max_length=40)
+    if problem := length_problem(title, minimum=5, maximum=200):
+        errors["title"] = problem if title else N_("Please give your idea a title.")
+    if problem := length_problem(body, minimum=20, maximum=10000):
+        errors["body"] = problem if body else N_("Please describe your idea.")
+    if problem := choice_problem(region, Region):
+        errors["region"] = problem
+    topic_id = _optional_int(form.topic_id)
+    if topic_id is not None:
+        ok = topic_id != "invalid" and await session.scalar(
+            select(Topic.id).where(Topic.id == topic_id, Topic.process_id == process.id)
+        )
+        if not ok:
+            errors["topic_id"] = N_("Please choose a value from the list.")
+    event_id = _optional_int(form.event_id)
+    if event_id is not None:
+        ok = event_id != "invalid" and await session.scalar(
+            select(Event.id).where(Event.id == event_id, Event.process_id == process.id)
+        )
+        if not ok:
+            errors["event_id"] = N_("Please choose a value from the list.")
+    if errors:
+        raise InvalidInput(errors)
+    return CleanIdea(title, body, topic_id, Region(region), event_id)  # type: ignore[arg-type]
+
+
+async def submit(
+    session: AsyncSession, *, process: Process, author_id: int, form: IdeaForm
+) -> Idea:
+    if not is_open_for(process, PhaseKind.COLLECT):
+        raise DomainError(NOT_COLLECT_PHASE)
+    clean = await _validate(session, process, form)
+    async with transaction(session):
+        author_sector = await session.scalar(select(User.sector).where(User.id == author_id))
+        idea = Idea(
+            author_sector=author_sector,
+            process_id=process.id,
+            author_id=author_id,
+            title=clean.title,
+            body=clean.body,
+            body_html=render_markdown(clean.body),
+            topic_id=clean.topic_id,
+            region=clean.region,
+            event_id=clean.event_id,
+            status=IdeaStatus.PUBLISHED,
+            vote_count=0,
+            comment_count=0,
+        )
+        session.add(idea)
+        await session.flush()
+    return idea
+
+
+async def _lock_own_changeable(session: AsyncSession, idea_id: int, user_id: int) -> Idea:
+    idea = await session.get(Idea, idea_id, with_for_update=True, populate_existing=True)
+    if idea is None:
+        raise NotFoundError(IDEA_NOT_FOUND)
+    if idea.author_id != user_id:
+        raise PermissionError_(NOT_YOURS)
+    if idea.status != IdeaStatus.PUBLISHED:
+        raise DomainError(NOT_PUBLISHED)
+    foreign_votes = await session.scalar(
+        select(func.count()).where(Vote.idea_id == idea.id, Vote.user_id != user_id)
+    )
+    if foreign_votes:
+        raise DomainError(HAS_FOREIGN_VOTES)
+    return idea
+
+
+async def edit(session: AsyncSession, *, idea_id: int, user_id: int, form: IdeaForm) -> Idea:
+    async with transaction(session):
+        idea = await _lock_own_changeable(session, idea_id, user_id)
+        process = await session.get(Process, idea.process_id)
+        assert process is not None
+        if not is_open_for(process, PhaseKind.COLLECT):
+            raise DomainError(NOT_COLLECT_PHASE)
+        clean = await _validate(session, process, form)
+        idea.title, idea.body = clean.title, clean.body
+        idea.body_html = render_markdown(clean.body)
+        idea.topic_id, idea.region, idea.event_id = clean.topic_id, clean.region, clean.event_id
+        idea.updated_at = datetime.now(UTC)
+    return idea
+
+
+async def withdraw(session: AsyncSession, *, idea_id: int, user_id: int) -> Idea:
+    async with transaction(session):
+        idea = await _lock_own_changeable(session, idea_id, user_id)
+        # Only the author's own support can be left; it goes with the idea (budget returns).
+        await session.execute(text("DELETE FROM votes WHERE idea_id = :id"), {"id": idea.id})
+        idea.vote_count = 0
+        idea.status = IdeaStatus.WITHDRAWN
+        idea.updated_at = datetime.now(UTC)
+    return idea
+
+
+@dataclass
+class IdeaView:
+    idea: Idea
+    author_name: str | None
+    author_organisation: str | None
+    topic_name: str | None
+    event_title: str | None
+
+
+def _view_select() -> Select[Any]:
+    author = aliased(User)
+    return (
+        select(Idea, author.display_name, author.organisation, Topic.name, Event.title)
+        .outerjoin(author, author.id == Idea.author_id)
+        .outerjoin(Topic, Topic.id == Idea.topic_id)
+        .outerjoin(Event, Event.id == Idea.event_id)
+    )
+
+
+async def get_view(session: AsyncSession, idea_id: int) -> IdeaView:
+    row = (await session.execute(_view_select().where(Idea.id == idea_id))).first()
+    if row is None:
+        raise NotFoundError(IDEA_NOT_FOUND)
+    return IdeaView(*row)
+
+
+def can_see(idea: Idea, user_id: int | None, is_moderator: bool) -> bool:
+    if idea.status in (IdeaStatus.PUBLISHED, IdeaStatus.MERGED):
+        return True
+    if is_moderator:
+        return True
+    return idea.status == IdeaStatus.WITHDRAWN and user_id is not None and idea.author_id == user_id
+
+
+@dataclass
+class ListQuery:
+    sort: str = "votes"
+    seed: int = 1
+    topic_id: int | None = None
+    region: str | None = None
+    sector: str | None = None
+    event_id: int | None = None
+    q: str = ""
+    page: int = 1
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> ListQuery:
+        """Lenient parsing of URL parameters: a bad value is ignored rather than refused."""
+
+        def as_int(name: str, default: int | None = None, minimum: int = 1) -> int | None:
+            try:
+                value = int(str(params.get(name, "")).strip())
+            except ValueError:
+                return default
+            return value if minimum <= value <= 2**31 - 1 else default
+
+        q = clean_text(params.get("q", ""), max_length=200)[:200]
+        sort = str(params.get("sort") or ("relevance" if q else "votes"))
+        if sort not in SORTS or (sort == "relevance" and not q):
+            sort = "votes"
+        region = str(params.get("region") or "") or None
+        sector = str(params.get("sector") or "") or None
+        return cls(
+            sort=sort,
+            seed=as_int("seed", 1, 0) or 0,
+            topic_id=as_int("topic"),
+            region=region if region in Region._value2member_map_ else None,
+            sector=sector if sector in Sector._value2member_map_ else None,
+            event_id=as_int("event"),
+            q=q,
+            page=as_int("page", 1) or 1,
+        )
+
+    def to_params(self, **overrides: Any) -> dict[str, Any]:
+        params = {
+            "sort": self.sort,
+            "seed": self.seed if self.sort == "random" else None,
+            "topic": self.topic_id,
+            "region": self.region,
+            "sector": self.sector,
+            "event": self.event_id,
+            "q": self.q or None,
+            "page": self.page if self.page > 1 else None,
+        }
+        params.update(overrides)
+        return {k: v for k, v in params.items() if v is not None and v != ""}
+
+
+@dataclass
+class IdeaPage:
+    items: list[IdeaView]
+    total: int
+    page: int
+    pages: int
+    query: ListQuery
+    has_next: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.has_next = self.page < self.pages
+
+
+async def list_ideas(
+    session: AsyncSession, process_id: int, query: ListQuery, page_size: int = PAGE_SIZE
+) -> IdeaPage:
+    stmt = _view_select().where(Idea.process_id == process_id, Idea.status == IdeaStatus.PUBLISHED)
+    ts_query = func.websearch_to_tsquery(text("'german'"), query.q) if query.q else None
+    if ts_query is not None:
+        stmt = stmt.where(Idea.search.op("@@")(ts_query))
+    if query.topic_id:
+        stmt = stmt.where(Idea.topic_id == query.topic_id)
+    if query.region:
+        stmt = stmt.where(Idea.region == query.region)
+    if query.event_id:
+        stmt = stmt.where(Idea.event_id == query.event_id)
+    if query.sector:
+        stmt = stmt.where(Idea.author_sector == query.sector)
+    total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    order: list[Any]
+    if query.sort == "newest":
+        order = [Idea.created_at.desc(), Idea.id.desc()]
+    elif query.sort == "comments":
+        order = [Idea.comment_count.desc(), Idea.id.desc()]
+    elif query.sort == "random":
+        # Stable for a seed: the same seed gives the same order on every page.
+        order = [func.md5(func.concat(Idea.id, ":", query.seed)), Idea.id]
+    elif query.sort == "relevance" and ts_query is not None:
+        order = [func.ts_rank(Idea.search, ts_query).desc(), Idea.id.desc()]
+    else:
+        order = [Idea.vote_count.desc(), Idea.id.desc()]
+    pages = max(1, -(-int(total or 0) // page_size))
+    page = min(query.page, pages)
+    rows = await session.execute(
+        stmt.order_by(*order).limit(page_size).offset((page - 1) * page_size)
+    )
+    return IdeaPage([IdeaView(*row) for row in rows], int(total or 0), page, pages, query)
+
+
+async def mine(session: AsyncSession, user_id: int) -> list[Idea]:
+    return list(
+        await session.scalars(
+            select(Idea).where(Idea.author_id == user_id).order_by(Idea.created_at.desc())
+        )
+    )

@@ -1,0 +1,26 @@
+"""Imports every model so that `Base.metadata` is complete (Alembic, tests)."""
+
+from ideas_platform.accounts.models import ApiToken, User
+from ideas_platform.audit.models import AuditEntry
+from ideas_platform.comments.models import Comment
+from ideas_platform.core.database import Base
+from ideas_platform.core.kv_store import KeyValue
+from ideas_platform.events.models import Event
+from ideas_platform.ideas.models import Idea
+from ideas_platform.processes.models import Process, ProcessPhase, Topic
+from ideas_platform.votes.models import Vote
+
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "Base",
+    "Comment",
+    "Event",
+    "Idea",
+    "KeyValue",
+    "Process",
+    "ProcessPhase",
+    "Topic",
+    "User",
+    "Vote",
+]

@@ -1,0 +1,42 @@
+"""HTML pages: the list of processes and a process page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ideas_platform.core.markdown import render_markdown
+from ideas_platform.core.web import page
+from ideas_platform.processes import service
+
+
+class ProcessController(Controller):
+    include_in_schema = False
+
+    @get("/", name="home")
+    async def index(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Template:
+        processes = await service.list_processes(db_session)
+        return page(
+            request,
+            "processes/index.html",
+            processes=[(p, service.phase_state(p)) for p in processes],
+        )
+
+    @get("/processes/{slug:str}", name="process")
+    async def detail(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, slug: str
+    ) -> Template:
+        process = await service.get_by_slug(db_session, slug)
+        return page(
+            request,
+            "processes/detail.html",
+            process=process,
+            process_description_html=render_markdown(process.description),
+            state=service.phase_state(process),
+            active=service.active_phases(process),
+            figures=await service.figures(db_session, process.id),
+            topics=await service.list_topics(db_session, process.id),
+        )

@@ -1,0 +1,81 @@
+"""Vote and withdraw buttons: an htmx fragment in place, or POST-redirect-GET without JS."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, post
+from litestar.exceptions import NotAuthorizedException
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ideas_platform.accounts.auth import Principal
+from ideas_platform.core.errors import DomainError
+from ideas_platform.core.web import is_htmx, page, safe_next, see_other
+from ideas_platform.votes import service
+from ideas_platform.votes.service import VoteState
+
+
+async def _respond(
+    request: Request[Any, Any, Any],
+    idea_id: int,
+    state: VoteState | None,
+    error: DomainError | None,
+) -> Template | Redirect:
+    if is_htmx(request):
+        return page(
+            request,
+            "partials/vote_button.html",
+            vote=state,
+            idea_id=idea_id,
+            user=request.user,
+            error=error.translated() if error else None,
+            vote_open=True,
+        )
+    if error is not None:
+        flash(request, error.translated(), category="error")
+    form = await request.form()
+    return see_other(safe_next(str(form.get("next") or ""), f"/ideas/{idea_id}"))
+
+
+def _require_principal(request: Request[Any, Any, Any]) -> Principal:
+    if request.user is None:
+        raise NotAuthorizedException("Login required.")
+    return request.user  # type: ignore[no-any-return]
+
+
+class VoteController(Controller):
+    include_in_schema = False
+
+    # No guard here on purpose: the vote statement itself checks the session against the
+    # database, so the hot path is one round trip.
+    @post("/ideas/{idea_id:int}/vote")
+    async def vote(self, request: Request[Any, Any, Any], engine: AsyncEngine, idea_id: int) -> Any:
+        principal = _require_principal(request)
+        try:
+            state = await service.cast_vote(engine, principal, idea_id)
+        except DomainError as exc:
+            return await _respond(
+                request, idea_id, await _state_after_error(engine, principal, idea_id), exc
+            )
+        return await _respond(request, idea_id, state, None)
+
+    @post("/ideas/{idea_id:int}/unvote")
+    async def unvote(
+        self, request: Request[Any, Any, Any], engine: AsyncEngine, idea_id: int
+    ) -> Any:
+        principal = _require_principal(request)
+        try:
+            state = await service.withdraw_vote(engine, principal, idea_id)
+        except DomainError as exc:
+            return await _respond(
+                request, idea_id, await _state_after_error(engine, principal, idea_id), exc
+            )
+        return await _respond(request, idea_id, state, None)
+
+
+async def _state_after_error(
+    engine: AsyncEngine, principal: Principal, idea_id: int
+) -> VoteState | None:
+    return await service.current_state(engine, principal.user_id, idea_id)

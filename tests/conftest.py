@@ -1,0 +1,124 @@
+"""Test fixtures: a fresh PostgreSQL database per run (DATABASE_URL's server, else embedded)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import NullPool
+
+from ideas_platform.app import create_app
+from ideas_platform.core.config import Settings
+from ideas_platform.core.database import create_session_factory
+from ideas_platform.core.embedded_pg import start_embedded
+from ideas_platform.core.migrations import upgrade
+from tests.helpers import TEST_SECRET
+
+
+def _server_url() -> str:
+    configured = os.environ.get("DATABASE_URL")
+    if configured:
+        return configured.replace("postgresql://", "postgresql+asyncpg://", 1)
+    return start_embedded(
+        Path(tempfile.mkdtemp(prefix="ideas-test-pg-")) / "pgdata", cleanup_mode="delete"
+    )
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def _with_database(url: str, database: str) -> str:
+    base, _, query = url.partition("?")
+    prefix = base.rsplit("/", 1)[0]
+    return f"{prefix}/{database}" + (f"?{query}" if query else "")
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A new, migrated database for this test run; dropped afterwards."""
+    import asyncio
+
+    server = _server_url()
+    name = f"ideas_test_{uuid.uuid4().hex[:10]}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(_asyncpg_dsn(server))
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    url = _with_database(server, name)
+    upgrade(url)
+    yield url
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return Settings(
+        secret_key=TEST_SECRET,
+        environment="test",
+        db_pool_size=20,
+        db_max_overflow=40,
+        auth_rate_limit_per_minute=10_000,
+        submit_rate_limit_per_minute=10_000,
+    )
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(database_url, poolclass=NullPool)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return create_session_factory(engine)
+
+
+TABLES = (
+    "audit_entries, comments, votes, ideas, events, topics, process_phases, processes, "
+    "api_tokens, users, kv_store"
+)
+
+
+@pytest.fixture(autouse=True)
+async def clean_database(engine: AsyncEngine) -> AsyncIterator[None]:
+    async with engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+    yield
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, database_url: str) -> Litestar:
+    return create_app(settings, database_url)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+        yield client
+
+
+@pytest.fixture
+async def db(session_factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    async with session_factory() as session:
+        yield session

@@ -1,0 +1,186 @@
+"""Builders for tests. They go through the real services (and so through the real database)."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from litestar.testing import AsyncTestClient
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ideas_platform.accounts import service as accounts
+from ideas_platform.accounts.models import User
+from ideas_platform.core.choices import Role
+from ideas_platform.core.passwords import hash_password
+from ideas_platform.ideas import service as ideas
+from ideas_platform.ideas.models import Idea
+from ideas_platform.processes import service as processes
+from ideas_platform.processes.models import Process
+
+TEST_SECRET = "test-secret-key-0123456789abcdef0123456789"
+PASSWORD = "Werkbank-Sachsen-2030"
+_counter = itertools.count(1)
+_FAST_HASH: str | None = None
+
+Factory = async_sessionmaker[AsyncSession]
+
+
+def _iso(dt: datetime) -> str:
+    return dt.astimezone(UTC).isoformat()
+
+
+def phases(**open_or_closed: str) -> dict[str, tuple[str, str]]:
+    """phases(collect="open", vote="closed") -> form values; 'open' = now inside the dates."""
+    now = datetime.now(UTC)
+    spans = {
+        "open": (now - timedelta(days=1), now + timedelta(days=30)),
+        "closed": (now - timedelta(days=30), now - timedelta(days=1)),
+        "future": (now + timedelta(days=1), now + timedelta(days=30)),
+    }
+    return {kind: tuple(_iso(d) for d in spans[state]) for kind, state in open_or_closed.items()}  # type: ignore[misc]
+
+
+async def make_process(
+    factory: Factory,
+    *,
+    slug: str | None = None,
+    budget: int | None = None,
+    topics: str = "Digitalisierung\nEnergie",
+    collect: str = "open",
+    vote: str = "open",
+) -> Process:
+    async with factory() as session:
+        return await processes.save_process(
+            session,
+            actor_id=None,
+            form=processes.ProcessForm(
+                slug=slug or f"prozess-{next(_counter)}",
+                title="Industrie der Zukunft",
+                description="Ein Testprozess.",
+                vote_budget=str(budget or ""),
+                topics=topics,
+                phases=phases(collect=collect, vote=vote),
+            ),
+        )
+
+
+async def make_user(
+    factory: Factory,
+    *,
+    email: str | None = None,
+    role: Role = Role.PARTICIPANT,
+    sector: str = "industry",
+    region: str = "chemnitz",
+    password: str = PASSWORD,
+    name: str | None = None,
+) -> User:
+    n = next(_counter)
+    async with factory() as session:
+        return await accounts.register(
+            session,
+            accounts.Registration(
+                email=email or f"person{n}@example.org",
+                display_name=name or f"Person {n}",
+                password=password,
+                sector=sector,
+                region=region,
+                organisation="Beispiel GmbH",
+            ),
+            role=role,
+        )
+
+
+async def make_users_fast(factory: Factory, count: int, *, sector: str = "science") -> list[int]:
+    """Many users at once, sharing one password hash (argon2 is slow on purpose)."""
+    global _FAST_HASH
+    _FAST_HASH = _FAST_HASH or hash_password(PASSWORD)
+    start = next(_counter) * 10_000
+    rows = [
+        {
+            "email": f"bulk{start + i}@example.org",
+            "display_name": f"Bulk {start + i}",
+            "password_hash": _FAST_HASH,
+            "sector": sector,
+            "organisation": "",
+            "region": "dresden",
+            "role": "participant",
+            "locale": "de",
+            "session_version": 0,
+            "is_active": True,
+        }
+        for i in range(count)
+    ]
+    async with factory() as session, session.begin():
+        result = await session.execute(insert(User).returning(User.id), rows)
+        return [row[0] for row in result]
+
+
+async def make_idea(factory: Factory, process: Process, author: User | int, **fields: Any) -> Idea:
+    author_id = author if isinstance(author, int) else author.id
+    n = next(_counter)
+    form = ideas.IdeaForm(
+        title=fields.get("title", f"Idee Nummer {n} für die Region"),
+        body=fields.get("body", "Eine ausführliche Beschreibung der Idee mit genug Text."),
+        topic_id=fields.get("topic_id"),
+        region=fields.get("region", "dresden"),
+        event_id=fields.get("event_id"),
+    )
+    async with factory() as session:
+        process = await processes.get_by_id(session, process.id)
+        return await ideas.submit(session, process=process, author_id=author_id, form=form)
+
+
+async def set_phase(factory: Factory, process: Process, **states: str) -> None:
+    async with factory() as session:
+        current = await processes.get_by_id(session, process.id)
+        form_phases = {p.kind.value: (_iso(p.starts_at), _iso(p.ends_at)) for p in current.phases}
+        form_phases.update(phases(**states))
+        await processes.save_process(
+            session,
+            actor_id=None,
+            process_id=process.id,
+            form=processes.ProcessForm(
+                slug=current.slug,
+                title=current.title,
+                description=current.description,
+                vote_budget=str(current.vote_budget or ""),
+                phases=form_phases,
+            ),
+        )
+
+
+def csrf(client: AsyncTestClient[Any]) -> str:
+    return client.cookies.get("csrftoken") or ""
+
+
+async def prime_csrf(client: AsyncTestClient[Any]) -> str:
+    if not csrf(client):
+        await client.get("/login")
+    return csrf(client)
+
+
+async def login(client: AsyncTestClient[Any], email: str, password: str = PASSWORD) -> None:
+    token = await prime_csrf(client)
+    response = await client.post(
+        "/login",
+        data={"email": email, "password": password, "_csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+
+
+async def post_form(
+    client: AsyncTestClient[Any], url: str, data: dict[str, Any] | None = None, **kwargs: Any
+) -> Any:
+    token = await prime_csrf(client)
+    kwargs.setdefault("follow_redirects", False)
+    return await client.post(url, data={**(data or {}), "_csrf_token": token}, **kwargs)
+
+
+def htmx_headers(client: AsyncTestClient[Any], target: str | None = None) -> dict[str, str]:
+    headers = {"HX-Request": "true", "X-CSRFToken": csrf(client)}
+    if target:
+        headers["HX-Target"] = target
+    return headers
