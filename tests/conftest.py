@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import NullPool
 
 from ideas_platform.app import create_app
 from ideas_platform.core.config import Settings
@@ -84,7 +83,8 @@ def settings() -> Settings:
 
 @pytest.fixture(scope="session")
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_async_engine(database_url, poolclass=NullPool)
+    # Bounded like the app's pool: concurrency tests queue for connections, as in production.
+    engine = create_async_engine(database_url, pool_size=10, max_overflow=20)
     yield engine
     await engine.dispose()
 

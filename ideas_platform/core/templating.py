@@ -47,7 +47,7 @@ def configure_environment(env: Environment) -> None:
         ROLE_LABELS=ROLE_LABELS,
         PHASE_LABELS=PHASE_LABELS,
         STATUS_LABELS=STATUS_LABELS,
-        query=_query,
+        url_query=_query,
     )
     env.trim_blocks = True
     env.lstrip_blocks = True

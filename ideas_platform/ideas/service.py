@@ -18,6 +18,7 @@ from ideas_platform.core.markdown import render_markdown
 from ideas_platform.core.validation import choice_problem, clean_text, length_problem
 from ideas_platform.events.models import Event
 from ideas_platform.ideas.models import Idea, IdeaStatus
+from ideas_platform.ideas.search import search_condition
 from ideas_platform.processes.models import PhaseKind, Process, Topic
 from ideas_platform.processes.service import is_open_for
 from ideas_platform.votes.models import Vote
@@ -265,9 +266,10 @@ async def list_ideas(
     session: AsyncSession, process_id: int, query: ListQuery, page_size: int = PAGE_SIZE
 ) -> IdeaPage:
     stmt = _view_select().where(Idea.process_id == process_id, Idea.status == IdeaStatus.PUBLISHED)
-    ts_query = func.websearch_to_tsquery(text("'german'"), query.q) if query.q else None
-    if ts_query is not None:
-        stmt = stmt.where(Idea.search.op("@@")(ts_query))
+    ts_query = None
+    if query.q:
+        condition, ts_query = search_condition(query.q)
+        stmt = stmt.where(condition)
     if query.topic_id:
         stmt = stmt.where(Idea.topic_id == query.topic_id)
     if query.region:

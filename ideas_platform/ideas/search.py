@@ -1,0 +1,100 @@
+"""German full-text search on ideas (PostgreSQL `german` configuration, no extensions).
+
+The snowball stemmer leaves some inflections apart ("Gründerzentrum" -> grunderzentrum,
+"Gründerzentren" -> grunderzentr), so a query matches either by stems (websearch syntax) or
+by prefixes of its longer words.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, literal, or_, text
+
+from ideas_platform.ideas.models import Idea
+
+_FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
+_WORD = re.compile(r"[a-z0-9]+")
+STOP_WORDS = frozenset(
+    [
+        "aber",
+        "alle",
+        "als",
+        "also",
+        "am",
+        "an",
+        "auch",
+        "auf",
+        "aus",
+        "bei",
+        "bis",
+        "das",
+        "dass",
+        "dem",
+        "den",
+        "der",
+        "des",
+        "die",
+        "dies",
+        "diese",
+        "ein",
+        "eine",
+        "einem",
+        "einen",
+        "einer",
+        "eines",
+        "für",
+        "im",
+        "in",
+        "ist",
+        "mit",
+        "nach",
+        "nicht",
+        "noch",
+        "oder",
+        "sich",
+        "sie",
+        "so",
+        "über",
+        "um",
+        "und",
+        "von",
+        "vor",
+        "wie",
+        "wir",
+        "zu",
+        "zum",
+        "zur",
+        "the",
+        "and",
+        "for",
+        "with",
+        "from",
+        "that",
+        "this",
+        "into",
+    ]
+)
+
+
+def prefix_terms(query: str) -> list[str]:
+    words = _WORD.findall(query.lower().translate(_FOLD))
+    terms = []
+    for word in words:
+        if word in STOP_WORDS or len(word) < 4:
+            continue
+        terms.append(word[: max(4, len(word) - 3)] if len(word) >= 6 else word)
+    return terms
+
+
+def search_condition(query: str) -> tuple[ColumnElement[bool], Any]:
+    """The WHERE condition and the tsquery to rank by."""
+    stems = func.websearch_to_tsquery(text("'german'"), query)
+    terms = prefix_terms(query)
+    if not terms:
+        return Idea.search.op("@@")(stems), stems
+    prefixes = func.to_tsquery(text("'simple'"), literal(" & ".join(f"{t}:*" for t in terms)))
+    return or_(Idea.search.op("@@")(stems), Idea.search.op("@@")(prefixes)), stems.op("||")(
+        prefixes
+    )

@@ -1,0 +1,60 @@
+from sqlalchemy import text
+
+from tests.helpers import htmx_headers, login, make_idea, make_process, make_user, post_form
+
+
+async def _comment_count(db, idea_id: int) -> int:
+    return int(
+        await db.scalar(text("SELECT comment_count FROM ideas WHERE id = :id"), {"id": idea_id})
+    )
+
+
+async def test_comments_are_listed_oldest_first_and_counted(client, session_factory, db):
+    process = await make_process(session_factory)
+    author = await make_user(session_factory)
+    idea = await make_idea(session_factory, process, author)
+    await login(client, author.email)
+    for body in ("Erster Kommentar", "Zweiter Kommentar", "Dritter Kommentar"):
+        response = await post_form(client, f"/ideas/{idea.id}/comments", {"body": body})
+        assert response.status_code == 303
+    page = await client.get(f"/ideas/{idea.id}")
+    positions = [page.text.index(b) for b in ("Erster", "Zweiter", "Dritter")]
+    assert positions == sorted(positions)
+    assert await _comment_count(db, idea.id) == 3
+
+
+async def test_htmx_comment_answers_the_section(client, session_factory, db):
+    process = await make_process(session_factory)
+    author = await make_user(session_factory)
+    idea = await make_idea(session_factory, process, author)
+    await login(client, author.email)
+    await client.get(f"/ideas/{idea.id}")
+    response = await client.post(
+        f"/ideas/{idea.id}/comments",
+        data={"body": "Gute Idee, **unbedingt** umsetzen."},
+        headers=htmx_headers(client),
+    )
+    assert response.status_code == 200
+    assert response.text.lstrip().startswith('<section id="comments"')
+    assert "<strong>unbedingt</strong>" in response.text
+    empty = await client.post(
+        f"/ideas/{idea.id}/comments", data={"body": "  "}, headers=htmx_headers(client)
+    )
+    assert 'role="alert"' in empty.text
+    assert await _comment_count(db, idea.id) == 1
+
+
+async def test_comment_needs_login_and_a_published_idea(client, session_factory, db):
+    process = await make_process(session_factory)
+    author = await make_user(session_factory)
+    idea = await make_idea(session_factory, process, author)
+    response = await post_form(client, f"/ideas/{idea.id}/comments", {"body": "Anonym"})
+    assert response.status_code == 401
+    await login(client, author.email)
+    assert (await post_form(client, f"/ideas/{idea.id}/withdraw")).status_code == 303
+    response = await post_form(client, f"/ideas/{idea.id}/comments", {"body": "Zu spät"})
+    assert response.status_code == 400
+    assert await _comment_count(db, idea.id) == 0
+    assert (
+        await post_form(client, "/ideas/424242/comments", {"body": "Wohin?"})
+    ).status_code == 404

@@ -1,0 +1,16 @@
+"""The Alembic migrations create exactly the schema the models describe."""
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from ideas_platform.models import Base
+
+
+async def test_models_and_migrations_agree(engine):
+    def diff(connection):
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, Base.metadata)
+
+    async with engine.connect() as conn:
+        differences = await conn.run_sync(diff)
+    assert differences == [], f"models and migrations differ; add a migration: {differences}"
