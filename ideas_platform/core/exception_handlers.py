@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 from litestar import MediaType, Request, Response
 from litestar.exceptions import (
     HTTPException,
@@ -58,7 +59,10 @@ def _html(request: Request[Any, Any, Any], status: int, message: str) -> Respons
         response.headers["HX-Reswap"] = "innerHTML"
         response.headers["HX-Retarget"] = "#flash-area"
         return response  # type: ignore[return-value]
-    return page(request, "error.html", status_code=status, message=message, status=status)  # type: ignore[return-value]
+    # Unmatched routes never pass the session middleware, so the page must not need a session.
+    return page(
+        request, "error.html", status_code=status, message=message, status=status, error_page=True
+    )  # type: ignore[return-value]
 
 
 def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
@@ -109,7 +113,23 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
     return _json(500, message) if is_api(request) else _html(request, 500, message)
 
 
+def _is_bad_value(exc: BaseException) -> bool:
+    """A value PostgreSQL cannot take (SQLSTATE class 22, or asyncpg's client-side check)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, asyncpg.exceptions.DataError):
+            return True
+        if str(getattr(seen, "sqlstate", "") or "").startswith("22"):
+            return True
+        seen = seen.__cause__ or getattr(seen, "orig", None)
+    return False
+
+
 def _dbapi_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
+    if _is_bad_value(exc):
+        # e.g. /ideas/99999999999999999999: no such thing can exist
+        status = 404 if request.method == "GET" else 400
+        return http_exception_handler(request, HTTPException(status_code=status))
     if exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError)):
         return database_unavailable_handler(request, exc)
     return internal_error_handler(request, exc)
