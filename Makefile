@@ -23,6 +23,7 @@ run: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy ideas_platform
 	$(BIN)/pytest
 
 lint: install

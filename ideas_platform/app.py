@@ -51,7 +51,7 @@ async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:
 
 
 def provide_engine(state: State) -> AsyncEngine:
-    return state.engine  # type: ignore[no-any-return]
+    return state.engine
 
 
 def create_app(settings: Settings | None = None, database_url: str | None = None) -> Litestar:

@@ -76,10 +76,11 @@ class AuthenticationMiddleware(ASGIMiddleware):
             if principal is None:
                 raise NotAuthorizedException("Invalid API token.")
         else:
-            session = scope.get("session") or {}
-            uid = session.get(SESSION_USER_KEY) if isinstance(session, dict) else None
-            if isinstance(uid, int):
-                principal = Principal(uid, int(session.get(SESSION_VERSION_KEY, 0)))
+            session = scope.get("session")
+            if isinstance(session, dict):
+                uid = session.get(SESSION_USER_KEY)
+                if isinstance(uid, int):
+                    principal = Principal(uid, int(session.get(SESSION_VERSION_KEY, 0)))
         scope["user"] = principal
         scope["auth"] = "token" if token else ("session" if principal else None)
         await next_app(scope, receive, send)
@@ -99,7 +100,7 @@ async def load_user(connection: ASGIConnection[Any, Any, Any, Any]) -> User | No
     """The confirmed user of this request (cached on the request), or None."""
     state = connection.scope.setdefault("state", {})
     if "current_user" in state:
-        return state["current_user"]  # type: ignore[no-any-return]
+        return state["current_user"]
     principal: Principal | None = connection.scope.get("user")
     user: User | None = None
     if principal is not None:
@@ -124,7 +125,7 @@ async def login_required(
         raise NotAuthorizedException("Login required.")
 
 
-def role_required(*roles: Role):  # type: ignore[no-untyped-def]
+def role_required(*roles: Role):
     allowed = set(roles) | {Role.ADMIN}
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

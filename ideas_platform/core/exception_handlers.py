@@ -58,11 +58,11 @@ def _html(request: Request[Any, Any, Any], status: int, message: str) -> Respons
         # htmx does not swap error responses by default; this fragment says what went wrong.
         response.headers["HX-Reswap"] = "innerHTML"
         response.headers["HX-Retarget"] = "#flash-area"
-        return response  # type: ignore[return-value]
+        return response
     # Unmatched routes never pass the session middleware, so the page must not need a session.
     return page(
         request, "error.html", status_code=status, message=message, status=status, error_page=True
-    )  # type: ignore[return-value]
+    )
 
 
 def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:

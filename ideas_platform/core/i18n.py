@@ -7,6 +7,7 @@ from datetime import datetime
 from functools import cache
 from io import BytesIO
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime as babel_format_datetime
 from babel.messages.mofile import write_mo
@@ -15,6 +16,7 @@ from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
 LOCALES = ("de", "en")
+BERLIN = ZoneInfo("Europe/Berlin")
 LOCALE_COOKIE = "lang"
 LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
 
@@ -61,7 +63,7 @@ _ = gettext
 def format_datetime(value: datetime | None, fmt: str = "medium") -> str:
     if value is None:
         return ""
-    return babel_format_datetime(value, format=fmt, tzinfo="Europe/Berlin", locale=get_locale())
+    return babel_format_datetime(value, format=fmt, tzinfo=BERLIN, locale=get_locale())
 
 
 def format_date(value: datetime | None) -> str:
@@ -70,7 +72,7 @@ def format_date(value: datetime | None) -> str:
     return babel_format_datetime(
         value,
         format="d. MMM y" if get_locale() == "de" else "MMM d, y",
-        tzinfo="Europe/Berlin",
+        tzinfo=BERLIN,
         locale=get_locale(),
     )
 

@@ -13,7 +13,7 @@ from litestar.middleware.rate_limit import RateLimitConfig, get_remote_address
 RATE_LIMIT_STORE = "rate_limit"
 
 
-def _tagged(category: str):  # type: ignore[no-untyped-def]
+def _tagged(category: str):
     def check(request: Request[Any, Any, Any]) -> bool:
         handler = request.scope.get("route_handler")
         return (
@@ -25,7 +25,7 @@ def _tagged(category: str):  # type: ignore[no-untyped-def]
     return check
 
 
-def _identifier(category: str):  # type: ignore[no-untyped-def]
+def _identifier(category: str):
     def identify(request: Request[Any, Any, Any]) -> str:
         return f"{category}:{get_remote_address(request)}"
 

@@ -67,7 +67,7 @@ class IdeaController(Controller):
             )
             if process.vote_budget:
                 used = await votes_service.votes_used(db_session, user.id, process.id)
-        context = {
+        context: dict[str, Any] = {
             "process": process,
             "result": result,
             "query": query,

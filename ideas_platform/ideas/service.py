@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -170,7 +170,7 @@ class IdeaView:
     event_title: str | None
 
 
-def _view_select() -> Select[Any]:
+def _view_select() -> Any:
     author = aliased(User)
     return (
         select(Idea, author.display_name, author.organisation, Topic.name, Event.title)

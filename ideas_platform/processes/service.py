@@ -217,9 +217,10 @@ async def save_process(
                 before = None
                 existing_topics: list[str] = []
             else:
-                process = await session.get(Process, process_id, with_for_update=True)
-                if process is None:
+                found = await session.get(Process, process_id, with_for_update=True)
+                if found is None:
                     raise NotFoundError(PROCESS_NOT_FOUND)
+                process = found
                 existing_topics = [t.name for t in await list_topics(session, process.id)]
                 before = _snapshot(process, existing_topics)
                 for key, value in values.items():

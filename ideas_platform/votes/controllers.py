@@ -42,7 +42,7 @@ async def _respond(
 def _require_principal(request: Request[Any, Any, Any]) -> Principal:
     if request.user is None:
         raise NotAuthorizedException("Login required.")
-    return request.user  # type: ignore[no-any-return]
+    return request.user
 
 
 class VoteController(Controller):
