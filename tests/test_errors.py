@@ -30,3 +30,16 @@ async def test_error_page_is_german_by_default_and_english_on_request(client):
     response = await client.get("/ideas/424242")
     assert 'lang="en"' in response.text
     assert "This idea does not exist." in response.text
+
+
+async def test_huge_ids_in_writes_are_4xx(client, session_factory):
+    from tests.helpers import login, make_user, post_form
+
+    user = await make_user(session_factory)
+    await login(client, user.email)
+    response = await post_form(client, "/ideas/99999999999999999999/vote")
+    assert response.status_code == 400
+    response = await post_form(
+        client, "/ideas/99999999999999999999/comments", {"body": "Hallo Welt"}
+    )
+    assert response.status_code == 400

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import asyncpg
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -55,6 +56,20 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
 async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     async with factory() as session:
         yield session
+
+
+@asynccontextmanager
+async def driver_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
+    """The pooled asyncpg connection itself, for hot paths where SQLAlchemy's per-statement
+    work would dominate (one vote = one statement). Autocommit unless the caller opens
+    `conn.transaction()`. A broken connection is thrown out of the pool."""
+    async with engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        try:
+            yield raw.driver_connection  # type: ignore[misc]
+        except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError):
+            await conn.invalidate()
+            raise
 
 
 @asynccontextmanager

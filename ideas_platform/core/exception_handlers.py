@@ -106,8 +106,13 @@ def database_unavailable_handler(request: Request[Any, Any, Any], exc: Exception
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    if isinstance(exc, (OSError, ConnectionError)):
+    # Raw asyncpg errors come from the hot paths that use the driver connection directly.
+    if isinstance(exc, (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)):
         return database_unavailable_handler(request, exc)
+    if _is_bad_value(exc):
+        return http_exception_handler(
+            request, HTTPException(status_code=404 if request.method == "GET" else 400)
+        )
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     message = gettext(MESSAGES[500])
     return _json(500, message) if is_api(request) else _html(request, 500, message)

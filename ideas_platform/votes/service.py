@@ -4,21 +4,24 @@
 * `ideas.vote_count` changes in the same statement as the vote row (invariant 1);
 * with a budget, the voter's user row is locked for the transaction, so 50 parallel requests of
   one user are counted one after another (invariant 2).
+
+Voting is the hottest path of the platform, so it talks to the pooled asyncpg connection
+directly (see `driver_connection`): one vote is one round trip.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+import asyncpg
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from ideas_platform.accounts.auth import Principal
-from ideas_platform.accounts.models import User
 from ideas_platform.core.choices import N_
+from ideas_platform.core.database import driver_connection
 from ideas_platform.core.errors import ConflictError, DomainError, NotFoundError, PermissionError_
-from ideas_platform.ideas.models import Idea, IdeaStatus
-from ideas_platform.processes.models import PhaseKind, Process, ProcessPhase
+from ideas_platform.ideas.models import Idea
 from ideas_platform.votes.models import Vote
 
 IDEA_NOT_FOUND = N_("This idea does not exist.")
@@ -43,25 +46,26 @@ class VoteState:
         return None if self.budget is None or self.used is None else max(self.budget - self.used, 0)
 
 
+# Parameters: $1 idea id, $2 user id, $3 session version (NULL for API tokens).
 _VOTER_OK = (
-    "EXISTS (SELECT 1 FROM users u WHERE u.id = :uid AND u.is_active "
-    "AND (CAST(:sv AS integer) IS NULL OR u.session_version = CAST(:sv AS integer)))"
+    "EXISTS (SELECT 1 FROM users u WHERE u.id = $2 AND u.is_active "
+    "AND ($3::integer IS NULL OR u.session_version = $3::integer))"
 )
 _VOTE_PHASE_OPEN = (
     "EXISTS (SELECT 1 FROM process_phases ph WHERE ph.process_id = i.process_id "
     "AND ph.kind = 'vote' AND ph.starts_at <= now() AND now() < ph.ends_at)"
 )
 
-# One round trip for the common case; `found` = 0 means a rule refused it (see _explain_refusal).
-_CAST = text(f"""
+# `found` = 0 means a rule refused the vote (see _explain_refusal). $4: the budget was checked
+# by the caller under the voter's lock; without it, processes with a budget insert nothing.
+_CAST = f"""
 WITH target AS (
     SELECT i.id, i.process_id, p.vote_budget
     FROM ideas i JOIN processes p ON p.id = i.process_id
-    WHERE i.id = :idea_id AND i.status = 'published' AND {_VOTE_PHASE_OPEN} AND {_VOTER_OK}
+    WHERE i.id = $1 AND i.status = 'published' AND {_VOTE_PHASE_OPEN} AND {_VOTER_OK}
 ), ins AS (
     INSERT INTO votes (idea_id, user_id, process_id)
-    SELECT id, :uid, process_id FROM target
-    WHERE vote_budget IS NULL OR CAST(:budget_checked AS boolean)
+    SELECT id, $2, process_id FROM target WHERE vote_budget IS NULL OR $4::boolean
     ON CONFLICT DO NOTHING
     RETURNING idea_id
 ), upd AS (
@@ -73,135 +77,120 @@ SELECT (SELECT count(*) FROM target) AS found,
        (SELECT vote_budget FROM target) AS budget,
        (SELECT count(*) FROM ins) AS inserted,
        (SELECT vote_count FROM upd) AS new_count
-""")
+"""
 
-_WITHDRAW = text(f"""
+_WITHDRAW = f"""
 WITH del AS (
     DELETE FROM votes v USING ideas i
-    WHERE v.idea_id = :idea_id AND v.user_id = :uid AND i.id = v.idea_id
+    WHERE v.idea_id = $1 AND v.user_id = $2 AND i.id = v.idea_id
       AND {_VOTE_PHASE_OPEN} AND {_VOTER_OK}
-    RETURNING v.idea_id
+    RETURNING v.idea_id, v.process_id
 ), upd AS (
     UPDATE ideas SET vote_count = vote_count - 1
     WHERE id IN (SELECT idea_id FROM del)
     RETURNING vote_count
 )
-SELECT (SELECT count(*) FROM del) AS deleted, (SELECT vote_count FROM upd) AS new_count
-""")
+SELECT (SELECT count(*) FROM del) AS deleted,
+       (SELECT vote_count FROM upd) AS new_count,
+       (SELECT p.vote_budget FROM processes p WHERE p.id = (SELECT process_id FROM del)) AS budget
+"""
 
-_LOCK_VOTER = text("SELECT 1 FROM users WHERE id = :uid FOR UPDATE")
-_USED = text("SELECT count(*) FROM votes WHERE user_id = :uid AND process_id = :process_id")
+_LOCK_VOTER = "SELECT 1 FROM users WHERE id = $1 FOR UPDATE"
+_USED = "SELECT count(*) FROM votes WHERE user_id = $1 AND process_id = $2"
+_IDEA_PROCESS = (
+    "SELECT i.process_id, p.vote_budget, i.vote_count FROM ideas i "
+    "JOIN processes p ON p.id = i.process_id WHERE i.id = $1"
+)
+_HAS_VOTE = "SELECT EXISTS (SELECT 1 FROM votes WHERE idea_id = $1 AND user_id = $2)"
+_EXPLAIN = f"""
+SELECT (SELECT u.is_active AND ($3::integer IS NULL OR u.session_version = $3::integer)
+          FROM users u WHERE u.id = $2) AS voter_ok,
+       i.status, {_VOTE_PHASE_OPEN} AS vote_open
+FROM (SELECT $1::bigint AS id) AS wanted LEFT JOIN ideas i ON i.id = wanted.id
+"""
 
 
-def _params(principal: Principal, idea_id: int, budget_checked: bool = False) -> dict[str, object]:
-    return {
-        "idea_id": idea_id,
-        "uid": principal.user_id,
-        "sv": principal.session_version,
-        "budget_checked": budget_checked,
-    }
+def _args(principal: Principal, idea_id: int) -> tuple[int, int, int | None]:
+    return idea_id, principal.user_id, principal.session_version
 
 
 async def cast_vote(engine: AsyncEngine, principal: Principal, idea_id: int) -> VoteState:
-    # Without a budget a single autocommit statement is atomic and needs no explicit transaction.
-    async with engine.connect() as conn:
-        auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        row = (await auto.execute(_CAST, _params(principal, idea_id))).one()
-        if row.found == 0:
-            await _explain_refusal(auto, principal, idea_id)
-            raise DomainError(NOT_VOTABLE)
-        if row.budget is None:
-            if row.inserted == 0:
+    async with driver_connection(engine) as conn:
+        # Without a budget this single autocommit statement is the whole vote.
+        row = await conn.fetchrow(_CAST, *_args(principal, idea_id), False)
+        assert row is not None
+        if row["found"] == 0:
+            await _explain_refusal(conn, principal, idea_id)
+        if row["budget"] is None:
+            if row["inserted"] == 0:
                 raise ConflictError(ALREADY_VOTED)
-            return VoteState(idea_id, True, row.new_count)
-    return await _cast_with_budget(engine, principal, idea_id)
+            return VoteState(idea_id, True, row["new_count"])
+        return await _cast_with_budget(conn, principal, idea_id)
 
 
-async def _cast_with_budget(engine: AsyncEngine, principal: Principal, idea_id: int) -> VoteState:
-    async with engine.begin() as conn:
-        await conn.execute(_LOCK_VOTER, {"uid": principal.user_id})
-        process_id, budget = (
-            await conn.execute(
-                select(Idea.process_id, Process.vote_budget)
-                .join(Process, Process.id == Idea.process_id)
-                .where(Idea.id == idea_id)
-            )
-        ).one()
-        used = (
-            await conn.execute(_USED, {"uid": principal.user_id, "process_id": process_id})
-        ).scalar_one()
-        already = await conn.scalar(
-            select(func.count()).where(Vote.idea_id == idea_id, Vote.user_id == principal.user_id)
-        )
-        if already:
+async def _cast_with_budget(
+    conn: asyncpg.Connection, principal: Principal, idea_id: int
+) -> VoteState:
+    async with conn.transaction():
+        await conn.execute(_LOCK_VOTER, principal.user_id)
+        process_id, budget, _ = await conn.fetchrow(_IDEA_PROCESS, idea_id)
+        if await conn.fetchval(_HAS_VOTE, idea_id, principal.user_id):
             raise ConflictError(ALREADY_VOTED)
+        used = await conn.fetchval(_USED, principal.user_id, process_id)
         if budget is not None and used >= budget:
             raise DomainError(NO_BUDGET_LEFT)
-        row = (await conn.execute(_CAST, _params(principal, idea_id, budget_checked=True))).one()
-        if row.found == 0:
+        row = await conn.fetchrow(_CAST, *_args(principal, idea_id), True)
+        assert row is not None
+        if row["found"] == 0:
             await _explain_refusal(conn, principal, idea_id)
-            raise DomainError(NOT_VOTABLE)
-        if row.inserted == 0:
+        if row["inserted"] == 0:
             raise ConflictError(ALREADY_VOTED)
-        return VoteState(idea_id, True, row.new_count, budget, used + 1)
+        return VoteState(idea_id, True, row["new_count"], budget, used + 1)
 
 
 async def withdraw_vote(engine: AsyncEngine, principal: Principal, idea_id: int) -> VoteState:
-    async with engine.begin() as conn:
-        row = (await conn.execute(_WITHDRAW, _params(principal, idea_id))).one()
-        if row.deleted == 0:
+    async with driver_connection(engine) as conn:
+        row = await conn.fetchrow(_WITHDRAW, *_args(principal, idea_id))
+        assert row is not None
+        if row["deleted"] == 0:
             await _explain_refusal(conn, principal, idea_id, withdrawing=True)
             raise ConflictError(NOT_VOTED)
-        process_id, budget = (
-            await conn.execute(
-                select(Idea.process_id, Process.vote_budget)
-                .join(Process, Process.id == Idea.process_id)
-                .where(Idea.id == idea_id)
-            )
-        ).one()
+        budget = row["budget"]
         used = None
         if budget is not None:
-            used = (
-                await conn.execute(_USED, {"uid": principal.user_id, "process_id": process_id})
-            ).scalar_one()
-        return VoteState(idea_id, False, row.new_count, budget, used)
+            process_id = (await conn.fetchrow(_IDEA_PROCESS, idea_id))[0]
+            used = await conn.fetchval(_USED, principal.user_id, process_id)
+        return VoteState(idea_id, False, row["new_count"], budget, used)
 
 
 async def _explain_refusal(
-    conn: AsyncConnection, principal: Principal, idea_id: int, *, withdrawing: bool = False
+    conn: asyncpg.Connection, principal: Principal, idea_id: int, *, withdrawing: bool = False
 ) -> None:
     """The fast statement said no; find out which rule refused, for a clear message."""
-    voter = (
-        await conn.execute(
-            select(User.is_active, User.session_version).where(User.id == principal.user_id)
-        )
-    ).first()
-    if (
-        voter is None
-        or not voter.is_active
-        or (
-            principal.session_version is not None
-            and voter.session_version != principal.session_version
-        )
-    ):
+    row = await conn.fetchrow(_EXPLAIN, *_args(principal, idea_id))
+    assert row is not None
+    if not row["voter_ok"]:
         raise PermissionError_(SESSION_EXPIRED)
-    idea = (
-        await conn.execute(select(Idea.status, Idea.process_id).where(Idea.id == idea_id))
-    ).first()
-    if idea is None:
+    if row["status"] is None:
         raise NotFoundError(IDEA_NOT_FOUND)
-    if not withdrawing and idea.status != IdeaStatus.PUBLISHED:
+    if not withdrawing and row["status"] != "published":
         raise DomainError(NOT_VOTABLE)
-    vote_open = await conn.scalar(
-        select(func.count()).where(
-            ProcessPhase.process_id == idea.process_id,
-            ProcessPhase.kind == PhaseKind.VOTE,
-            ProcessPhase.starts_at <= func.now(),
-            ProcessPhase.ends_at > func.now(),
-        )
-    )
-    if not vote_open:
+    if not row["vote_open"]:
         raise DomainError(NOT_VOTE_PHASE)
+    if not withdrawing:
+        raise DomainError(NOT_VOTABLE)
+
+
+async def current_state(engine: AsyncEngine, user_id: int, idea_id: int) -> VoteState | None:
+    """The button's state after a refusal (e.g. a double click), so the fragment stays true."""
+    async with driver_connection(engine) as conn:
+        row = await conn.fetchrow(_IDEA_PROCESS, idea_id)
+        if row is None:
+            return None
+        process_id, budget, vote_count = row
+        voted = await conn.fetchval(_HAS_VOTE, idea_id, user_id)
+        used = await conn.fetchval(_USED, user_id, process_id) if budget is not None else None
+        return VoteState(idea_id, bool(voted), vote_count, budget, used)
 
 
 async def voted_idea_ids(session: AsyncSession, user_id: int, idea_ids: list[int]) -> set[int]:
@@ -232,26 +221,3 @@ async def vote_state(
         if budget is not None:
             used = await votes_used(session, user_id, idea.process_id)
     return VoteState(idea.id, voted, idea.vote_count, budget, used)
-
-
-async def current_state(engine: AsyncEngine, user_id: int, idea_id: int) -> VoteState | None:
-    """The button's state after a refusal (e.g. a double click), so the fragment stays true."""
-    async with engine.connect() as conn:
-        row = (
-            await conn.execute(
-                select(Idea.vote_count, Idea.process_id, Process.vote_budget)
-                .join(Process, Process.id == Idea.process_id)
-                .where(Idea.id == idea_id)
-            )
-        ).first()
-        if row is None:
-            return None
-        voted = await conn.scalar(
-            select(func.count()).where(Vote.idea_id == idea_id, Vote.user_id == user_id)
-        )
-        used = None
-        if row.vote_budget is not None:
-            used = (
-                await conn.execute(_USED, {"uid": user_id, "process_id": row.process_id})
-            ).scalar_one()
-        return VoteState(idea_id, bool(voted), row.vote_count, row.vote_budget, used)
