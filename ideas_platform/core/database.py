@@ -66,7 +66,7 @@ async def driver_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connec
     async with engine.connect() as conn:
         raw = await conn.get_raw_connection()
         try:
-            yield raw.driver_connection  # type: ignore[misc]
+            yield raw.driver_connection
         except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError):
             await conn.invalidate()
             raise
