@@ -1,0 +1,27 @@
+"""The demo process that `make run` seeds on an empty database."""
+
+from sqlalchemy import func, select
+
+from ideas_platform.accounts.models import User
+from ideas_platform.core.choices import Sector
+from ideas_platform.core.invariants import find_violations
+from ideas_platform.demo.seed import DEMO_PASSWORD, seed_demo
+from ideas_platform.ideas.models import Idea
+from ideas_platform.votes.models import Vote
+from tests.helpers import login
+
+
+async def test_demo_is_realistic_consistent_and_seeded_once(session_factory, db, client):
+    assert await seed_demo(session_factory) is True
+    assert await seed_demo(session_factory) is False  # only into an empty database
+    assert await db.scalar(select(func.count()).select_from(Idea)) >= 60
+    participants = await db.scalar(select(func.count()).select_from(User).where(User.role == "participant"))
+    assert participants >= 200
+    sectors = set(await db.scalars(select(User.sector).distinct()))
+    assert sectors == set(Sector)
+    assert await db.scalar(select(func.count()).select_from(Vote)) > 1000
+    assert await db.scalar(select(func.count()).where(Idea.author_sector.is_(None))) == 0
+    assert await find_violations(db) == []
+    await login(client, "moderator@example.org", DEMO_PASSWORD)
+    page = await client.get("/processes/industrie-der-zukunft/ideas?q=Wasserstoff")
+    assert page.status_code == 200 and "Wasserstoff" in page.text
