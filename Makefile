@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: run test install lint format messages check bench-votes clean-data
+.PHONY: run test install lint format messages check bench-votes screenshots clean-data
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ check: install
 ## Load benchmark of the vote endpoint against raw asyncpg and pgbench (see bench/README.md).
 bench-votes: install
 	$(BIN)/python -m bench.votes
+
+## Screenshots of the main pages (desktop, phone) into docs/screenshots/ (needs Debian's chromium).
+screenshots: install
+	$(BIN)/pip install -q -e '.[e2e]'
+	$(BIN)/python tools/screenshots.py
 
 clean-data:
 	rm -rf data

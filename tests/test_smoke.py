@@ -14,3 +14,22 @@ async def test_home_and_process_pages(client, session_factory):
     assert "Wasserstoff für den Mittelstand" in listing.text
     await login(client, author.email)
     assert (await client.get("/profile")).status_code == 200
+
+
+async def test_every_page_is_served_as_html(client, session_factory):
+    process = await make_process(session_factory, slug="industrie")
+    author = await make_user(session_factory)
+    idea = await make_idea(session_factory, process, author)
+    await login(client, author.email)
+    for url in (
+        "/",
+        "/processes/industrie",
+        "/processes/industrie/ideas",
+        f"/ideas/{idea.id}",
+        f"/ideas/{idea.id}/edit",
+        "/processes/industrie/ideas/new",
+        "/profile",
+        "/ideas/0",
+    ):
+        response = await client.get(url)
+        assert response.headers["content-type"].startswith("text/html"), url

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request
+from litestar import MediaType, Request
 from litestar.response import Redirect, Template
 
 HTMX_HEADER = "hx-request"
@@ -24,7 +24,9 @@ def page(
     request: Request[Any, Any, Any], template: str, *, status_code: int = 200, **context: Any
 ) -> Template:
     context.setdefault("user", current_user_of(request))
-    return Template(template_name=template, context=context, status_code=status_code)
+    return Template(
+        template_name=template, context=context, status_code=status_code, media_type=MediaType.HTML
+    )
 
 
 def see_other(path: str) -> Redirect:

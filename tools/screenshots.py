@@ -1,0 +1,74 @@
+"""Screenshots of the main pages (desktop and phone width) into docs/screenshots/.
+
+Usage: `make screenshots` (serves the demo on the embedded PostgreSQL, drives Debian's Chromium).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "docs" / "screenshots"
+PORT = 8790
+BASE = f"http://127.0.0.1:{PORT}"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+PAGES = [
+    ("process", "/processes/industrie-der-zukunft"),
+    ("ideas", "/processes/industrie-der-zukunft/ideas"),
+    ("idea", "/ideas/1"),
+    ("submit", "/processes/industrie-der-zukunft/ideas/new"),
+]
+
+
+def wait_until_up(url: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)  # noqa: S310 - our own local server
+            return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit(f"server at {url} did not come up")
+
+
+def main() -> None:
+    env = {**os.environ, "DATA_DIR": tempfile.mkdtemp(prefix="ideas-shots-")}
+    env.pop("DATABASE_URL", None)
+    server = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "ideas_platform.cli", "serve", "--seed", "--port", str(PORT)], env=env
+    )
+    try:
+        wait_until_up(BASE + "/")
+        OUT.mkdir(parents=True, exist_ok=True)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=CHROMIUM,
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            )
+            for width_name, viewport in (("desktop", (1280, 900)), ("phone", (390, 844))):
+                page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+                page.goto(BASE + "/login")
+                page.fill("#email", "moderator@example.org")
+                page.fill("#password", "demo-passwort-2026")
+                page.click("form.form button[type=submit]")
+                for name, path in PAGES:
+                    page.goto(BASE + path)
+                    page.screenshot(path=str(OUT / f"{name}-{width_name}.png"), full_page=False)
+                page.close()
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    print(f"screenshots written to {OUT}")
+
+
+if __name__ == "__main__":
+    main()
