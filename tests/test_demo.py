@@ -15,7 +15,9 @@ async def test_demo_is_realistic_consistent_and_seeded_once(session_factory, db,
     assert await seed_demo(session_factory) is True
     assert await seed_demo(session_factory) is False  # only into an empty database
     assert await db.scalar(select(func.count()).select_from(Idea)) >= 60
-    participants = await db.scalar(select(func.count()).select_from(User).where(User.role == "participant"))
+    participants = await db.scalar(
+        select(func.count()).select_from(User).where(User.role == "participant")
+    )
     assert participants >= 200
     sectors = set(await db.scalars(select(User.sector).distinct()))
     assert sectors == set(Sector)

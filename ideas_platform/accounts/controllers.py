@@ -10,7 +10,12 @@ from litestar.response import Redirect, Response, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.accounts import service
-from ideas_platform.accounts.auth import SESSION_USER_KEY, SESSION_VERSION_KEY, login_required
+from ideas_platform.accounts.auth import (
+    SESSION_USER_KEY,
+    SESSION_VERSION_KEY,
+    load_user,
+    login_required,
+)
 from ideas_platform.accounts.models import User
 from ideas_platform.core.errors import DomainError, InvalidInput
 from ideas_platform.core.i18n import LOCALE_COOKIE, LOCALES, gettext
@@ -94,8 +99,10 @@ class AccountController(Controller):
         locale = form.get("locale", "de")
         if locale not in LOCALES:
             locale = "de"
-        if request.user is not None:
-            await service.set_locale(db_session, request.user.user_id, locale)
+        # Only a confirmed user: a session cookie from before a logout must not write.
+        user = await load_user(request)
+        if user is not None:
+            await service.set_locale(db_session, user.id, locale)
         return with_locale_cookie(see_other(safe_next(form.get("next"), "/")), locale)
 
     @get("/profile", guards=[login_required], name="profile")

@@ -14,7 +14,7 @@ from ideas_platform.accounts.models import ApiToken, User
 from ideas_platform.audit import service as audit
 from ideas_platform.core.choices import N_, Region, Role, Sector
 from ideas_platform.core.database import transaction
-from ideas_platform.core.errors import DomainError, InvalidInput, NotFoundError
+from ideas_platform.core.errors import DomainError, InvalidInput, NotFoundError, PermissionError_
 from ideas_platform.core.i18n import LOCALES
 from ideas_platform.core.passwords import hash_password, password_problem, verify_password
 from ideas_platform.core.validation import (
@@ -167,9 +167,11 @@ async def revoke_api_token(session: AsyncSession, user_id: int, token_id: int) -
 async def list_users(session: AsyncSession, *, query: str = "", limit: int = 100) -> list[User]:
     stmt = select(User).order_by(User.created_at.desc()).limit(limit)
     if query:
-        pattern = f"%{query.lower()}%"
+        # autoescape: "%" and "_" in the search are letters, not wildcards
+        needle = query.lower()
         stmt = stmt.where(
-            func.lower(User.email).like(pattern) | func.lower(User.display_name).like(pattern)
+            func.lower(User.email).contains(needle, autoescape=True)
+            | func.lower(User.display_name).contains(needle, autoescape=True)
         )
     return list(await session.scalars(stmt))
 
@@ -178,11 +180,20 @@ async def change_role(session: AsyncSession, *, actor_id: int, user_id: int, rol
     if choice_problem(role, Role):
         raise InvalidInput({"role": N_("Please choose a value from the list.")})
     async with transaction(session):
-        user = await session.get(User, user_id, with_for_update=True)
+        # Lock the admins first (always in the same order), so that two admins demoting
+        # each other at the same moment are serialised and one admin always remains.
+        admin_ids = list(
+            await session.scalars(
+                select(User.id).where(User.role == Role.ADMIN).order_by(User.id).with_for_update()
+            )
+        )
+        user = await session.get(User, user_id, with_for_update=True, populate_existing=True)
         if user is None:
             raise NotFoundError(N_("This user does not exist."))
         if user.id == actor_id and role != Role.ADMIN:
             raise DomainError(N_("You cannot take away your own administrator role."))
+        if actor_id not in admin_ids:
+            raise PermissionError_(N_("Your role does not allow this."))
         before = user.role.value
         user.role = Role(role)
         # A new role takes effect at the next request; the user stays logged in.

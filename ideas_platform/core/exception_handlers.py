@@ -94,7 +94,10 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
         response = Response(content="", status_code=401)
         response.headers["HX-Redirect"] = "/login"
         return response
-    return _html(request, status, message)
+    response = _html(request, status, message)
+    if exc.headers:  # e.g. Retry-After of a rate limit
+        response.headers.update(exc.headers)
+    return response
 
 
 def database_unavailable_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

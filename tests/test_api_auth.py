@@ -1,0 +1,200 @@
+"""Who may use the JSON API: personal tokens (Bearer, no CSRF) and sessions (with CSRF header)."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select, update
+
+from ideas_platform.accounts.models import ApiToken, User
+from tests.helpers import csrf, login, make_idea, make_process, make_user, post_form
+
+TOKEN_RE = re.compile(r'<code class="token">([^<]+)</code>')
+
+
+async def create_token_on_profile(client, name: str = "Auswertungsskript") -> str:
+    response = await post_form(client, "/profile/tokens", {"name": name})
+    assert response.status_code == 201, response.text
+    found = TOKEN_RE.search(response.text)
+    assert found, "the new token is not shown"
+    return found.group(1)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_token_is_shown_once_and_stored_only_as_hash(client, session_factory, db):
+    user = await make_user(session_factory)
+    await login(client, user.email)
+    token = await create_token_on_profile(client)
+    assert token.startswith("ip_") and len(token) > 40
+    profile = await client.get("/profile")
+    assert "Auswertungsskript" in profile.text
+    assert token not in profile.text
+    assert not TOKEN_RE.search(profile.text)
+    stored = (await db.scalars(select(ApiToken))).all()
+    assert len(stored) == 1 and stored[0].user_id == user.id
+    assert stored[0].token_hash != token and token not in stored[0].token_hash
+
+
+async def test_token_needs_a_name(client, session_factory, db):
+    user = await make_user(session_factory)
+    await login(client, user.email)
+    response = await post_form(client, "/profile/tokens", {"name": "   "})
+    assert response.status_code == 422
+    assert 'role="alert"' in response.text
+    assert not TOKEN_RE.search(response.text)
+    assert (await db.scalars(select(ApiToken))).all() == []
+
+
+async def test_token_creation_needs_login_and_csrf(client, session_factory, db):
+    anonymous = await post_form(client, "/profile/tokens", {"name": "x"})
+    assert anonymous.status_code == 401
+    user = await make_user(session_factory)
+    await login(client, user.email)
+    response = await client.post("/profile/tokens", data={"name": "x"})
+    assert response.status_code == 403
+    assert (await db.scalars(select(ApiToken))).all() == []
+
+
+async def test_bearer_token_identifies_the_user(client, session_factory, db):
+    user = await make_user(session_factory, sector="civil_society", region="berlin")
+    await login(client, user.email)
+    token = await create_token_on_profile(client)
+    client.cookies.clear()  # a script: no cookies at all
+    me = await client.get("/api/me", headers=bearer(token))
+    assert me.status_code == 200
+    assert me.json() == {
+        "id": user.id,
+        "email": user.email,
+        "display_name": user.display_name,
+        "sector": "civil_society",
+        "organisation": "Beispiel GmbH",
+        "region": "berlin",
+        "role": "participant",
+        "locale": "de",
+    }
+    assert "password_hash" not in me.text
+    last_used = await db.scalar(select(ApiToken.last_used_at))
+    assert last_used is not None
+
+
+async def test_bearer_writes_need_no_csrf(client, session_factory, db):
+    process = await make_process(session_factory, slug="idz")
+    author = await make_user(session_factory)
+    idea = await make_idea(session_factory, process, author)
+    voter = await make_user(session_factory)
+    await login(client, voter.email)
+    token = await create_token_on_profile(client)
+    client.cookies.clear()
+    vote = await client.post(f"/api/ideas/{idea.id}/vote", headers=bearer(token))
+    assert vote.status_code == 201, vote.text
+    assert vote.json()["voted"] is True and vote.json()["vote_count"] == 1
+    comment = await client.post(
+        f"/api/ideas/{idea.id}/comments", json={"body": "Per Skript."}, headers=bearer(token)
+    )
+    assert comment.status_code == 201
+    assert comment.json()["author"] == voter.display_name
+
+
+async def test_invalid_token_is_401_json(client, session_factory):
+    await make_process(session_factory, slug="idz")
+    for headers in (
+        bearer("ip_nicht-echt"),
+        {"Authorization": "Bearer "},
+        {"Authorization": "Basic dXNlcjpwYXNz"},
+    ):
+        response = await client.get("/api/me", headers=headers)
+        assert response.status_code == 401, headers
+        body = response.json()
+        assert body["status_code"] == 401 and body["detail"]
+        # also where no login is needed: a wrong token is never silently ignored
+        assert (await client.get("/api/processes", headers=headers)).status_code == 401
+        write = await client.post("/api/ideas/1/vote", headers=headers)
+        assert write.status_code == 401 and write.json()["status_code"] == 401
+
+
+async def test_invalid_token_wins_over_a_valid_session(client, session_factory):
+    user = await make_user(session_factory)
+    await login(client, user.email)
+    assert (await client.get("/api/me")).status_code == 200
+    response = await client.get("/api/me", headers=bearer("ip_falsch"))
+    assert response.status_code == 401
+
+
+async def test_anonymous_api_calls_get_401_json(client, session_factory):
+    response = await client.get("/api/me")
+    assert response.status_code == 401
+    assert response.json()["status_code"] == 401
+
+
+async def test_revoked_token_stops_working(client, session_factory):
+    user = await make_user(session_factory)
+    await login(client, user.email)
+    token = await create_token_on_profile(client)
+    keep = await create_token_on_profile(client, "Zweites Skript")
+    async with session_factory() as session:
+        token_id = await session.scalar(
+            select(ApiToken.id).where(ApiToken.name == "Auswertungsskript")
+        )
+    assert (await client.get("/api/me", headers=bearer(token))).status_code == 200
+    # revoking needs the CSRF token
+    assert (await client.post(f"/profile/tokens/{token_id}/revoke")).status_code == 403
+    response = await post_form(client, f"/profile/tokens/{token_id}/revoke")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/profile"
+    assert "Auswertungsskript" not in (await client.get("/profile")).text
+    revoked = await client.get("/api/me", headers=bearer(token))
+    assert revoked.status_code == 401 and revoked.json()["detail"]
+    assert (await client.get("/api/me", headers=bearer(keep))).status_code == 200
+
+
+async def test_nobody_can_revoke_another_users_token(client, session_factory):
+    owner = await make_user(session_factory)
+    other = await make_user(session_factory)
+    await login(client, owner.email)
+    token = await create_token_on_profile(client)
+    async with session_factory() as session:
+        token_id = await session.scalar(select(ApiToken.id))
+    await login(client, other.email)
+    response = await post_form(client, f"/profile/tokens/{token_id}/revoke")
+    assert response.status_code == 404
+    assert (await client.get("/api/me", headers=bearer(token))).json()["id"] == owner.id
+
+
+async def test_token_of_a_deactivated_account_stops_working(client, session_factory, db):
+    user = await make_user(session_factory)
+    await login(client, user.email)
+    token = await create_token_on_profile(client)
+    await db.execute(update(User).where(User.id == user.id).values(is_active=False))
+    await db.commit()
+    assert (await client.get("/api/me", headers=bearer(token))).status_code == 401
+
+
+async def test_session_api_writes_need_the_csrf_header(client, session_factory, db):
+    process = await make_process(session_factory, slug="idz")
+    author = await make_user(session_factory)
+    idea = await make_idea(session_factory, process, author)
+    voter = await make_user(session_factory)
+    await login(client, voter.email)
+    refused = await client.post(f"/api/ideas/{idea.id}/vote")
+    assert refused.status_code == 403
+    body = refused.json()
+    assert body["status_code"] == 403 and body["detail"]
+    wrong = await client.post(f"/api/ideas/{idea.id}/vote", headers={"X-CSRFToken": "x" * 64})
+    assert wrong.status_code == 403 and wrong.json()["status_code"] == 403
+    ok = await client.post(f"/api/ideas/{idea.id}/vote", headers={"X-CSRFToken": csrf(client)})
+    assert ok.status_code == 201, ok.text
+    assert ok.json()["vote_count"] == 1
+
+
+async def test_logged_out_session_cannot_use_the_api(client, session_factory):
+    user = await make_user(session_factory)
+    await login(client, user.email)
+    old = dict(client.cookies.items())
+    assert (await post_form(client, "/logout")).status_code == 303
+    client.cookies.clear()
+    for name, value in old.items():
+        client.cookies.set(name, value)
+    assert (await client.get("/api/me")).status_code == 401
