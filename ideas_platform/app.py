@@ -11,7 +11,6 @@ from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
-from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -32,6 +31,7 @@ from ideas_platform.core.kv_store import PostgresStore
 from ideas_platform.core.locale_middleware import LocaleMiddleware
 from ideas_platform.core.rate_limits import RATE_LIMIT_STORE, rate_limit_config
 from ideas_platform.core.security_headers import SecurityHeadersMiddleware
+from ideas_platform.core.sessions import SessionCookieConfig
 from ideas_platform.core.templating import template_config
 from ideas_platform.ideas.controllers import IdeaController
 from ideas_platform.processes.controllers import ProcessController
@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     engine = create_engine(settings, database_url)
     session_factory = create_session_factory(engine)
 
-    session_config = CookieBackendConfig(
+    session_config = SessionCookieConfig(
         secret=_derive(settings.secret_key, "session"),
         key=SESSION_COOKIE,
         max_age=14 * 24 * 3600,
@@ -77,7 +77,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         cookie_samesite="lax",
         exclude=["^/static/"],
     )
-    templates = template_config()
+    templates = template_config(auto_reload=settings.environment == "development")
 
     async def dispose_engine(app: Litestar) -> None:
         await app.state.engine.dispose()

@@ -462,3 +462,11 @@ async def test_a_logged_out_cookie_cannot_change_the_account_language(client, se
 async def test_language_switch_never_redirects_to_another_site(client):
     response = await post_form(client, "/language", {"locale": "en", "next": "//evil.example"})
     assert response.headers["location"] == "/"
+
+
+async def test_session_cookie_is_only_rewritten_when_the_session_changes(client, session_factory):
+    user = await make_user(session_factory)
+    await login(client, user.email)
+    response = await client.get("/profile")
+    assert response.status_code == 200
+    assert "session=" not in response.headers.get("set-cookie", "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -28,7 +29,13 @@ REGISTER_FIELDS = ("email", "display_name", "password", "sector", "region", "org
 def start_session(request: Request[Any, Any, Any], user: User) -> None:
     # A fresh session on login: nothing of the anonymous session survives (no fixation).
     request.clear_session()
-    request.set_session({SESSION_USER_KEY: user.id, SESSION_VERSION_KEY: user.session_version})
+    request.set_session(
+        {
+            SESSION_USER_KEY: user.id,
+            SESSION_VERSION_KEY: user.session_version,
+            "sid": secrets.token_urlsafe(12),  # a new value, hence a new cookie, on every login
+        }
+    )
 
 
 def with_locale_cookie(response: Response[Any], locale: str) -> Response[Any]:

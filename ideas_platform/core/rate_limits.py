@@ -5,6 +5,7 @@ The counters live in the PostgreSQL store, so the limit holds across all worker 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Request
@@ -13,8 +14,9 @@ from litestar.middleware.rate_limit import RateLimitConfig, get_remote_address
 RATE_LIMIT_STORE = "rate_limit"
 
 
-def _tagged(category: str):
-    def check(request: Request[Any, Any, Any]) -> bool:
+def _tagged(category: str) -> Callable[[Request[Any, Any, Any]], Awaitable[bool]]:
+    # async on purpose: Litestar would run a sync check in a worker thread, on every request.
+    async def check(request: Request[Any, Any, Any]) -> bool:
         handler = request.scope.get("route_handler")
         return (
             request.method == "POST"
@@ -25,7 +27,7 @@ def _tagged(category: str):
     return check
 
 
-def _identifier(category: str):
+def _identifier(category: str) -> Callable[[Request[Any, Any, Any]], str]:
     def identify(request: Request[Any, Any, Any]) -> str:
         return f"{category}:{get_remote_address(request)}"
 

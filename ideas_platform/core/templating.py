@@ -53,9 +53,11 @@ def configure_environment(env: Environment) -> None:
     env.lstrip_blocks = True
 
 
-def template_config() -> TemplateConfig[JinjaTemplateEngine]:
+def template_config(*, auto_reload: bool = False) -> TemplateConfig[JinjaTemplateEngine]:
     def callback(engine: JinjaTemplateEngine) -> None:
         configure_environment(engine.engine)
+        # Checking every template file's mtime on each render costs syscalls; only in development.
+        engine.engine.auto_reload = auto_reload
 
     return TemplateConfig(
         directory=PROJECT_ROOT / "templates",
