@@ -256,7 +256,7 @@ async def test_admin_cannot_remove_their_own_admin_role(client, session_factory,
     assert 400 <= response.status_code < 500
     assert (
         "You cannot take away your own administrator role." in response.text
-        or "Administratorrolle" in response.text
+        or "Administrationsrolle" in response.text
     )
     assert await db.scalar(select(User.role).where(User.id == admin.id)) == Role.ADMIN
     assert await admin_actions(db) == 0

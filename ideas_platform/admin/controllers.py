@@ -54,6 +54,23 @@ def _form_values(process: Process, topics: list[str]) -> dict[str, str]:
     return values
 
 
+def _form_page(
+    request: Request[Any, Any, Any],
+    form: dict[str, str],
+    errors: dict[str, str],
+    process: Process | None,
+) -> Template:
+    return page(
+        request,
+        "admin/process_form.html",
+        status_code=422 if errors else 200,
+        form=form,
+        errors=errors,
+        process=process,
+        phase_kinds=list(PhaseKind),
+    )
+
+
 class AdminController(Controller):
     path = "/admin"
     guards = [admin_required]
@@ -74,14 +91,7 @@ class AdminController(Controller):
 
     @get("/processes/new")
     async def new_process(self, request: Request[Any, Any, Any]) -> Template:
-        return page(
-            request,
-            "admin/process_form.html",
-            form={},
-            errors={},
-            process=None,
-            phase_kinds=list(PhaseKind),
-        )
+        return _form_page(request, {}, {}, None)
 
     @post("/processes")
     async def create_process(
@@ -93,15 +103,7 @@ class AdminController(Controller):
                 db_session, actor_id=request.user.user_id, form=_process_form(form)
             )
         except InvalidInput as exc:
-            return page(
-                request,
-                "admin/process_form.html",
-                status_code=422,
-                form=form,
-                errors=exc.translated_errors(),
-                process=None,
-                phase_kinds=list(PhaseKind),
-            )
+            return _form_page(request, form, exc.translated_errors(), None)
         flash(request, gettext("The process has been saved."), category="success")
         return see_other(f"/processes/{process.slug}")
 
@@ -111,14 +113,7 @@ class AdminController(Controller):
     ) -> Template:
         process = await processes_service.get_by_id(db_session, process_id)
         topics = [t.name for t in await processes_service.list_topics(db_session, process.id)]
-        return page(
-            request,
-            "admin/process_form.html",
-            form=_form_values(process, topics),
-            errors={},
-            process=process,
-            phase_kinds=list(PhaseKind),
-        )
+        return _form_page(request, _form_values(process, topics), {}, process)
 
     @post("/processes/{process_id:int}")
     async def update_process(
@@ -134,15 +129,7 @@ class AdminController(Controller):
             )
         except InvalidInput as exc:
             process = await processes_service.get_by_id(db_session, process_id)
-            return page(
-                request,
-                "admin/process_form.html",
-                status_code=422,
-                form=form,
-                errors=exc.translated_errors(),
-                process=process,
-                phase_kinds=list(PhaseKind),
-            )
+            return _form_page(request, form, exc.translated_errors(), process)
         flash(request, gettext("The process has been saved."), category="success")
         return see_other(f"/processes/{process.slug}")
 

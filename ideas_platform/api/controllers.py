@@ -28,8 +28,6 @@ from ideas_platform.api.schemas import (
     VoteOut,
 )
 from ideas_platform.comments import service as comments_service
-from ideas_platform.core.choices import Role
-from ideas_platform.core.errors import NotFoundError
 from ideas_platform.ideas import service as ideas_service
 from ideas_platform.processes import service as processes_service
 from ideas_platform.processes.models import Process
@@ -179,11 +177,7 @@ class ApiController(Controller):
     async def idea(
         self, request: Request[Any, Any, Any], db_session: AsyncSession, idea_id: int
     ) -> IdeaOut:
-        view = await ideas_service.get_view(db_session, idea_id)
-        user = await load_user(request)
-        is_moderator = user is not None and user.role in (Role.MODERATOR, Role.ADMIN)
-        if not ideas_service.can_see(view.idea, user.id if user else None, is_moderator):
-            raise NotFoundError(ideas_service.IDEA_NOT_FOUND)
+        view = await ideas_service.get_visible_view(db_session, idea_id, await load_user(request))
         process = await processes_service.get_by_id(db_session, view.idea.process_id)
         return _idea_out(view, process.slug)
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ideas_platform.accounts.auth import load_user, login_required
 from ideas_platform.comments import service as comments_service
 from ideas_platform.core.choices import Role
-from ideas_platform.core.errors import DomainError, InvalidInput, NotFoundError
+from ideas_platform.core.errors import DomainError, InvalidInput
 from ideas_platform.core.i18n import gettext
 from ideas_platform.core.web import current_user_of, form_data, is_htmx, page, see_other
 from ideas_platform.events.service import list_events
@@ -129,11 +129,9 @@ class IdeaController(Controller):
     async def detail(
         self, request: Request[Any, Any, Any], db_session: AsyncSession, idea_id: int
     ) -> Any:
-        view = await service.get_view(db_session, idea_id)
         user = await load_user(request)
+        view = await service.get_visible_view(db_session, idea_id, user)
         is_moderator = user is not None and user.role in (Role.MODERATOR, Role.ADMIN)
-        if not service.can_see(view.idea, user.id if user else None, is_moderator):
-            raise NotFoundError(service.IDEA_NOT_FOUND)
         if view.idea.merged_into_id is not None and not is_moderator:
             return Redirect(path=f"/ideas/{view.idea.merged_into_id}", status_code=301)
         process = await processes_service.get_by_id(db_session, view.idea.process_id)

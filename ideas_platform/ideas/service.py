@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from ideas_platform.accounts.models import User
-from ideas_platform.core.choices import N_, Region, Sector
+from ideas_platform.core.choices import N_, Region, Role, Sector
 from ideas_platform.core.database import transaction
 from ideas_platform.core.errors import DomainError, InvalidInput, NotFoundError, PermissionError_
 from ideas_platform.core.markdown import render_markdown
@@ -185,6 +185,15 @@ async def get_view(session: AsyncSession, idea_id: int) -> IdeaView:
     if row is None:
         raise NotFoundError(IDEA_NOT_FOUND)
     return IdeaView(*row)
+
+
+async def get_visible_view(session: AsyncSession, idea_id: int, viewer: User | None) -> IdeaView:
+    """The idea as `viewer` may see it; hidden and withdrawn ideas answer 404 to others."""
+    view = await get_view(session, idea_id)
+    is_moderator = viewer is not None and viewer.role in (Role.MODERATOR, Role.ADMIN)
+    if not can_see(view.idea, viewer.id if viewer else None, is_moderator):
+        raise NotFoundError(IDEA_NOT_FOUND)
+    return view
 
 
 def can_see(idea: Idea, user_id: int | None, is_moderator: bool) -> bool:
