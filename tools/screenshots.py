@@ -43,7 +43,8 @@ def main() -> None:
     env = {**os.environ, "DATA_DIR": tempfile.mkdtemp(prefix="ideas-shots-")}
     env.pop("DATABASE_URL", None)
     server = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "ideas_platform.cli", "serve", "--seed", "--port", str(PORT)], env=env
+        [sys.executable, "-m", "ideas_platform.cli", "serve", "--seed", "--port", str(PORT)],
+        env=env,
     )
     try:
         wait_until_up(BASE + "/")
