@@ -1,30 +1,41 @@
 """Rate limits (Litestar's RateLimitMiddleware) for the routes tagged `opt={"rate_limit": ...}`.
 
 The counters live in the PostgreSQL store, so the limit holds across all worker processes.
+Untagged routes (e.g. voting, the hottest path) pass straight through.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from litestar import Request
-from litestar.middleware.rate_limit import RateLimitConfig, get_remote_address
+from litestar.middleware.rate_limit import RateLimitConfig, RateLimitMiddleware, get_remote_address
+
+if TYPE_CHECKING:
+    from litestar.types import Receive, Scope, Send
 
 RATE_LIMIT_STORE = "rate_limit"
 
 
-def _tagged(category: str) -> Callable[[Request[Any, Any, Any]], Awaitable[bool]]:
-    # async on purpose: Litestar would run a sync check in a worker thread, on every request.
-    async def check(request: Request[Any, Any, Any]) -> bool:
-        handler = request.scope.get("route_handler")
-        return (
-            request.method == "POST"
-            and handler is not None
-            and handler.opt.get("rate_limit") == category
-        )
+class TaggedRateLimitMiddleware(RateLimitMiddleware):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        handler = scope.get("route_handler")
+        config: TaggedRateLimitConfig = self.config  # type: ignore[assignment]
+        if (
+            scope.get("method") != "POST"
+            or handler is None
+            or handler.opt.get("rate_limit") != config.category
+        ):
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
-    return check
+
+@dataclass
+class TaggedRateLimitConfig(RateLimitConfig):
+    category: str = ""
 
 
 def _identifier(category: str) -> Callable[[Request[Any, Any, Any]], str]:
@@ -35,10 +46,10 @@ def _identifier(category: str) -> Callable[[Request[Any, Any, Any]], str]:
 
 
 def rate_limit_config(category: str, per_minute: int) -> RateLimitConfig:
-    return RateLimitConfig(
+    return TaggedRateLimitConfig(
         rate_limit=("minute", per_minute),
-        check_throttle_handler=_tagged(category),
+        category=category,
         identifier_for_request=_identifier(category),
         store=RATE_LIMIT_STORE,
-        exclude=["^/static/", "^/schema"],
+        middleware_class=TaggedRateLimitMiddleware,
     )
