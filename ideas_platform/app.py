@@ -28,9 +28,8 @@ from ideas_platform.core.config import PROJECT_ROOT, Settings, get_settings
 from ideas_platform.core.database import create_engine, create_session_factory
 from ideas_platform.core.exception_handlers import exception_handlers
 from ideas_platform.core.kv_store import PostgresStore
-from ideas_platform.core.locale_middleware import LocaleMiddleware
-from ideas_platform.core.rate_limits import RATE_LIMIT_STORE, rate_limit_config
-from ideas_platform.core.security_headers import SecurityHeadersMiddleware
+from ideas_platform.core.rate_limits import RATE_LIMIT_STORE
+from ideas_platform.core.request_context import RequestContextMiddleware
 from ideas_platform.core.sessions import SessionCookieConfig
 from ideas_platform.core.templating import template_config
 from ideas_platform.ideas.controllers import IdeaController
@@ -101,13 +100,10 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
             "engine": Provide(provide_engine, sync_to_thread=False),
         },
         middleware=[
-            SecurityHeadersMiddleware(),
+            DefineMiddleware(RequestContextMiddleware, default_locale=settings.default_locale),
             session_config.middleware,
-            AuthenticationMiddleware(),
-            LocaleMiddleware(settings.default_locale),
+            AuthenticationMiddleware,
             DefineMiddleware(TokenAwareCSRFMiddleware, config=csrf_config),
-            rate_limit_config("auth", settings.auth_rate_limit_per_minute).middleware,
-            rate_limit_config("submit", settings.submit_rate_limit_per_minute).middleware,
         ],
         stores={RATE_LIMIT_STORE: PostgresStore(engine, "ratelimit")},
         template_config=templates,

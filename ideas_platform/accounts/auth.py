@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
-from litestar.middleware import ASGIMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
 from sqlalchemy import func, select, update
 
@@ -58,13 +57,16 @@ async def principal_for_token(
     return None if user_id is None else Principal(user_id=user_id, session_version=None)
 
 
-class AuthenticationMiddleware(ASGIMiddleware):
+class AuthenticationMiddleware:
     """Sets `request.user` to a Principal or None. Never touches the database for sessions."""
 
-    scopes = ("http",)  # type: ignore[assignment]
-    exclude_path_pattern = ("^/static/",)
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         principal: Principal | None = None
         token = bearer_token(scope)
         if token is not None:
@@ -83,7 +85,7 @@ class AuthenticationMiddleware(ASGIMiddleware):
                     principal = Principal(uid, int(session.get(SESSION_VERSION_KEY, 0)))
         scope["user"] = principal
         scope["auth"] = "token" if token else ("session" if principal else None)
-        await next_app(scope, receive, send)
+        await self.app(scope, receive, send)
 
 
 class TokenAwareCSRFMiddleware(CSRFMiddleware):

@@ -20,6 +20,7 @@ from ideas_platform.accounts.auth import (
 from ideas_platform.accounts.models import User
 from ideas_platform.core.errors import DomainError, InvalidInput
 from ideas_platform.core.i18n import LOCALE_COOKIE, LOCALES, gettext
+from ideas_platform.core.rate_limits import AUTH_RATE_LIMIT
 from ideas_platform.core.web import form_data, page, safe_next, see_other
 from ideas_platform.ideas import service as ideas_service
 
@@ -52,7 +53,7 @@ class AccountController(Controller):
     async def register_form(self, request: Request[Any, Any, Any]) -> Template:
         return page(request, "accounts/register.html", form={}, errors={})
 
-    @post("/register", opt={"rate_limit": "auth"})
+    @post("/register", middleware=[AUTH_RATE_LIMIT])
     async def register(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Any:
         form = await form_data(request)
         data = service.Registration(
@@ -77,7 +78,7 @@ class AccountController(Controller):
     async def login_form(self, request: Request[Any, Any, Any], next: str = "/") -> Template:
         return page(request, "accounts/login.html", form={"next": safe_next(next)}, error=None)
 
-    @post("/login", opt={"rate_limit": "auth"})
+    @post("/login", middleware=[AUTH_RATE_LIMIT])
     async def login(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Any:
         form = await form_data(request)
         try:

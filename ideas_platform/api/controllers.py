@@ -28,6 +28,7 @@ from ideas_platform.api.schemas import (
     VoteOut,
 )
 from ideas_platform.comments import service as comments_service
+from ideas_platform.core.rate_limits import SUBMIT_RATE_LIMIT
 from ideas_platform.ideas import service as ideas_service
 from ideas_platform.processes import service as processes_service
 from ideas_platform.processes.models import Process
@@ -156,7 +157,7 @@ class ApiController(Controller):
         "/processes/{slug:str}/ideas",
         guards=[login_required],
         security=SECURITY,
-        opt={"rate_limit": "submit"},
+        middleware=[SUBMIT_RATE_LIMIT],
         summary="Submit an idea (collect phase)",
     )
     async def create_idea(
@@ -216,7 +217,7 @@ class ApiController(Controller):
         "/ideas/{idea_id:int}/comments",
         guards=[login_required],
         security=SECURITY,
-        opt={"rate_limit": "submit"},
+        middleware=[SUBMIT_RATE_LIMIT],
         summary="Comment on an idea",
     )
     async def add_comment(

@@ -12,13 +12,14 @@ from ideas_platform.accounts.auth import login_required
 from ideas_platform.comments import service
 from ideas_platform.core.errors import InvalidInput
 from ideas_platform.core.i18n import gettext
+from ideas_platform.core.rate_limits import SUBMIT_RATE_LIMIT
 from ideas_platform.core.web import form_data, is_htmx, page, see_other
 
 
 class CommentController(Controller):
     include_in_schema = False
 
-    @post("/ideas/{idea_id:int}/comments", guards=[login_required], opt={"rate_limit": "submit"})
+    @post("/ideas/{idea_id:int}/comments", guards=[login_required], middleware=[SUBMIT_RATE_LIMIT])
     async def add(
         self, request: Request[Any, Any, Any], db_session: AsyncSession, idea_id: int
     ) -> Any:

@@ -1,41 +1,37 @@
-"""Rate limits (Litestar's RateLimitMiddleware) for the routes tagged `opt={"rate_limit": ...}`.
+"""Rate limits: Litestar's RateLimitMiddleware, attached only to the routes that need it.
 
-The counters live in the PostgreSQL store, so the limit holds across all worker processes.
-Untagged routes (e.g. voting, the hottest path) pass straight through.
+`middleware=[AUTH_RATE_LIMIT]` on a route handler; the limit per minute comes from the
+settings of the running app (AUTH_RATE_LIMIT_PER_MINUTE, SUBMIT_RATE_LIMIT_PER_MINUTE). The
+counters live in the PostgreSQL store, so a limit holds across all worker processes. Routes
+without a limit (voting, the hottest path) never pass through this middleware.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from litestar import Request
+from litestar.middleware import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig, RateLimitMiddleware, get_remote_address
 
 if TYPE_CHECKING:
-    from litestar.types import Receive, Scope, Send
+    from litestar.types import ASGIApp, Receive, Scope, Send
 
 RATE_LIMIT_STORE = "rate_limit"
 
 
-class TaggedRateLimitMiddleware(RateLimitMiddleware):
+class SettingsRateLimitMiddleware(RateLimitMiddleware):
+    def __init__(self, app: ASGIApp, config: RateLimitConfig, setting: str) -> None:
+        super().__init__(app, config)
+        self.setting = setting
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        handler = scope.get("route_handler")
-        config: TaggedRateLimitConfig = self.config  # type: ignore[assignment]
-        if (
-            scope.get("method") != "POST"
-            or handler is None
-            or handler.opt.get("rate_limit") != config.category
-        ):
+        if scope.get("method") != "POST":
             await self.app(scope, receive, send)
             return
+        self.max_requests = getattr(scope["litestar_app"].state.settings, self.setting)
         await super().__call__(scope, receive, send)
-
-
-@dataclass
-class TaggedRateLimitConfig(RateLimitConfig):
-    category: str = ""
 
 
 def _identifier(category: str) -> Callable[[Request[Any, Any, Any]], str]:
@@ -45,11 +41,16 @@ def _identifier(category: str) -> Callable[[Request[Any, Any, Any]], str]:
     return identify
 
 
-def rate_limit_config(category: str, per_minute: int) -> RateLimitConfig:
-    return TaggedRateLimitConfig(
-        rate_limit=("minute", per_minute),
-        category=category,
+def rate_limited(category: str) -> DefineMiddleware:
+    config = RateLimitConfig(
+        rate_limit=("minute", 1),  # replaced by the app's setting on each request
         identifier_for_request=_identifier(category),
         store=RATE_LIMIT_STORE,
-        middleware_class=TaggedRateLimitMiddleware,
     )
+    return DefineMiddleware(
+        SettingsRateLimitMiddleware, config=config, setting=f"{category}_rate_limit_per_minute"
+    )
+
+
+AUTH_RATE_LIMIT = rate_limited("auth")
+SUBMIT_RATE_LIMIT = rate_limited("submit")

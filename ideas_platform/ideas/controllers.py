@@ -14,6 +14,7 @@ from ideas_platform.comments import service as comments_service
 from ideas_platform.core.choices import Role
 from ideas_platform.core.errors import DomainError, InvalidInput
 from ideas_platform.core.i18n import gettext
+from ideas_platform.core.rate_limits import SUBMIT_RATE_LIMIT
 from ideas_platform.core.web import current_user_of, form_data, is_htmx, page, see_other
 from ideas_platform.events.service import list_events
 from ideas_platform.ideas import service
@@ -100,7 +101,7 @@ class IdeaController(Controller):
             request, db_session, process, form={"region": user.region.value}, errors={}
         )
 
-    @post("/processes/{slug:str}/ideas", guards=[login_required], opt={"rate_limit": "submit"})
+    @post("/processes/{slug:str}/ideas", guards=[login_required], middleware=[SUBMIT_RATE_LIMIT])
     async def create(
         self, request: Request[Any, Any, Any], db_session: AsyncSession, slug: str
     ) -> Any:
