@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
@@ -16,7 +17,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.flash import FlashConfig, FlashPlugin
 from litestar.static_files import create_static_files_router
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform import __version__
 from ideas_platform.accounts.auth import AuthenticationMiddleware, TokenAwareCSRFMiddleware
@@ -25,7 +26,12 @@ from ideas_platform.admin.controllers import AdminController
 from ideas_platform.api.controllers import ApiController
 from ideas_platform.comments.controllers import CommentController
 from ideas_platform.core.config import PROJECT_ROOT, Settings, get_settings
-from ideas_platform.core.database import create_engine, create_session_factory
+from ideas_platform.core.database import (
+    create_driver_pool,
+    create_engine,
+    create_session_factory,
+    resolve_database_url,
+)
 from ideas_platform.core.exception_handlers import exception_handlers
 from ideas_platform.core.kv_store import PostgresStore
 from ideas_platform.core.rate_limits import RATE_LIMIT_STORE
@@ -49,13 +55,14 @@ async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def provide_engine(state: State) -> AsyncEngine:
-    return state.engine
+def provide_driver_pool(state: State) -> asyncpg.Pool:
+    return state.driver_pool
 
 
 def create_app(settings: Settings | None = None, database_url: str | None = None) -> Litestar:
     settings = settings or get_settings()
     settings.validate()
+    database_url = database_url or resolve_database_url(settings)
     engine = create_engine(settings, database_url)
     session_factory = create_session_factory(engine)
 
@@ -78,7 +85,11 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     )
     templates = template_config(auto_reload=settings.environment == "development")
 
-    async def dispose_engine(app: Litestar) -> None:
+    async def open_driver_pool(app: Litestar) -> None:
+        app.state.driver_pool = await create_driver_pool(database_url, settings.db_pool_size)
+
+    async def close_pools(app: Litestar) -> None:
+        await app.state.driver_pool.close()
         await app.state.engine.dispose()
 
     return Litestar(
@@ -97,7 +108,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         state=State({"engine": engine, "session_factory": session_factory, "settings": settings}),
         dependencies={
             "db_session": Provide(provide_db_session),
-            "engine": Provide(provide_engine, sync_to_thread=False),
+            "driver_pool": Provide(provide_driver_pool, sync_to_thread=False),
         },
         middleware=[
             DefineMiddleware(RequestContextMiddleware, default_locale=settings.default_locale),
@@ -130,7 +141,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
                 }
             ),
         ),
-        on_shutdown=[dispose_engine],
+        on_startup=[open_driver_pool],
+        on_shutdown=[close_pools],
         debug=False,
     )
 

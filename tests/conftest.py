@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import (
 
 from ideas_platform.app import create_app
 from ideas_platform.core.config import Settings
-from ideas_platform.core.database import create_session_factory
+from ideas_platform.core.database import create_driver_pool, create_session_factory
 from ideas_platform.core.embedded_pg import start_embedded
 from ideas_platform.core.migrations import upgrade
 from tests.helpers import TEST_SECRET
@@ -87,6 +87,13 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_async_engine(database_url, pool_size=10, max_overflow=20)
     yield engine
     await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def driver_pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_driver_pool(database_url, 20)
+    yield pool
+    await pool.close()
 
 
 @pytest.fixture

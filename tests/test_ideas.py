@@ -101,7 +101,7 @@ async def test_markdown_is_sanitised(client, session_factory):
 
 
 async def test_edit_and_withdraw_only_own_idea_without_foreign_votes(
-    client, engine, session_factory
+    client, driver_pool, session_factory
 ):
     process = await make_process(session_factory)
     author = await make_user(session_factory)
@@ -118,7 +118,7 @@ async def test_edit_and_withdraw_only_own_idea_without_foreign_votes(
     assert response.status_code == 303
     assert "Ein neuer, besserer Titel" in (await client.get(f"/ideas/{idea.id}")).text
     # once somebody else supports it, it is no longer the author's alone
-    await votes.cast_vote(engine, Principal(other.id, 0), idea.id)
+    await votes.cast_vote(driver_pool, Principal(other.id, 0), idea.id)
     response = await post_form(client, f"/ideas/{idea.id}/edit", VALID)
     assert response.status_code == 400
     response = await post_form(client, f"/ideas/{idea.id}/withdraw")
@@ -145,7 +145,7 @@ async def _titles(client, url: str) -> list[str]:
     return re.findall(r'<h2><a href="/ideas/\d+">([^<]+)</a></h2>', page.text)
 
 
-async def test_browse_sort_filter_and_search(client, engine, session_factory):
+async def test_browse_sort_filter_and_search(client, driver_pool, session_factory):
     process = await make_process(session_factory, slug="idz")
     science = await make_user(session_factory, sector="science")
     industry = await make_user(session_factory, sector="industry")
@@ -172,8 +172,8 @@ async def test_browse_sort_filter_and_search(client, engine, session_factory):
         body="Kurse für Beschäftigte in kleinen Betrieben zu Daten und KI.",
     )
     for voter in (science, industry):
-        await votes.cast_vote(engine, Principal(voter.id, 0), b.id)
-    await votes.cast_vote(engine, Principal(science.id, 0), c.id)
+        await votes.cast_vote(driver_pool, Principal(voter.id, 0), b.id)
+    await votes.cast_vote(driver_pool, Principal(science.id, 0), c.id)
 
     assert await _titles(client, "/processes/idz/ideas?sort=votes") == [b.title, c.title, a.title]
     assert await _titles(client, "/processes/idz/ideas?sort=newest") == [c.title, b.title, a.title]

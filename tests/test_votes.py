@@ -37,28 +37,28 @@ async def _vote_count(db, idea_id: int) -> int:
     )
 
 
-async def test_vote_and_withdraw_keep_the_count(engine, session_factory, db):
+async def test_vote_and_withdraw_keep_the_count(driver_pool, session_factory, db):
     process = await make_process(session_factory)
     author = await make_user(session_factory)
     voter = await make_user(session_factory)
     idea = await make_idea(session_factory, process, author)
     principal = Principal(voter.id, voter.session_version)
 
-    state = await votes.cast_vote(engine, principal, idea.id)
+    state = await votes.cast_vote(driver_pool, principal, idea.id)
     assert (state.voted, state.vote_count) == (True, 1)
-    state = await votes.withdraw_vote(engine, principal, idea.id)
+    state = await votes.withdraw_vote(driver_pool, principal, idea.id)
     assert (state.voted, state.vote_count) == (False, 0)
     assert await _count_votes(db, idea_id=idea.id) == 0
 
 
-async def test_voting_twice_is_refused_and_counted_once(engine, session_factory, db):
+async def test_voting_twice_is_refused_and_counted_once(driver_pool, session_factory, db):
     process = await make_process(session_factory)
     voter = await make_user(session_factory)
     idea = await make_idea(session_factory, process, voter)
     principal = Principal(voter.id, voter.session_version)
-    await votes.cast_vote(engine, principal, idea.id)
+    await votes.cast_vote(driver_pool, principal, idea.id)
     try:
-        await votes.cast_vote(engine, principal, idea.id)
+        await votes.cast_vote(driver_pool, principal, idea.id)
     except ConflictError as exc:
         assert exc.message == votes.ALREADY_VOTED
     else:
@@ -66,25 +66,25 @@ async def test_voting_twice_is_refused_and_counted_once(engine, session_factory,
     assert await _vote_count(db, idea.id) == 1
 
 
-async def test_withdrawing_without_a_vote_is_refused(engine, session_factory):
+async def test_withdrawing_without_a_vote_is_refused(driver_pool, session_factory):
     process = await make_process(session_factory)
     voter = await make_user(session_factory)
     idea = await make_idea(session_factory, process, voter)
     try:
-        await votes.withdraw_vote(engine, Principal(voter.id, 0), idea.id)
+        await votes.withdraw_vote(driver_pool, Principal(voter.id, 0), idea.id)
     except ConflictError as exc:
         assert exc.message == votes.NOT_VOTED
     else:
         raise AssertionError("withdrawing a vote that does not exist must be refused")
 
 
-async def test_no_votes_outside_the_vote_phase(engine, session_factory, db):
+async def test_no_votes_outside_the_vote_phase(driver_pool, session_factory, db):
     process = await make_process(session_factory, vote="future")
     voter = await make_user(session_factory)
     idea = await make_idea(session_factory, process, voter)
     for _ in range(2):
         try:
-            await votes.cast_vote(engine, Principal(voter.id, 0), idea.id)
+            await votes.cast_vote(driver_pool, Principal(voter.id, 0), idea.id)
         except DomainError as exc:
             assert exc.message == votes.NOT_VOTE_PHASE
         else:
@@ -93,7 +93,7 @@ async def test_no_votes_outside_the_vote_phase(engine, session_factory, db):
     assert await _count_votes(db) == 0
 
 
-async def test_no_vote_on_a_withdrawn_idea(engine, session_factory, client):
+async def test_no_vote_on_a_withdrawn_idea(driver_pool, session_factory, client):
     process = await make_process(session_factory)
     author = await make_user(session_factory)
     voter = await make_user(session_factory)
@@ -102,44 +102,44 @@ async def test_no_vote_on_a_withdrawn_idea(engine, session_factory, client):
     response = await post_form(client, f"/ideas/{idea.id}/withdraw")
     assert response.status_code == 303
     try:
-        await votes.cast_vote(engine, Principal(voter.id, 0), idea.id)
+        await votes.cast_vote(driver_pool, Principal(voter.id, 0), idea.id)
     except DomainError as exc:
         assert exc.message == votes.NOT_VOTABLE
     else:
         raise AssertionError("a withdrawn idea cannot be supported")
 
 
-async def test_a_stale_session_cannot_vote(engine, session_factory):
+async def test_a_stale_session_cannot_vote(driver_pool, session_factory):
     process = await make_process(session_factory)
     voter = await make_user(session_factory)
     idea = await make_idea(session_factory, process, voter)
     # session_version 7 is not the user's: e.g. the user logged out since.
     try:
-        await votes.cast_vote(engine, Principal(voter.id, 7), idea.id)
+        await votes.cast_vote(driver_pool, Principal(voter.id, 7), idea.id)
     except PermissionError_:
         pass
     else:
         raise AssertionError("a logged-out session must not vote")
 
 
-async def test_budget_is_enforced_and_returned_on_withdrawal(engine, session_factory):
+async def test_budget_is_enforced_and_returned_on_withdrawal(driver_pool, session_factory):
     process = await make_process(session_factory, budget=2)
     voter = await make_user(session_factory)
     ideas = [await make_idea(session_factory, process, voter) for _ in range(3)]
     principal = Principal(voter.id, 0)
-    first = await votes.cast_vote(engine, principal, ideas[0].id)
+    first = await votes.cast_vote(driver_pool, principal, ideas[0].id)
     assert (first.budget, first.remaining) == (2, 1)
-    second = await votes.cast_vote(engine, principal, ideas[1].id)
+    second = await votes.cast_vote(driver_pool, principal, ideas[1].id)
     assert second.remaining == 0
     try:
-        await votes.cast_vote(engine, principal, ideas[2].id)
+        await votes.cast_vote(driver_pool, principal, ideas[2].id)
     except DomainError as exc:
         assert exc.message == votes.NO_BUDGET_LEFT
     else:
         raise AssertionError("the budget must hold")
-    back = await votes.withdraw_vote(engine, principal, ideas[0].id)
+    back = await votes.withdraw_vote(driver_pool, principal, ideas[0].id)
     assert back.remaining == 1
-    third = await votes.cast_vote(engine, principal, ideas[2].id)
+    third = await votes.cast_vote(driver_pool, principal, ideas[2].id)
     assert third.remaining == 0
 
 
@@ -220,7 +220,9 @@ async def test_50_parallel_votes_with_a_budget_of_10_leave_10(client, session_fa
     assert await find_violations(db) == []
 
 
-async def test_200_users_voting_and_withdrawing_at_random_keep_counts(engine, session_factory, db):
+async def test_200_users_voting_and_withdrawing_at_random_keep_counts(
+    driver_pool, session_factory, db
+):
     process = await make_process(session_factory)
     author = await make_user(session_factory)
     ideas = [await make_idea(session_factory, process, author) for _ in range(5)]
@@ -233,7 +235,7 @@ async def test_200_users_voting_and_withdrawing_at_random_keep_counts(engine, se
             idea = rng.choice(ideas)
             action = votes.cast_vote if rng.random() < 0.6 else votes.withdraw_vote
             try:
-                await action(engine, principal, idea.id)
+                await action(driver_pool, principal, idea.id)
             except DomainError:
                 pass  # already voted / nothing to withdraw: refused, as it should be
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 from litestar import Controller, Request, delete, get, post
 from litestar.openapi.spec import SecurityRequirement
 from litestar.params import Parameter
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.accounts.auth import load_user, login_required
 from ideas_platform.api.schemas import (
@@ -189,9 +190,9 @@ class ApiController(Controller):
         summary="Support an idea (vote phase)",
     )
     async def vote(
-        self, request: Request[Any, Any, Any], engine: AsyncEngine, idea_id: int
+        self, request: Request[Any, Any, Any], driver_pool: asyncpg.Pool, idea_id: int
     ) -> VoteOut:
-        return _vote_out(await votes_service.cast_vote(engine, request.user, idea_id))
+        return _vote_out(await votes_service.cast_vote(driver_pool, request.user, idea_id))
 
     @delete(
         "/ideas/{idea_id:int}/vote",
@@ -201,9 +202,9 @@ class ApiController(Controller):
         summary="Withdraw the support",
     )
     async def withdraw(
-        self, request: Request[Any, Any, Any], engine: AsyncEngine, idea_id: int
+        self, request: Request[Any, Any, Any], driver_pool: asyncpg.Pool, idea_id: int
     ) -> VoteOut:
-        return _vote_out(await votes_service.withdraw_vote(engine, request.user, idea_id))
+        return _vote_out(await votes_service.withdraw_vote(driver_pool, request.user, idea_id))
 
     @get("/ideas/{idea_id:int}/comments", summary="Comments on an idea, oldest first")
     async def comments(self, db_session: AsyncSession, idea_id: int) -> list[CommentOut]:

@@ -58,18 +58,24 @@ async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncItera
         yield session
 
 
-@asynccontextmanager
-async def driver_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
-    """The pooled asyncpg connection itself, for hot paths where SQLAlchemy's per-statement
-    work would dominate (one vote = one statement). Autocommit unless the caller opens
-    `conn.transaction()`. A broken connection is thrown out of the pool."""
-    async with engine.connect() as conn:
-        raw = await conn.get_raw_connection()
-        try:
-            yield raw.driver_connection
-        except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError):
-            await conn.invalidate()
-            raise
+def asyncpg_dsn(url: str) -> str:
+    """`postgresql+asyncpg://…` (SQLAlchemy) -> `postgresql://…` (asyncpg)."""
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+async def _reset_if_needed(conn: asyncpg.Connection) -> None:
+    # asyncpg's default reset costs a round trip per release; the driver pool never keeps
+    # session state, so only an unfinished transaction needs undoing.
+    if conn.is_in_transaction():
+        await conn.execute("ROLLBACK")
+
+
+async def create_driver_pool(url: str, size: int) -> asyncpg.Pool:
+    """A plain asyncpg pool for the hottest paths (voting), where SQLAlchemy's per-statement
+    work would cost more than the statement: one vote is one round trip on it."""
+    return await asyncpg.create_pool(
+        asyncpg_dsn(url), min_size=1, max_size=size, reset=_reset_if_needed
+    )
 
 
 @asynccontextmanager

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 from litestar import Controller, Request, post
 from litestar.exceptions import NotAuthorizedException
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ideas_platform.accounts.auth import Principal
 from ideas_platform.core.errors import DomainError
@@ -51,31 +51,33 @@ class VoteController(Controller):
     # No guard here on purpose: the vote statement itself checks the session against the
     # database, so the hot path is one round trip.
     @post("/ideas/{idea_id:int}/vote")
-    async def vote(self, request: Request[Any, Any, Any], engine: AsyncEngine, idea_id: int) -> Any:
+    async def vote(
+        self, request: Request[Any, Any, Any], driver_pool: asyncpg.Pool, idea_id: int
+    ) -> Any:
         principal = _require_principal(request)
         try:
-            state = await service.cast_vote(engine, principal, idea_id)
+            state = await service.cast_vote(driver_pool, principal, idea_id)
         except DomainError as exc:
             return await _respond(
-                request, idea_id, await _state_after_error(engine, principal, idea_id), exc
+                request, idea_id, await _state_after_error(driver_pool, principal, idea_id), exc
             )
         return await _respond(request, idea_id, state, None)
 
     @post("/ideas/{idea_id:int}/unvote")
     async def unvote(
-        self, request: Request[Any, Any, Any], engine: AsyncEngine, idea_id: int
+        self, request: Request[Any, Any, Any], driver_pool: asyncpg.Pool, idea_id: int
     ) -> Any:
         principal = _require_principal(request)
         try:
-            state = await service.withdraw_vote(engine, principal, idea_id)
+            state = await service.withdraw_vote(driver_pool, principal, idea_id)
         except DomainError as exc:
             return await _respond(
-                request, idea_id, await _state_after_error(engine, principal, idea_id), exc
+                request, idea_id, await _state_after_error(driver_pool, principal, idea_id), exc
             )
         return await _respond(request, idea_id, state, None)
 
 
 async def _state_after_error(
-    engine: AsyncEngine, principal: Principal, idea_id: int
+    driver_pool: asyncpg.Pool, principal: Principal, idea_id: int
 ) -> VoteState | None:
-    return await service.current_state(engine, principal.user_id, idea_id)
+    return await service.current_state(driver_pool, principal.user_id, idea_id)

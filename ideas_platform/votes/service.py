@@ -6,7 +6,7 @@
   one user are counted one after another (invariant 2).
 
 Voting is the hottest path of the platform, so it talks to the pooled asyncpg connection
-directly (see `driver_connection`): one vote is one round trip.
+directly (see `create_driver_pool`): one vote is one round trip.
 """
 
 from __future__ import annotations
@@ -15,11 +15,10 @@ from dataclasses import dataclass
 
 import asyncpg
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.accounts.auth import Principal
 from ideas_platform.core.choices import N_
-from ideas_platform.core.database import driver_connection
 from ideas_platform.core.errors import ConflictError, DomainError, NotFoundError, PermissionError_
 from ideas_platform.ideas.models import Idea
 from ideas_platform.votes.models import Vote
@@ -114,8 +113,8 @@ def _args(principal: Principal, idea_id: int) -> tuple[int, int, int | None]:
     return idea_id, principal.user_id, principal.session_version
 
 
-async def cast_vote(engine: AsyncEngine, principal: Principal, idea_id: int) -> VoteState:
-    async with driver_connection(engine) as conn:
+async def cast_vote(pool: asyncpg.Pool, principal: Principal, idea_id: int) -> VoteState:
+    async with pool.acquire() as conn:
         # Without a budget this single autocommit statement is the whole vote.
         row = await conn.fetchrow(_CAST, *_args(principal, idea_id), False)
         assert row is not None
@@ -148,8 +147,8 @@ async def _cast_with_budget(
         return VoteState(idea_id, True, row["new_count"], budget, used + 1)
 
 
-async def withdraw_vote(engine: AsyncEngine, principal: Principal, idea_id: int) -> VoteState:
-    async with driver_connection(engine) as conn:
+async def withdraw_vote(pool: asyncpg.Pool, principal: Principal, idea_id: int) -> VoteState:
+    async with pool.acquire() as conn:
         row = await conn.fetchrow(_WITHDRAW, *_args(principal, idea_id))
         assert row is not None
         if row["deleted"] == 0:
@@ -181,9 +180,9 @@ async def _explain_refusal(
         raise DomainError(NOT_VOTABLE)
 
 
-async def current_state(engine: AsyncEngine, user_id: int, idea_id: int) -> VoteState | None:
+async def current_state(pool: asyncpg.Pool, user_id: int, idea_id: int) -> VoteState | None:
     """The button's state after a refusal (e.g. a double click), so the fragment stays true."""
-    async with driver_connection(engine) as conn:
+    async with pool.acquire() as conn:
         row = await conn.fetchrow(_IDEA_PROCESS, idea_id)
         if row is None:
             return None
