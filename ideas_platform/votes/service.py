@@ -55,27 +55,22 @@ _VOTE_PHASE_OPEN = (
     "AND ph.kind = 'vote' AND ph.starts_at <= now() AND now() < ph.ends_at)"
 )
 
-# `found` = 0 means a rule refused the vote (see _explain_refusal). $4: the budget was checked
-# by the caller under the voter's lock; without it, processes with a budget insert nothing.
+# The happy path is one statement, about as lean as a bare INSERT + UPDATE: it answers the new
+# count, or no row when a rule refused, the vote exists already, or the process has a budget
+# (then $4, "budget checked under the voter's lock", must be true). _WHY tells which it was.
 _CAST = f"""
-WITH target AS (
-    SELECT i.id, i.process_id, p.vote_budget
-    FROM ideas i JOIN processes p ON p.id = i.process_id
-    WHERE i.id = $1 AND i.status = 'published' AND {_VOTE_PHASE_OPEN} AND {_VOTER_OK}
-), ins AS (
+WITH ins AS (
     INSERT INTO votes (idea_id, user_id, process_id)
-    SELECT id, $2, process_id FROM target WHERE vote_budget IS NULL OR $4::boolean
+    SELECT i.id, $2, i.process_id
+    FROM ideas i JOIN processes p ON p.id = i.process_id
+    WHERE i.id = $1 AND i.status = 'published' AND (p.vote_budget IS NULL OR $4::boolean)
+      AND {_VOTE_PHASE_OPEN} AND {_VOTER_OK}
     ON CONFLICT DO NOTHING
     RETURNING idea_id
-), upd AS (
-    UPDATE ideas SET vote_count = vote_count + 1
-    WHERE id IN (SELECT idea_id FROM ins)
-    RETURNING vote_count
 )
-SELECT (SELECT count(*) FROM target) AS found,
-       (SELECT vote_budget FROM target) AS budget,
-       (SELECT count(*) FROM ins) AS inserted,
-       (SELECT vote_count FROM upd) AS new_count
+UPDATE ideas SET vote_count = vote_count + 1
+WHERE id IN (SELECT idea_id FROM ins)
+RETURNING vote_count
 """
 
 _WITHDRAW = f"""
@@ -83,47 +78,58 @@ WITH del AS (
     DELETE FROM votes v USING ideas i
     WHERE v.idea_id = $1 AND v.user_id = $2 AND i.id = v.idea_id
       AND {_VOTE_PHASE_OPEN} AND {_VOTER_OK}
-    RETURNING v.idea_id, v.process_id
-), upd AS (
-    UPDATE ideas SET vote_count = vote_count - 1
-    WHERE id IN (SELECT idea_id FROM del)
-    RETURNING vote_count
+    RETURNING v.idea_id
 )
-SELECT (SELECT count(*) FROM del) AS deleted,
-       (SELECT vote_count FROM upd) AS new_count,
-       (SELECT p.vote_budget FROM processes p WHERE p.id = (SELECT process_id FROM del)) AS budget
+UPDATE ideas SET vote_count = vote_count - 1
+WHERE id IN (SELECT idea_id FROM del)
+RETURNING vote_count, process_id,
+          (SELECT p.vote_budget FROM processes p WHERE p.id = ideas.process_id) AS budget
 """
 
-_LOCK_VOTER = "SELECT 1 FROM users WHERE id = $1 FOR UPDATE"
-_USED = "SELECT count(*) FROM votes WHERE user_id = $1 AND process_id = $2"
-_IDEA_PROCESS = (
-    "SELECT i.process_id, p.vote_budget, i.vote_count FROM ideas i "
-    "JOIN processes p ON p.id = i.process_id WHERE i.id = $1"
-)
-_HAS_VOTE = "SELECT EXISTS (SELECT 1 FROM votes WHERE idea_id = $1 AND user_id = $2)"
-_EXPLAIN = f"""
+_WHY = f"""
 SELECT (SELECT u.is_active AND ($3::integer IS NULL OR u.session_version = $3::integer)
           FROM users u WHERE u.id = $2) AS voter_ok,
-       i.status, {_VOTE_PHASE_OPEN} AS vote_open
-FROM (SELECT $1::bigint AS id) AS wanted LEFT JOIN ideas i ON i.id = wanted.id
+       i.status, i.process_id, i.vote_count, p.vote_budget AS budget,
+       {_VOTE_PHASE_OPEN} AS vote_open,
+       EXISTS (SELECT 1 FROM votes v WHERE v.idea_id = $1 AND v.user_id = $2) AS voted
+FROM (SELECT $1::bigint AS id) AS wanted
+LEFT JOIN ideas i ON i.id = wanted.id
+LEFT JOIN processes p ON p.id = i.process_id
 """
+_LOCK_VOTER = "SELECT 1 FROM users WHERE id = $1 FOR UPDATE"
+_USED = "SELECT count(*) FROM votes WHERE user_id = $1 AND process_id = $2"
 
 
 def _args(principal: Principal, idea_id: int) -> tuple[int, int, int | None]:
     return idea_id, principal.user_id, principal.session_version
 
 
+def _raise_refusal(why: asyncpg.Record, *, withdrawing: bool = False) -> None:
+    """Turn the facts of _WHY into the clear message of the rule that refused."""
+    if not why["voter_ok"]:
+        raise PermissionError_(SESSION_EXPIRED)
+    if why["status"] is None:
+        raise NotFoundError(IDEA_NOT_FOUND)
+    if not withdrawing and why["status"] != "published":
+        raise DomainError(NOT_VOTABLE)
+    if not why["vote_open"]:
+        raise DomainError(NOT_VOTE_PHASE)
+    if withdrawing and not why["voted"]:
+        raise ConflictError(NOT_VOTED)
+    if not withdrawing and why["voted"]:
+        raise ConflictError(ALREADY_VOTED)
+
+
 async def cast_vote(pool: asyncpg.Pool, principal: Principal, idea_id: int) -> VoteState:
     async with pool.acquire() as conn:
-        # Without a budget this single autocommit statement is the whole vote.
-        row = await conn.fetchrow(_CAST, *_args(principal, idea_id), False)
-        assert row is not None
-        if row["found"] == 0:
-            await _explain_refusal(conn, principal, idea_id)
-        if row["budget"] is None:
-            if row["inserted"] == 0:
-                raise ConflictError(ALREADY_VOTED)
-            return VoteState(idea_id, True, row["new_count"])
+        new_count = await conn.fetchval(_CAST, *_args(principal, idea_id), False)
+        if new_count is not None:
+            return VoteState(idea_id, True, new_count)
+        why = await conn.fetchrow(_WHY, *_args(principal, idea_id))
+        assert why is not None
+        _raise_refusal(why)
+        if why["budget"] is None:
+            raise DomainError(NOT_VOTABLE)  # changed between the two statements
         return await _cast_with_budget(conn, principal, idea_id)
 
 
@@ -131,65 +137,46 @@ async def _cast_with_budget(
     conn: asyncpg.Connection, principal: Principal, idea_id: int
 ) -> VoteState:
     async with conn.transaction():
+        # One voter's votes are counted one after another: the budget holds under concurrency.
         await conn.execute(_LOCK_VOTER, principal.user_id)
-        process_id, budget, _ = await conn.fetchrow(_IDEA_PROCESS, idea_id)
-        if await conn.fetchval(_HAS_VOTE, idea_id, principal.user_id):
-            raise ConflictError(ALREADY_VOTED)
-        used = await conn.fetchval(_USED, principal.user_id, process_id)
+        why = await conn.fetchrow(_WHY, *_args(principal, idea_id))
+        assert why is not None
+        _raise_refusal(why)
+        budget = why["budget"]
+        used = await conn.fetchval(_USED, principal.user_id, why["process_id"])
         if budget is not None and used >= budget:
             raise DomainError(NO_BUDGET_LEFT)
-        row = await conn.fetchrow(_CAST, *_args(principal, idea_id), True)
-        assert row is not None
-        if row["found"] == 0:
-            await _explain_refusal(conn, principal, idea_id)
-        if row["inserted"] == 0:
-            raise ConflictError(ALREADY_VOTED)
-        return VoteState(idea_id, True, row["new_count"], budget, used + 1)
+        new_count = await conn.fetchval(_CAST, *_args(principal, idea_id), True)
+        if new_count is None:
+            raise DomainError(NOT_VOTABLE)
+        return VoteState(idea_id, True, new_count, budget, used + 1)
 
 
 async def withdraw_vote(pool: asyncpg.Pool, principal: Principal, idea_id: int) -> VoteState:
     async with pool.acquire() as conn:
         row = await conn.fetchrow(_WITHDRAW, *_args(principal, idea_id))
-        assert row is not None
-        if row["deleted"] == 0:
-            await _explain_refusal(conn, principal, idea_id, withdrawing=True)
+        if row is None:
+            why = await conn.fetchrow(_WHY, *_args(principal, idea_id))
+            assert why is not None
+            _raise_refusal(why, withdrawing=True)
             raise ConflictError(NOT_VOTED)
-        budget = row["budget"]
         used = None
-        if budget is not None:
-            process_id = (await conn.fetchrow(_IDEA_PROCESS, idea_id))[0]
-            used = await conn.fetchval(_USED, principal.user_id, process_id)
-        return VoteState(idea_id, False, row["new_count"], budget, used)
-
-
-async def _explain_refusal(
-    conn: asyncpg.Connection, principal: Principal, idea_id: int, *, withdrawing: bool = False
-) -> None:
-    """The fast statement said no; find out which rule refused, for a clear message."""
-    row = await conn.fetchrow(_EXPLAIN, *_args(principal, idea_id))
-    assert row is not None
-    if not row["voter_ok"]:
-        raise PermissionError_(SESSION_EXPIRED)
-    if row["status"] is None:
-        raise NotFoundError(IDEA_NOT_FOUND)
-    if not withdrawing and row["status"] != "published":
-        raise DomainError(NOT_VOTABLE)
-    if not row["vote_open"]:
-        raise DomainError(NOT_VOTE_PHASE)
-    if not withdrawing:
-        raise DomainError(NOT_VOTABLE)
+        if row["budget"] is not None:
+            used = await conn.fetchval(_USED, principal.user_id, row["process_id"])
+        return VoteState(idea_id, False, row["vote_count"], row["budget"], used)
 
 
 async def current_state(pool: asyncpg.Pool, user_id: int, idea_id: int) -> VoteState | None:
     """The button's state after a refusal (e.g. a double click), so the fragment stays true."""
     async with pool.acquire() as conn:
-        row = await conn.fetchrow(_IDEA_PROCESS, idea_id)
-        if row is None:
+        why = await conn.fetchrow(_WHY, idea_id, user_id, None)
+        if why is None or why["status"] is None:
             return None
-        process_id, budget, vote_count = row
-        voted = await conn.fetchval(_HAS_VOTE, idea_id, user_id)
-        used = await conn.fetchval(_USED, user_id, process_id) if budget is not None else None
-        return VoteState(idea_id, bool(voted), vote_count, budget, used)
+        budget = why["budget"]
+        used = (
+            await conn.fetchval(_USED, user_id, why["process_id"]) if budget is not None else None
+        )
+        return VoteState(idea_id, bool(why["voted"]), why["vote_count"], budget, used)
 
 
 async def voted_idea_ids(session: AsyncSession, user_id: int, idea_ids: list[int]) -> set[int]:
