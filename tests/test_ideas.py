@@ -222,3 +222,31 @@ async def test_unknown_process_and_idea_are_404_pages(client):
     assert response.status_code == 404
     assert "<html" in response.text
     assert (await client.get("/ideas/999999")).status_code == 404
+
+
+async def test_submitting_and_commenting_are_rate_limited(
+    settings, database_url, session_factory, db
+):
+    from dataclasses import replace
+
+    from litestar.testing import AsyncTestClient
+
+    from ideas_platform.app import create_app
+
+    process = await make_process(session_factory, slug="idz")
+    user = await make_user(session_factory)
+    idea = await make_idea(session_factory, process, user)
+    limited = create_app(replace(settings, submit_rate_limit_per_minute=2), database_url)
+    async with AsyncTestClient(app=limited, base_url="http://testserver.local") as client:
+        await login(client, user.email)
+        statuses = [
+            (await post_form(client, "/processes/idz/ideas", VALID)).status_code for _ in range(3)
+        ]
+        assert statuses == [303, 303, 429]
+        # comments count against the same budget of writes; voting is never limited
+        assert (
+            await post_form(client, f"/ideas/{idea.id}/comments", {"body": "Gut so."})
+        ).status_code == 429
+        for _ in range(4):
+            assert (await post_form(client, f"/ideas/{idea.id}/vote")).status_code == 303
+    assert await _idea_count(db) == 3

@@ -2,6 +2,8 @@
 
 `middleware=[AUTH_RATE_LIMIT]` on a route handler; the limit per minute comes from the
 settings of the running app (AUTH_RATE_LIMIT_PER_MINUTE, SUBMIT_RATE_LIMIT_PER_MINUTE). The
+routes of one category share a counter per client address: login and registration ("auth"),
+new ideas and comments ("submit"). The
 counters live in the PostgreSQL store, so a limit holds across all worker processes. Routes
 without a limit (voting, the hottest path) never pass through this middleware.
 """
