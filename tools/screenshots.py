@@ -59,7 +59,8 @@ def main() -> None:
                 page.goto(BASE + "/login")
                 page.fill("#email", "moderator@example.org")
                 page.fill("#password", "demo-passwort-2026")
-                page.click("form.form button[type=submit]")
+                with page.expect_navigation():
+                    page.click("form.form button[type=submit]")
                 for name, path in PAGES:
                     page.goto(BASE + path)
                     page.screenshot(path=str(OUT / f"{name}-{width_name}.png"), full_page=False)
