@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
 from litestar import Controller, Request, post
 from litestar.exceptions import NotAuthorizedException
 from litestar.plugins.flash import flash
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Response, Template
 
 from ideas_platform.accounts.auth import Principal
 from ideas_platform.core.errors import DomainError
@@ -54,30 +55,26 @@ class VoteController(Controller):
     async def vote(
         self, request: Request[Any, Any, Any], driver_pool: asyncpg.Pool, idea_id: int
     ) -> Any:
-        principal = _require_principal(request)
-        try:
-            state = await service.cast_vote(driver_pool, principal, idea_id)
-        except DomainError as exc:
-            return await _respond(
-                request, idea_id, await _state_after_error(driver_pool, principal, idea_id), exc
-            )
-        return await _respond(request, idea_id, state, None)
+        return await _act(request, driver_pool, idea_id, service.cast_vote)
 
     @post("/ideas/{idea_id:int}/unvote")
     async def unvote(
         self, request: Request[Any, Any, Any], driver_pool: asyncpg.Pool, idea_id: int
     ) -> Any:
-        principal = _require_principal(request)
-        try:
-            state = await service.withdraw_vote(driver_pool, principal, idea_id)
-        except DomainError as exc:
-            return await _respond(
-                request, idea_id, await _state_after_error(driver_pool, principal, idea_id), exc
-            )
-        return await _respond(request, idea_id, state, None)
+        return await _act(request, driver_pool, idea_id, service.withdraw_vote)
 
 
-async def _state_after_error(
-    driver_pool: asyncpg.Pool, principal: Principal, idea_id: int
-) -> VoteState | None:
-    return await service.current_state(driver_pool, principal.user_id, idea_id)
+async def _act(
+    request: Request[Any, Any, Any],
+    pool: asyncpg.Pool,
+    idea_id: int,
+    action: Callable[[asyncpg.Pool, Principal, int], Awaitable[VoteState]],
+) -> Response[bytes] | Redirect | Template:
+    principal = _require_principal(request)
+    try:
+        state = await action(pool, principal, idea_id)
+    except DomainError as exc:
+        # e.g. a double click: answer the true state of the button, with the reason
+        current = await service.current_state(pool, principal.user_id, idea_id)
+        return await _respond(request, idea_id, current, exc)
+    return await _respond(request, idea_id, state, None)
