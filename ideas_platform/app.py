@@ -81,12 +81,15 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         header_name="x-csrftoken",
         cookie_secure=settings.secure_cookies,
         cookie_samesite="lax",
+        cookie_httponly=True,  # pages hand the token to htmx in a <meta> tag
         exclude=["^/static/"],
     )
+    rate_limit_store = PostgresStore(engine, "ratelimit")
     templates = template_config(auto_reload=settings.environment == "development")
 
     async def open_driver_pool(app: Litestar) -> None:
         app.state.driver_pool = await create_driver_pool(database_url, settings.db_pool_size)
+        await rate_limit_store.delete_expired()
 
     async def close_pools(app: Litestar) -> None:
         await app.state.driver_pool.close()
@@ -116,7 +119,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
             AuthenticationMiddleware,
             DefineMiddleware(TokenAwareCSRFMiddleware, config=csrf_config),
         ],
-        stores={RATE_LIMIT_STORE: PostgresStore(engine, "ratelimit")},
+        stores={RATE_LIMIT_STORE: rate_limit_store},
         template_config=templates,
         plugins=[FlashPlugin(config=FlashConfig(template_config=templates))],
         exception_handlers=exception_handlers,

@@ -68,6 +68,10 @@ class PostgresStore(Store):
                 delete(KeyValue).where(KeyValue.key.startswith(f"{self.namespace}:"))
             )
 
+    async def delete_expired(self) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(delete(KeyValue).where(KeyValue.expires_at <= func.now()))
+
     async def exists(self, key: str) -> bool:
         return await self.get(key) is not None
 
