@@ -127,7 +127,14 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
             title="Ideas platform API",
             version=__version__,
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
+            # Swagger UI served from static/ (swagger-ui-dist 5.35.0), no CDN.
+            render_plugins=[
+                SwaggerRenderPlugin(
+                    js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+                    css_url="/static/vendor/swagger-ui/swagger-ui.css",
+                    standalone_preset_js_url="/static/vendor/swagger-ui/swagger-ui-standalone-preset.js",
+                )
+            ],
             components=Components(
                 security_schemes={
                     "bearer": SecurityScheme(

@@ -116,3 +116,13 @@ async def test_openapi_schema_documents_the_api(client):
     assert "/api/ideas/{idea_id}/vote" in paths
     assert not any(p.startswith("/ideas") or p.startswith("/admin") for p in paths)
     assert "bearer" in schema["components"]["securitySchemes"]
+
+
+async def test_swagger_ui_is_served_without_a_cdn(client):
+    page = await client.get("/schema/swagger")
+    assert page.status_code == 200
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in page.text
+    assert "https://" not in page.text.replace("https://swagger.io", "")
+    assert "'self'" in page.headers["content-security-policy"]
+    asset = await client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js")
+    assert asset.status_code == 200
