@@ -133,6 +133,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
                     js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
                     css_url="/static/vendor/swagger-ui/swagger-ui.css",
                     standalone_preset_js_url="/static/vendor/swagger-ui/swagger-ui-standalone-preset.js",
+                    favicon="",
                 )
             ],
             components=Components(
