@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -32,9 +34,10 @@ def _server_url() -> str:
     configured = os.environ.get("DATABASE_URL")
     if configured:
         return configured.replace("postgresql://", "postgresql+asyncpg://", 1)
-    return start_embedded(
-        Path(tempfile.mkdtemp(prefix="ideas-test-pg-")) / "pgdata", cleanup_mode="delete"
-    )
+    parent = Path(tempfile.mkdtemp(prefix="ideas-test-pg-"))
+    # registered first, so it runs after the server's own clean-up at exit
+    atexit.register(shutil.rmtree, parent, ignore_errors=True)
+    return start_embedded(parent / "pgdata", cleanup_mode="delete")
 
 
 def _asyncpg_dsn(url: str) -> str:

@@ -6,6 +6,8 @@ Usage: `make screenshots` (serves the demo on the embedded PostgreSQL, drives De
 from __future__ import annotations
 
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -28,6 +30,19 @@ PAGES = [
 ]
 
 
+def stop_postgres(pgdata: Path) -> None:
+    """`serve` leaves its embedded PostgreSQL running; stop this throw-away one (fast mode)."""
+    pid_file = pgdata / "postmaster.pid"
+    if not pid_file.exists():
+        return
+    pid = int(pid_file.read_text().split()[0])
+    os.kill(pid, signal.SIGINT)
+    for _ in range(100):
+        if not pid_file.exists():
+            return
+        time.sleep(0.1)
+
+
 def wait_until_up(url: str, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -40,7 +55,8 @@ def wait_until_up(url: str, seconds: float = 60) -> None:
 
 
 def main() -> None:
-    env = {**os.environ, "DATA_DIR": tempfile.mkdtemp(prefix="ideas-shots-")}
+    data_dir = tempfile.mkdtemp(prefix="ideas-shots-")
+    env = {**os.environ, "DATA_DIR": data_dir}
     env.pop("DATABASE_URL", None)
     server = subprocess.Popen(  # noqa: S603
         [sys.executable, "-m", "ideas_platform.cli", "serve", "--seed", "--port", str(PORT)],
@@ -69,6 +85,8 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+        stop_postgres(Path(data_dir) / "pgdata")
+        shutil.rmtree(data_dir, ignore_errors=True)
     print(f"screenshots written to {OUT}")
 
 
