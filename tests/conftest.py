@@ -24,7 +24,12 @@ from sqlalchemy.ext.asyncio import (
 
 from ideas_platform.app import create_app
 from ideas_platform.core.config import Settings
-from ideas_platform.core.database import create_driver_pool, create_session_factory
+from ideas_platform.core.database import (
+    asyncpg_dsn,
+    create_driver_pool,
+    create_session_factory,
+    sqlalchemy_url,
+)
 from ideas_platform.core.embedded_pg import start_embedded
 from ideas_platform.core.migrations import upgrade
 from tests.helpers import TEST_SECRET
@@ -33,15 +38,11 @@ from tests.helpers import TEST_SECRET
 def _server_url() -> str:
     configured = os.environ.get("DATABASE_URL")
     if configured:
-        return configured.replace("postgresql://", "postgresql+asyncpg://", 1)
+        return sqlalchemy_url(configured)
     parent = Path(tempfile.mkdtemp(prefix="ideas-test-pg-"))
     # registered first, so it runs after the server's own clean-up at exit
     atexit.register(shutil.rmtree, parent, ignore_errors=True)
     return start_embedded(parent / "pgdata", cleanup_mode="delete")
-
-
-def _asyncpg_dsn(url: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
 def _with_database(url: str, database: str) -> str:
@@ -59,7 +60,7 @@ def database_url() -> Iterator[str]:
     name = f"ideas_test_{uuid.uuid4().hex[:10]}"
 
     async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(_asyncpg_dsn(server))
+        conn = await asyncpg.connect(asyncpg_dsn(server))
         try:
             await conn.execute(sql)
         finally:

@@ -30,6 +30,10 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(nullable=False, default=True)
     created_at: Mapped[datetime] = created_at_column()
 
+    @property
+    def can_moderate(self) -> bool:
+        return self.role in (Role.MODERATOR, Role.ADMIN)
+
 
 class ApiToken(Base):
     __tablename__ = "api_tokens"

@@ -31,13 +31,17 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+def sqlalchemy_url(url: str) -> str:
+    """`postgresql://…` or `postgres://…` (as operators write it) -> the asyncpg dialect."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+asyncpg://" + url.split("://", 1)[1]
+    return url
+
+
 def resolve_database_url(settings: Settings) -> str:
     """The URL the app uses; starts the embedded PostgreSQL when none is configured."""
     if settings.database_url:
-        url = settings.database_url
-        if url.startswith("postgresql://") or url.startswith("postgres://"):
-            url = "postgresql+asyncpg://" + url.split("://", 1)[1]
-        return url
+        return sqlalchemy_url(settings.database_url)
     return start_embedded(settings.data_dir / "pgdata")
 
 
@@ -51,11 +55,6 @@ def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
-
-
-async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    async with factory() as session:
-        yield session
 
 
 def asyncpg_dsn(url: str) -> str:

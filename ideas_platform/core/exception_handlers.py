@@ -12,7 +12,6 @@ from litestar.exceptions import (
     NotAuthorizedException,
     NotFoundException,
     PermissionDeniedException,
-    TooManyRequestsException,
     ValidationException,
 )
 from litestar.response import Redirect
@@ -83,18 +82,14 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
         if isinstance(exc, ValidationException) and exc.extra:
             extra["errors"] = exc.extra
         response = _json(status, message, extra)
-        if isinstance(exc, TooManyRequestsException) and exc.headers:
-            response.headers.update(exc.headers)
-        return response
-    if isinstance(exc, NotAuthorizedException) and request.method == "GET" and not is_htmx(request):
+    elif isinstance(exc, NotAuthorizedException) and is_htmx(request):
+        response = Response(content="", status_code=401, headers={"HX-Redirect": "/login"})
+    elif isinstance(exc, NotAuthorizedException) and request.method == "GET":
         return Redirect(
             path="/login", query_params={"next": str(request.url.path)}, status_code=303
         )
-    if isinstance(exc, NotAuthorizedException) and is_htmx(request):
-        response = Response(content="", status_code=401)
-        response.headers["HX-Redirect"] = "/login"
-        return response
-    response = _html(request, status, message)
+    else:
+        response = _html(request, status, message)
     if exc.headers:  # e.g. Retry-After of a rate limit
         response.headers.update(exc.headers)
     return response
@@ -109,13 +104,13 @@ def database_unavailable_handler(request: Request[Any, Any, Any], exc: Exception
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if _is_bad_value(exc):
+        # e.g. /ideas/99999999999999999999: no such thing can exist
+        status = 404 if request.method == "GET" else 400
+        return http_exception_handler(request, HTTPException(status_code=status))
     # Raw asyncpg errors come from the hot paths that use the driver connection directly.
     if isinstance(exc, (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)):
         return database_unavailable_handler(request, exc)
-    if _is_bad_value(exc):
-        return http_exception_handler(
-            request, HTTPException(status_code=404 if request.method == "GET" else 400)
-        )
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     message = gettext(MESSAGES[500])
     return _json(500, message) if is_api(request) else _html(request, 500, message)
@@ -135,9 +130,7 @@ def _is_bad_value(exc: BaseException) -> bool:
 
 def _dbapi_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
     if _is_bad_value(exc):
-        # e.g. /ideas/99999999999999999999: no such thing can exist
-        status = 404 if request.method == "GET" else 400
-        return http_exception_handler(request, HTTPException(status_code=status))
+        return internal_error_handler(request, exc)
     if exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError)):
         return database_unavailable_handler(request, exc)
     return internal_error_handler(request, exc)

@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.accounts.auth import load_user, login_required
 from ideas_platform.comments import service as comments_service
-from ideas_platform.core.choices import Role
 from ideas_platform.core.errors import DomainError, InvalidInput
 from ideas_platform.core.i18n import gettext
 from ideas_platform.core.rate_limits import SUBMIT_RATE_LIMIT
@@ -60,20 +59,17 @@ class IdeaController(Controller):
         query = service.ListQuery.from_params(dict(request.query_params))
         result = await service.list_ideas(db_session, process.id, query)
         user = await load_user(request)
-        voted: set[int] = set()
-        used = None
-        if user is not None:
-            voted = await votes_service.voted_idea_ids(
-                db_session, user.id, [v.idea.id for v in result.items]
-            )
-            if process.vote_budget:
-                used = await votes_service.votes_used(db_session, user.id, process.id)
+        vote_states = await votes_service.states_for(
+            db_session, user.id if user else None, process, [v.idea for v in result.items]
+        )
         context: dict[str, Any] = {
             "process": process,
             "result": result,
             "query": query,
-            "voted": voted,
-            "used": used,
+            "vote_states": vote_states,
+            # the vote buttons come back here when JavaScript is off
+            "next_url": str(request.url.path)
+            + (f"?{request.url.query}" if request.url.query else ""),
             "vote_open": processes_service.is_open_for(process, PhaseKind.VOTE),
             "collect_open": processes_service.is_open_for(process, PhaseKind.COLLECT),
         }
@@ -132,12 +128,11 @@ class IdeaController(Controller):
     ) -> Any:
         user = await load_user(request)
         view = await service.get_visible_view(db_session, idea_id, user)
-        is_moderator = user is not None and user.role in (Role.MODERATOR, Role.ADMIN)
-        if view.idea.merged_into_id is not None and not is_moderator:
+        if view.idea.merged_into_id is not None and not (user and user.can_moderate):
             return Redirect(path=f"/ideas/{view.idea.merged_into_id}", status_code=301)
         process = await processes_service.get_by_id(db_session, view.idea.process_id)
-        state = await votes_service.vote_state(
-            db_session, user.id if user else None, view.idea, process.vote_budget
+        states = await votes_service.states_for(
+            db_session, user.id if user else None, process, [view.idea]
         )
         return page(
             request,
@@ -145,7 +140,7 @@ class IdeaController(Controller):
             view=view,
             idea=view.idea,
             process=process,
-            vote=state,
+            vote=states[view.idea.id],
             vote_open=processes_service.is_open_for(process, PhaseKind.VOTE),
             comments=await comments_service.list_comments(db_session, idea_id),
             comment_error=None,

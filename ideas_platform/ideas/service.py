@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from ideas_platform.accounts.models import User
-from ideas_platform.core.choices import N_, Region, Role, Sector
+from ideas_platform.core.choices import N_, Region, Sector
 from ideas_platform.core.database import transaction
 from ideas_platform.core.errors import DomainError, InvalidInput, NotFoundError, PermissionError_
 from ideas_platform.core.markdown import render_markdown
@@ -154,7 +154,7 @@ async def withdraw(session: AsyncSession, *, idea_id: int, user_id: int) -> Idea
     async with transaction(session):
         idea = await _lock_own_changeable(session, idea_id, user_id)
         # Only the author's own support can be left; it goes with the idea (budget returns).
-        await session.execute(text("DELETE FROM votes WHERE idea_id = :id"), {"id": idea.id})
+        await session.execute(delete(Vote).where(Vote.idea_id == idea.id))
         idea.vote_count = 0
         idea.status = IdeaStatus.WITHDRAWN
         idea.updated_at = datetime.now(UTC)
@@ -190,7 +190,7 @@ async def get_view(session: AsyncSession, idea_id: int) -> IdeaView:
 async def get_visible_view(session: AsyncSession, idea_id: int, viewer: User | None) -> IdeaView:
     """The idea as `viewer` may see it; hidden and withdrawn ideas answer 404 to others."""
     view = await get_view(session, idea_id)
-    is_moderator = viewer is not None and viewer.role in (Role.MODERATOR, Role.ADMIN)
+    is_moderator = viewer is not None and viewer.can_moderate
     if not can_see(view.idea, viewer.id if viewer else None, is_moderator):
         raise NotFoundError(IDEA_NOT_FOUND)
     return view

@@ -21,6 +21,7 @@ from ideas_platform.accounts.auth import Principal
 from ideas_platform.core.choices import N_
 from ideas_platform.core.errors import ConflictError, DomainError, NotFoundError, PermissionError_
 from ideas_platform.ideas.models import Idea
+from ideas_platform.processes.models import Process
 from ideas_platform.votes.models import Vote
 
 IDEA_NOT_FOUND = N_("This idea does not exist.")
@@ -179,31 +180,25 @@ async def current_state(pool: asyncpg.Pool, user_id: int, idea_id: int) -> VoteS
         return VoteState(idea_id, bool(why["voted"]), why["vote_count"], budget, used)
 
 
-async def voted_idea_ids(session: AsyncSession, user_id: int, idea_ids: list[int]) -> set[int]:
-    if not idea_ids:
-        return set()
-    rows = await session.scalars(
-        select(Vote.idea_id).where(Vote.user_id == user_id, Vote.idea_id.in_(idea_ids))
-    )
-    return set(rows)
-
-
-async def votes_used(session: AsyncSession, user_id: int, process_id: int) -> int:
-    return int(
-        await session.scalar(
-            select(func.count()).where(Vote.user_id == user_id, Vote.process_id == process_id)
-        )
-        or 0
-    )
-
-
-async def vote_state(
-    session: AsyncSession, user_id: int | None, idea: Idea, budget: int | None
-) -> VoteState:
-    voted = False
+async def states_for(
+    session: AsyncSession, user_id: int | None, process: Process, ideas: list[Idea]
+) -> dict[int, VoteState]:
+    """The vote button of each idea as this viewer sees it (voted?, votes left)."""
+    voted: set[int] = set()
     used = None
-    if user_id is not None:
-        voted = bool(await voted_idea_ids(session, user_id, [idea.id]))
-        if budget is not None:
-            used = await votes_used(session, user_id, idea.process_id)
-    return VoteState(idea.id, voted, idea.vote_count, budget, used)
+    if user_id is not None and ideas:
+        voted = set(
+            await session.scalars(
+                select(Vote.idea_id).where(
+                    Vote.user_id == user_id, Vote.idea_id.in_([idea.id for idea in ideas])
+                )
+            )
+        )
+        if process.vote_budget is not None:
+            used = await session.scalar(
+                select(func.count()).where(Vote.user_id == user_id, Vote.process_id == process.id)
+            )
+    return {
+        idea.id: VoteState(idea.id, idea.id in voted, idea.vote_count, process.vote_budget, used)
+        for idea in ideas
+    }
