@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from litestar.testing import AsyncTestClient
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ideas_platform.accounts import service as accounts
@@ -184,3 +184,18 @@ def htmx_headers(client: AsyncTestClient[Any], target: str | None = None) -> dic
     if target:
         headers["HX-Target"] = target
     return headers
+
+
+async def logout_keeping_old_cookies(client: AsyncTestClient[Any]) -> None:
+    """Log out, then put back the cookies from before: a copied or stolen session cookie."""
+    old = dict(client.cookies.items())
+    response = await post_form(client, "/logout")
+    assert response.status_code == 303
+    client.cookies.clear()
+    for name, value in old.items():
+        client.cookies.set(name, value)
+
+
+async def stored(db: AsyncSession, idea_id: int, column: str) -> int:
+    """A denormalised counter as stored on the idea (`vote_count`, `comment_count`)."""
+    return int(await db.scalar(select(getattr(Idea, column)).where(Idea.id == idea_id)))

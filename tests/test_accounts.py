@@ -15,7 +15,15 @@ from ideas_platform.accounts import service as accounts
 from ideas_platform.accounts.models import User
 from ideas_platform.app import create_app
 from ideas_platform.core.errors import InvalidInput
-from tests.helpers import PASSWORD, csrf, login, make_user, post_form, prime_csrf
+from tests.helpers import (
+    PASSWORD,
+    csrf,
+    login,
+    logout_keeping_old_cookies,
+    make_user,
+    post_form,
+    prime_csrf,
+)
 
 EMAIL_TAKEN = (
     "An account with this email address already exists.",
@@ -447,11 +455,7 @@ async def test_registration_keeps_the_chosen_language(client, db):
 async def test_a_logged_out_cookie_cannot_change_the_account_language(client, session_factory, db):
     user = await make_user(session_factory)
     await login(client, user.email)
-    old = dict(client.cookies.items())
-    assert (await post_form(client, "/logout")).status_code == 303
-    client.cookies.clear()
-    for name, value in old.items():
-        client.cookies.set(name, value)
+    await logout_keeping_old_cookies(client)
     response = await post_form(client, "/language", {"locale": "en"})
     assert response.status_code == 303  # the browser still gets English ...
     assert "lang=en" in response.headers["set-cookie"]

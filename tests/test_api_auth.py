@@ -7,7 +7,15 @@ import re
 from sqlalchemy import select, update
 
 from ideas_platform.accounts.models import ApiToken, User
-from tests.helpers import csrf, login, make_idea, make_process, make_user, post_form
+from tests.helpers import (
+    csrf,
+    login,
+    logout_keeping_old_cookies,
+    make_idea,
+    make_process,
+    make_user,
+    post_form,
+)
 
 TOKEN_RE = re.compile(r'<code class="token">([^<]+)</code>')
 
@@ -192,9 +200,5 @@ async def test_session_api_writes_need_the_csrf_header(client, session_factory, 
 async def test_logged_out_session_cannot_use_the_api(client, session_factory):
     user = await make_user(session_factory)
     await login(client, user.email)
-    old = dict(client.cookies.items())
-    assert (await post_form(client, "/logout")).status_code == 303
-    client.cookies.clear()
-    for name, value in old.items():
-        client.cookies.set(name, value)
+    await logout_keeping_old_cookies(client)
     assert (await client.get("/api/me")).status_code == 401

@@ -1,12 +1,4 @@
-from sqlalchemy import text
-
-from tests.helpers import htmx_headers, login, make_idea, make_process, make_user, post_form
-
-
-async def _comment_count(db, idea_id: int) -> int:
-    return int(
-        await db.scalar(text("SELECT comment_count FROM ideas WHERE id = :id"), {"id": idea_id})
-    )
+from tests.helpers import htmx_headers, login, make_idea, make_process, make_user, post_form, stored
 
 
 async def test_comments_are_listed_oldest_first_and_counted(client, session_factory, db):
@@ -20,7 +12,7 @@ async def test_comments_are_listed_oldest_first_and_counted(client, session_fact
     page = await client.get(f"/ideas/{idea.id}")
     positions = [page.text.index(b) for b in ("Erster", "Zweiter", "Dritter")]
     assert positions == sorted(positions)
-    assert await _comment_count(db, idea.id) == 3
+    assert await stored(db, idea.id, "comment_count") == 3
 
 
 async def test_htmx_comment_answers_the_section(client, session_factory, db):
@@ -41,7 +33,7 @@ async def test_htmx_comment_answers_the_section(client, session_factory, db):
         f"/ideas/{idea.id}/comments", data={"body": "  "}, headers=htmx_headers(client)
     )
     assert 'role="alert"' in empty.text
-    assert await _comment_count(db, idea.id) == 1
+    assert await stored(db, idea.id, "comment_count") == 1
 
 
 async def test_comment_needs_login_and_a_published_idea(client, session_factory, db):
@@ -54,7 +46,7 @@ async def test_comment_needs_login_and_a_published_idea(client, session_factory,
     assert (await post_form(client, f"/ideas/{idea.id}/withdraw")).status_code == 303
     response = await post_form(client, f"/ideas/{idea.id}/comments", {"body": "Zu spät"})
     assert response.status_code == 400
-    assert await _comment_count(db, idea.id) == 0
+    assert await stored(db, idea.id, "comment_count") == 0
     assert (
         await post_form(client, "/ideas/424242/comments", {"body": "Wohin?"})
     ).status_code == 404

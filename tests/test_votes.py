@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 
+import pytest
 from sqlalchemy import func, select, text
 
 from ideas_platform.accounts.auth import Principal
@@ -21,7 +22,15 @@ from tests.helpers import (
     make_users_fast,
     post_form,
     set_phase,
+    stored,
 )
+
+
+async def _refusal(call, kind: type[DomainError] = DomainError) -> str:
+    """The untranslated message of the rule that refused `call` (fails if none did)."""
+    with pytest.raises(kind) as caught:
+        await call
+    return caught.value.message
 
 
 async def _count_votes(db, **where) -> int:
@@ -29,12 +38,6 @@ async def _count_votes(db, **where) -> int:
     for column, value in where.items():
         stmt = stmt.where(getattr(Vote, column) == value)
     return int(await db.scalar(stmt))
-
-
-async def _vote_count(db, idea_id: int) -> int:
-    return int(
-        await db.scalar(text("SELECT vote_count FROM ideas WHERE id = :id"), {"id": idea_id})
-    )
 
 
 async def test_vote_and_withdraw_keep_the_count(driver_pool, session_factory, db):
@@ -57,25 +60,19 @@ async def test_voting_twice_is_refused_and_counted_once(driver_pool, session_fac
     idea = await make_idea(session_factory, process, voter)
     principal = Principal(voter.id, voter.session_version)
     await votes.cast_vote(driver_pool, principal, idea.id)
-    try:
-        await votes.cast_vote(driver_pool, principal, idea.id)
-    except ConflictError as exc:
-        assert exc.message == votes.ALREADY_VOTED
-    else:
-        raise AssertionError("a second vote must be refused")
-    assert await _vote_count(db, idea.id) == 1
+    message = await _refusal(votes.cast_vote(driver_pool, principal, idea.id), ConflictError)
+    assert message == votes.ALREADY_VOTED, "a second vote must be refused"
+    assert await stored(db, idea.id, "vote_count") == 1
 
 
 async def test_withdrawing_without_a_vote_is_refused(driver_pool, session_factory):
     process = await make_process(session_factory)
     voter = await make_user(session_factory)
     idea = await make_idea(session_factory, process, voter)
-    try:
-        await votes.withdraw_vote(driver_pool, Principal(voter.id, 0), idea.id)
-    except ConflictError as exc:
-        assert exc.message == votes.NOT_VOTED
-    else:
-        raise AssertionError("withdrawing a vote that does not exist must be refused")
+    message = await _refusal(
+        votes.withdraw_vote(driver_pool, Principal(voter.id, 0), idea.id), ConflictError
+    )
+    assert message == votes.NOT_VOTED, "withdrawing a vote that does not exist must be refused"
 
 
 async def test_no_votes_outside_the_vote_phase(driver_pool, session_factory, db):
@@ -83,12 +80,10 @@ async def test_no_votes_outside_the_vote_phase(driver_pool, session_factory, db)
     voter = await make_user(session_factory)
     idea = await make_idea(session_factory, process, voter)
     for _ in range(2):
-        try:
-            await votes.cast_vote(driver_pool, Principal(voter.id, 0), idea.id)
-        except DomainError as exc:
-            assert exc.message == votes.NOT_VOTE_PHASE
-        else:
-            raise AssertionError("voting before the vote phase must be refused")
+        message = await _refusal(
+            votes.cast_vote(driver_pool, Principal(voter.id, 0), idea.id), DomainError
+        )
+        assert message == votes.NOT_VOTE_PHASE, "voting before the vote phase must be refused"
         await set_phase(session_factory, process, vote="closed")
     assert await _count_votes(db) == 0
 
@@ -101,12 +96,10 @@ async def test_no_vote_on_a_withdrawn_idea(driver_pool, session_factory, client)
     await login(client, author.email)
     response = await post_form(client, f"/ideas/{idea.id}/withdraw")
     assert response.status_code == 303
-    try:
-        await votes.cast_vote(driver_pool, Principal(voter.id, 0), idea.id)
-    except DomainError as exc:
-        assert exc.message == votes.NOT_VOTABLE
-    else:
-        raise AssertionError("a withdrawn idea cannot be supported")
+    message = await _refusal(
+        votes.cast_vote(driver_pool, Principal(voter.id, 0), idea.id), DomainError
+    )
+    assert message == votes.NOT_VOTABLE, "a withdrawn idea cannot be supported"
 
 
 async def test_a_stale_session_cannot_vote(driver_pool, session_factory):
@@ -114,12 +107,9 @@ async def test_a_stale_session_cannot_vote(driver_pool, session_factory):
     voter = await make_user(session_factory)
     idea = await make_idea(session_factory, process, voter)
     # session_version 7 is not the user's: e.g. the user logged out since.
-    try:
-        await votes.cast_vote(driver_pool, Principal(voter.id, 7), idea.id)
-    except PermissionError_:
-        pass
-    else:
-        raise AssertionError("a logged-out session must not vote")
+    await _refusal(
+        votes.cast_vote(driver_pool, Principal(voter.id, 7), idea.id), PermissionError_
+    )  # a logged-out session must not vote
 
 
 async def test_budget_is_enforced_and_returned_on_withdrawal(driver_pool, session_factory):
@@ -131,12 +121,8 @@ async def test_budget_is_enforced_and_returned_on_withdrawal(driver_pool, sessio
     assert (first.budget, first.remaining) == (2, 1)
     second = await votes.cast_vote(driver_pool, principal, ideas[1].id)
     assert second.remaining == 0
-    try:
-        await votes.cast_vote(driver_pool, principal, ideas[2].id)
-    except DomainError as exc:
-        assert exc.message == votes.NO_BUDGET_LEFT
-    else:
-        raise AssertionError("the budget must hold")
+    message = await _refusal(votes.cast_vote(driver_pool, principal, ideas[2].id), DomainError)
+    assert message == votes.NO_BUDGET_LEFT, "the budget must hold"
     back = await votes.withdraw_vote(driver_pool, principal, ideas[0].id)
     assert back.remaining == 1
     third = await votes.cast_vote(driver_pool, principal, ideas[2].id)
@@ -174,7 +160,7 @@ async def test_vote_without_javascript_redirects_back(client, session_factory, d
     response = await post_form(client, f"/ideas/{idea.id}/vote", {"next": next_url})
     assert response.status_code == 303
     assert response.headers["location"] == next_url
-    assert await _vote_count(db, idea.id) == 1
+    assert await stored(db, idea.id, "vote_count") == 1
     # an absolute URL is not followed (no open redirect)
     response = await post_form(client, f"/ideas/{idea.id}/unvote", {"next": "https://evil.example"})
     assert response.headers["location"] == f"/ideas/{idea.id}"
@@ -189,7 +175,7 @@ async def test_vote_needs_login_and_csrf(client, session_factory, db):
     await login(client, voter.email)
     no_token = await client.post(f"/ideas/{idea.id}/vote", headers={"HX-Request": "true"})
     assert no_token.status_code == 403
-    assert await _vote_count(db, idea.id) == 0
+    assert await stored(db, idea.id, "vote_count") == 0
 
 
 async def test_50_parallel_votes_of_one_user_on_one_idea_leave_one(client, session_factory, db):
@@ -204,7 +190,7 @@ async def test_50_parallel_votes_of_one_user_on_one_idea_leave_one(client, sessi
     )
     assert all(r.status_code == 200 for r in responses)
     assert await _count_votes(db, idea_id=idea.id) == 1
-    assert await _vote_count(db, idea.id) == 1
+    assert await stored(db, idea.id, "vote_count") == 1
 
 
 async def test_50_parallel_votes_with_a_budget_of_10_leave_10(client, session_factory, db):
