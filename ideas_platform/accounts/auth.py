@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 
 from ideas_platform.accounts.models import ApiToken, User
 from ideas_platform.core.choices import Role
+from ideas_platform.core.web import CURRENT_USER_STATE_KEY
 
 if TYPE_CHECKING:
     from litestar.connection import ASGIConnection
@@ -101,8 +102,8 @@ class TokenAwareCSRFMiddleware(CSRFMiddleware):
 async def load_user(connection: ASGIConnection[Any, Any, Any, Any]) -> User | None:
     """The confirmed user of this request (cached on the request), or None."""
     state = connection.scope.setdefault("state", {})
-    if "current_user" in state:
-        return state["current_user"]
+    if CURRENT_USER_STATE_KEY in state:
+        return state[CURRENT_USER_STATE_KEY]
     principal: Principal | None = connection.scope.get("user")
     user: User | None = None
     if principal is not None:
@@ -116,7 +117,7 @@ async def load_user(connection: ASGIConnection[Any, Any, Any, Any]) -> User | No
             )
         ):
             user = None
-    state["current_user"] = user
+    state[CURRENT_USER_STATE_KEY] = user
     return user
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, get, post
 from litestar.plugins.flash import flash
@@ -14,12 +13,10 @@ from ideas_platform.accounts import service as accounts_service
 from ideas_platform.accounts.auth import admin_required
 from ideas_platform.core.choices import ROLE_LABELS, Role
 from ideas_platform.core.errors import InvalidInput
-from ideas_platform.core.i18n import gettext
+from ideas_platform.core.i18n import BERLIN, gettext
 from ideas_platform.core.web import form_data, page, see_other
 from ideas_platform.processes import service as processes_service
 from ideas_platform.processes.models import PhaseKind, Process
-
-BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def _process_form(form: dict[str, str]) -> processes_service.ProcessForm:

@@ -16,8 +16,12 @@ def is_htmx(request: Request[Any, Any, Any]) -> bool:
     )
 
 
+# Where `accounts.auth.load_user` keeps the confirmed user of a request.
+CURRENT_USER_STATE_KEY = "current_user"
+
+
 def current_user_of(request: Request[Any, Any, Any]) -> Any:
-    return request.scope.get("state", {}).get("current_user")
+    return request.scope.get("state", {}).get(CURRENT_USER_STATE_KEY)
 
 
 def page(

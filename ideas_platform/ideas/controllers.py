@@ -151,9 +151,7 @@ class IdeaController(Controller):
     async def edit_form(
         self, request: Request[Any, Any, Any], db_session: AsyncSession, idea_id: int
     ) -> Template:
-        view = await service.get_view(db_session, idea_id)
-        if view.idea.author_id != request.user.user_id:
-            raise DomainError(service.NOT_YOURS)
+        view = await service.get_own_view(db_session, idea_id, request.user.user_id)
         process = await processes_service.get_by_id(db_session, view.idea.process_id)
         idea = view.idea
         form = {

@@ -187,6 +187,14 @@ async def get_view(session: AsyncSession, idea_id: int) -> IdeaView:
     return IdeaView(*row)
 
 
+async def get_own_view(session: AsyncSession, idea_id: int, user_id: int) -> IdeaView:
+    """The idea for its author's edit form; anybody else is refused, as on saving."""
+    view = await get_view(session, idea_id)
+    if view.idea.author_id != user_id:
+        raise PermissionError_(NOT_YOURS)
+    return view
+
+
 async def get_visible_view(session: AsyncSession, idea_id: int, viewer: User | None) -> IdeaView:
     """The idea as `viewer` may see it; hidden and withdrawn ideas answer 404 to others."""
     view = await get_view(session, idea_id)

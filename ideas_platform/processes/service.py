@@ -16,6 +16,7 @@ from ideas_platform.comments.models import Comment
 from ideas_platform.core.choices import N_, Sector
 from ideas_platform.core.database import transaction
 from ideas_platform.core.errors import InvalidInput, NotFoundError
+from ideas_platform.core.i18n import BERLIN
 from ideas_platform.core.validation import clean_text, length_problem
 from ideas_platform.ideas.models import Idea, IdeaStatus
 from ideas_platform.processes.models import PhaseKind, Process, ProcessPhase, Topic
@@ -134,9 +135,7 @@ def _parse_datetime(value: str) -> datetime | None:
     except ValueError:
         return None
     if parsed.tzinfo is None:
-        from zoneinfo import ZoneInfo
-
-        parsed = parsed.replace(tzinfo=ZoneInfo("Europe/Berlin"))
+        parsed = parsed.replace(tzinfo=BERLIN)  # the process's own time zone
     return parsed
 
 

@@ -9,7 +9,7 @@ import asyncpg
 from litestar import Controller, Request, post
 from litestar.exceptions import NotAuthorizedException
 from litestar.plugins.flash import flash
-from litestar.response import Redirect, Response, Template
+from litestar.response import Redirect, Template
 
 from ideas_platform.accounts.auth import Principal
 from ideas_platform.core.errors import DomainError
@@ -69,7 +69,7 @@ async def _act(
     pool: asyncpg.Pool,
     idea_id: int,
     action: Callable[[asyncpg.Pool, Principal, int], Awaitable[VoteState]],
-) -> Response[bytes] | Redirect | Template:
+) -> Template | Redirect:
     principal = _require_principal(request)
     try:
         state = await action(pool, principal, idea_id)
