@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-from urllib.parse import urlencode
-
 from jinja2 import Environment
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
@@ -22,11 +19,6 @@ from ideas_platform.core.i18n import (
 )
 from ideas_platform.ideas.models import STATUS_LABELS
 from ideas_platform.processes.models import PHASE_LABELS
-
-
-def _query(params: dict[str, Any], **overrides: Any) -> str:
-    merged = {**params, **overrides}
-    return urlencode({k: v for k, v in merged.items() if v not in (None, "")})
 
 
 def configure_environment(env: Environment) -> None:
@@ -47,7 +39,6 @@ def configure_environment(env: Environment) -> None:
         ROLE_LABELS=ROLE_LABELS,
         PHASE_LABELS=PHASE_LABELS,
         STATUS_LABELS=STATUS_LABELS,
-        url_query=_query,
     )
     env.trim_blocks = True
     env.lstrip_blocks = True

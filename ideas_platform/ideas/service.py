@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -273,10 +274,19 @@ class IdeaPage:
     page: int
     pages: int
     query: ListQuery
-    has_next: bool = field(init=False)
 
-    def __post_init__(self) -> None:
-        self.has_next = self.page < self.pages
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def next_page_query(self) -> str:
+        """The URL query of the next page (same sort and filters); '' on the last page."""
+        return urlencode(self.query.to_params(page=self.page + 1)) if self.has_next else ""
+
+    @property
+    def previous_page_query(self) -> str:
+        return urlencode(self.query.to_params(page=self.page - 1)) if self.page > 1 else ""
 
 
 async def list_ideas(
