@@ -87,8 +87,3 @@ class PostgresStore(Store):
         if row is None or row[0] is None:
             return None
         return max(int(row[0]), 0)
-
-    def with_namespace(self, namespace: str) -> PostgresStore:
-        return PostgresStore(
-            self.engine, f"{self.namespace}_{namespace}" if self.namespace else namespace
-        )
