@@ -39,6 +39,7 @@ from ideas_platform.core.request_context import RequestContextMiddleware
 from ideas_platform.core.sessions import SessionCookieConfig
 from ideas_platform.core.templating import template_config
 from ideas_platform.ideas.controllers import IdeaController
+from ideas_platform.moderation.controllers import ModerationController, ReportController
 from ideas_platform.processes.controllers import ProcessController
 from ideas_platform.votes.controllers import VoteController
 
@@ -103,6 +104,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
             VoteController,
             CommentController,
             AdminController,
+            ModerationController,
+            ReportController,
             ApiController,
             create_static_files_router(
                 path="/static", directories=[PROJECT_ROOT / "static"], include_in_schema=False

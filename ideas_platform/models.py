@@ -7,7 +7,9 @@ from ideas_platform.core.database import Base
 from ideas_platform.core.kv_store import KeyValue
 from ideas_platform.events.models import Event
 from ideas_platform.ideas.models import Idea
+from ideas_platform.moderation.models import IdeaCoauthor, MergeRecord, Report
 from ideas_platform.processes.models import Process, ProcessPhase, Topic
+from ideas_platform.similarity.models import DuplicatePair, IdeaTerm
 from ideas_platform.votes.models import Vote
 
 __all__ = [
@@ -15,11 +17,16 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Comment",
+    "DuplicatePair",
     "Event",
     "Idea",
+    "IdeaCoauthor",
+    "IdeaTerm",
     "KeyValue",
+    "MergeRecord",
     "Process",
     "ProcessPhase",
+    "Report",
     "Topic",
     "User",
     "Vote",

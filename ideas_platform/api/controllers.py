@@ -25,14 +25,17 @@ from ideas_platform.api.schemas import (
     PhaseOut,
     ProcessDetailOut,
     ProcessOut,
+    SimilarIdeaOut,
     TopicOut,
     VoteOut,
 )
 from ideas_platform.comments import service as comments_service
 from ideas_platform.core.rate_limits import SUBMIT_RATE_LIMIT
+from ideas_platform.core.validation import clean_text
 from ideas_platform.ideas import service as ideas_service
 from ideas_platform.processes import service as processes_service
 from ideas_platform.processes.models import Process
+from ideas_platform.similarity import service as similarity_service
 from ideas_platform.votes import service as votes_service
 from ideas_platform.votes.service import VoteState
 
@@ -153,6 +156,24 @@ class ApiController(Controller):
         return IdeaPageOut(
             [_idea_out(v, slug) for v in result.items], result.total, result.page, result.pages
         )
+
+    @get(
+        "/processes/{slug:str}/similar-ideas",
+        summary="Published ideas similar to a text (duplicate check), best first, at most 5",
+    )
+    async def similar_ideas(
+        self,
+        db_session: AsyncSession,
+        slug: str,
+        text: str = Parameter(
+            min_length=1, max_length=10000, description="title and/or description of an idea"
+        ),
+    ) -> list[SimilarIdeaOut]:
+        process = await processes_service.get_by_slug(db_session, slug)
+        similar = await similarity_service.similar_ideas(
+            db_session, process.id, clean_text(text, max_length=10000)
+        )
+        return [SimilarIdeaOut(s.id, s.title, round(s.score, 4)) for s in similar]
 
     @post(
         "/processes/{slug:str}/ideas",

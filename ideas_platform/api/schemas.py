@@ -63,6 +63,12 @@ class IdeaPageOut(msgspec.Struct):
     pages: int
 
 
+class SimilarIdeaOut(msgspec.Struct):
+    id: int
+    title: str
+    score: float
+
+
 class IdeaIn(msgspec.Struct, forbid_unknown_fields=True):
     title: str
     body: str

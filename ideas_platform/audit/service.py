@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ideas_platform.accounts.models import User
 from ideas_platform.audit.models import AuditEntry
 
 
@@ -29,3 +33,69 @@ def record(
             after=after,
         )
     )
+
+
+AUDIT_PAGE = 50
+
+
+@dataclass
+class AuditQuery:
+    target_type: str | None = None
+    target_id: int | None = None
+    actor_id: int | None = None
+    page: int = 1
+
+    def to_params(self, **overrides: Any) -> dict[str, Any]:
+        params = {
+            "target_type": self.target_type,
+            "target_id": self.target_id,
+            "actor_id": self.actor_id,
+            "page": self.page if self.page > 1 else None,
+        }
+        params.update(overrides)
+        return {key: value for key, value in params.items() if value is not None}
+
+
+@dataclass
+class AuditPage:
+    entries: list[tuple[AuditEntry, str | None]]
+    query: AuditQuery
+    has_next: bool
+
+    @property
+    def next_page_query(self) -> str:
+        return urlencode(self.query.to_params(page=self.query.page + 1)) if self.has_next else ""
+
+    @property
+    def previous_page_query(self) -> str:
+        if self.query.page <= 1:
+            return ""
+        return urlencode(self.query.to_params(page=self.query.page - 1))
+
+
+async def list_entries(session: AsyncSession, query: AuditQuery) -> AuditPage:
+    """Newest first, filtered by object and actor. Read only: there is no way to change one."""
+    stmt = select(AuditEntry, User.display_name).outerjoin(User, User.id == AuditEntry.actor_id)
+    if query.target_type:
+        stmt = stmt.where(AuditEntry.target_type == query.target_type)
+    if query.target_id is not None:
+        stmt = stmt.where(AuditEntry.target_id == query.target_id)
+    if query.actor_id is not None:
+        stmt = stmt.where(AuditEntry.actor_id == query.actor_id)
+    rows = await session.execute(
+        stmt.order_by(AuditEntry.id.desc())
+        .limit(AUDIT_PAGE + 1)
+        .offset((query.page - 1) * AUDIT_PAGE)
+    )
+    entries: list[tuple[AuditEntry, str | None]] = [(row[0], row[1]) for row in rows]
+    return AuditPage(entries[:AUDIT_PAGE], query, len(entries) > AUDIT_PAGE)
+
+
+async def actors(session: AsyncSession) -> list[tuple[int, str]]:
+    """Everybody who appears in the log as an actor, for the filter."""
+    rows = await session.execute(
+        select(User.id, User.display_name)
+        .where(User.id.in_(select(AuditEntry.actor_id).distinct()))
+        .order_by(User.display_name)
+    )
+    return [(row[0], row[1]) for row in rows]

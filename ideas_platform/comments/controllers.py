@@ -8,7 +8,7 @@ from litestar import Controller, Request, post
 from litestar.plugins.flash import flash
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ideas_platform.accounts.auth import login_required
+from ideas_platform.accounts.auth import load_user, login_required
 from ideas_platform.comments import service
 from ideas_platform.core.errors import InvalidInput
 from ideas_platform.core.i18n import gettext
@@ -39,7 +39,7 @@ class CommentController(Controller):
                 request,
                 "comments/_section.html",
                 idea_id=idea_id,
-                comments=await service.list_comments(db_session, idea_id),
+                comments=await service.list_comments(db_session, idea_id, await load_user(request)),
                 comment_error=error,
                 draft=form.get("body", "") if error else "",
             )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Identity, Index, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Identity, Index, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ideas_platform.core.database import Base
@@ -21,3 +21,11 @@ class Comment(Base):
     body: Mapped[str] = mapped_column(Text, nullable=False)
     body_html: Mapped[str] = mapped_column(Text, nullable=False)
     created_at: Mapped[datetime] = created_at_column()
+    # Set when a merge moved the comment here from another idea (cleared by unmerge).
+    moved_from_idea_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ideas.id", ondelete="SET NULL")
+    )
+    hidden: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
+    moderation_note: Mapped[str | None] = mapped_column(Text)

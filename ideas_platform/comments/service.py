@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from ideas_platform.accounts.models import User
 from ideas_platform.comments.models import Comment
@@ -27,6 +28,11 @@ class CommentView:
     created_at: datetime
     author_name: str | None
     author_sector: Sector | None
+    author_id: int | None = None
+    hidden: bool = False
+    moderation_note: str | None = None
+    moved_from_id: int | None = None
+    moved_from_title: str | None = None
 
 
 async def add_comment(session: AsyncSession, *, idea_id: int, author_id: int, body: str) -> Comment:
@@ -53,11 +59,41 @@ async def add_comment(session: AsyncSession, *, idea_id: int, author_id: int, bo
     return comment
 
 
-async def list_comments(session: AsyncSession, idea_id: int) -> list[CommentView]:
-    rows = await session.execute(
-        select(Comment.id, Comment.body_html, Comment.created_at, User.display_name, User.sector)
+async def recount(session: AsyncSession, idea: Idea) -> None:
+    """Set the idea's comment_count from its visible comments (caller holds the idea's lock)."""
+    visible = await session.scalar(
+        select(func.count())
+        .select_from(Comment)
+        .where(Comment.idea_id == idea.id, Comment.hidden.is_(False))
+    )
+    idea.comment_count = int(visible or 0)
+
+
+async def list_comments(
+    session: AsyncSession, idea_id: int, viewer: User | None = None
+) -> list[CommentView]:
+    """Oldest first. Hidden comments only for moderators and their author (who sees why)."""
+    origin = aliased(Idea)
+    stmt = (
+        select(
+            Comment.id,
+            Comment.body_html,
+            Comment.created_at,
+            User.display_name,
+            User.sector,
+            Comment.author_id,
+            Comment.hidden,
+            Comment.moderation_note,
+            Comment.moved_from_idea_id,
+            origin.title,
+        )
         .outerjoin(User, User.id == Comment.author_id)
+        .outerjoin(origin, origin.id == Comment.moved_from_idea_id)
         .where(Comment.idea_id == idea_id)
         .order_by(Comment.created_at, Comment.id)
     )
-    return [CommentView(*row) for row in rows]
+    if viewer is None:
+        stmt = stmt.where(Comment.hidden.is_(False))
+    elif not viewer.can_moderate:
+        stmt = stmt.where(or_(Comment.hidden.is_(False), Comment.author_id == viewer.id))
+    return [CommentView(*tuple(row)) for row in await session.execute(stmt)]

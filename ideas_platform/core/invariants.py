@@ -13,9 +13,9 @@ CHECKS: list[tuple[str, str]] = [
            GROUP BY i.id HAVING i.vote_count <> count(v.user_id)""",
     ),
     (
-        "idea {0}: comment_count {1} but {2} comments",
+        "idea {0}: comment_count {1} but {2} visible comments",
         """SELECT i.id, i.comment_count, count(c.id) FROM ideas i
-           LEFT JOIN comments c ON c.idea_id = i.id
+           LEFT JOIN comments c ON c.idea_id = i.id AND NOT c.hidden
            GROUP BY i.id HAVING i.comment_count <> count(c.id)""",
     ),
     (
@@ -34,6 +34,11 @@ CHECKS: list[tuple[str, str]] = [
         "idea {0}: status {1} does not match merged_into {2}",
         """SELECT id, status, merged_into_id FROM ideas
            WHERE (status = 'merged') <> (merged_into_id IS NOT NULL)""",
+    ),
+    (
+        "idea {0}: {1} votes although it is merged",
+        """SELECT v.idea_id, count(*), 0 FROM votes v JOIN ideas i ON i.id = v.idea_id
+           WHERE i.status = 'merged' GROUP BY v.idea_id""",
     ),
 ]
 

@@ -23,6 +23,7 @@ from ideas_platform.demo import data
 from ideas_platform.events.models import Event
 from ideas_platform.ideas.models import Idea
 from ideas_platform.processes.models import PhaseKind, Process, ProcessPhase, Topic
+from ideas_platform.similarity.service import rebuild as rebuild_similarity
 from ideas_platform.votes.models import Vote
 
 DEMO_PASSWORD = "demo-passwort-2026"  # noqa: S105 - published demo password, example.org only
@@ -314,4 +315,5 @@ async def seed_demo(
             )
         if comment_rows:
             await session.execute(insert(Comment), comment_rows)
+        await rebuild_similarity(session, process.id)
     return True

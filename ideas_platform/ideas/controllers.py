@@ -14,15 +14,22 @@ from ideas_platform.comments import service as comments_service
 from ideas_platform.core.errors import DomainError, InvalidInput
 from ideas_platform.core.i18n import gettext
 from ideas_platform.core.rate_limits import SUBMIT_RATE_LIMIT
+from ideas_platform.core.validation import clean_text
 from ideas_platform.core.web import current_user_of, form_data, is_htmx, page, see_other
 from ideas_platform.events.service import list_events
 from ideas_platform.ideas import service
 from ideas_platform.ideas.models import Idea
+from ideas_platform.moderation import merge as merge_service
 from ideas_platform.processes import service as processes_service
 from ideas_platform.processes.models import PhaseKind, Process
+from ideas_platform.similarity import service as similarity_service
 from ideas_platform.votes import service as votes_service
 
 IDEA_FIELDS = ("title", "body", "topic_id", "region", "event_id")
+
+
+def _optional_int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and len(value) < 19 else None
 
 
 async def _form_page(
@@ -45,6 +52,30 @@ async def _form_page(
         form=form,
         errors=errors,
         idea=idea,
+    )
+
+
+def _idea_form(form: dict[str, str]) -> service.IdeaForm:
+    return service.IdeaForm(**{f: form.get(f, "") for f in IDEA_FIELDS})
+
+
+async def _similar_step(
+    request: Request[Any, Any, Any],
+    db_session: AsyncSession,
+    process: Process,
+    form: dict[str, str],
+    similar: list[similarity_service.Suggestion],
+) -> Template:
+    user = current_user_of(request)
+    ideas = await service.ideas_by_id(db_session, [s.id for s in similar])
+    return page(
+        request,
+        "ideas/similar_step.html",
+        process=process,
+        form={f: form.get(f, "") for f in IDEA_FIELDS},
+        similar=similar,
+        vote_states=await votes_service.states_for(db_session, user.id, process, ideas),
+        vote_open=processes_service.is_open_for(process, PhaseKind.VOTE),
     )
 
 
@@ -103,12 +134,30 @@ class IdeaController(Controller):
     ) -> Any:
         process = await processes_service.get_by_slug(db_session, slug)
         form = await form_data(request)
+        if form.get("confirmed") != "1":
+            # Without JavaScript nobody has seen the suggestions yet: show them as a step.
+            similar = await similarity_service.similar_ideas(
+                db_session, process.id, form.get("title", ""), form.get("body", "")
+            )
+            if similar:
+                try:
+                    await service.validate(db_session, process, _idea_form(form))
+                except InvalidInput as exc:
+                    return await _form_page(
+                        request,
+                        db_session,
+                        process,
+                        form=form,
+                        errors=exc.translated_errors(),
+                        status_code=422,
+                    )
+                return await _similar_step(request, db_session, process, form, similar)
         try:
             idea = await service.submit(
                 db_session,
                 process=process,
                 author_id=request.user.user_id,
-                form=service.IdeaForm(**{f: form.get(f, "") for f in IDEA_FIELDS}),
+                form=_idea_form(form),
             )
         except InvalidInput as exc:
             return await _form_page(
@@ -122,15 +171,47 @@ class IdeaController(Controller):
         flash(request, gettext("Thank you! Your idea has been published."), category="success")
         return see_other(f"/ideas/{idea.id}")
 
+    @get("/processes/{slug:str}/similar-ideas", name="similar_ideas")
+    async def similar_ideas(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, slug: str
+    ) -> Template:
+        """The "similar ideas" box of the submit form, refreshed while the participant types."""
+        process = await processes_service.get_by_slug(db_session, slug)
+        params = request.query_params
+        exclude = [int(v) for v in [params.get("exclude", "")] if v.isdigit()]
+        similar = await similarity_service.similar_ideas(
+            db_session,
+            process.id,
+            clean_text(params.get("title", ""), max_length=200),
+            clean_text(params.get("body", ""), max_length=10000),
+            exclude=exclude,
+        )
+        user = await load_user(request)
+        ideas = await service.ideas_by_id(db_session, [s.id for s in similar])
+        return page(
+            request,
+            "ideas/_similar.html",
+            process=process,
+            similar=similar,
+            vote_states=await votes_service.states_for(
+                db_session, user.id if user else None, process, ideas
+            ),
+            vote_open=processes_service.is_open_for(process, PhaseKind.VOTE),
+        )
+
     @get("/ideas/{idea_id:int}", name="idea")
     async def detail(
         self, request: Request[Any, Any, Any], db_session: AsyncSession, idea_id: int
     ) -> Any:
         user = await load_user(request)
         view = await service.get_visible_view(db_session, idea_id, user)
-        if view.idea.merged_into_id is not None and not (user and user.can_moderate):
-            return Redirect(path=f"/ideas/{view.idea.merged_into_id}", status_code=301)
+        is_moderator = user is not None and user.can_moderate
+        if view.idea.merged_into_id is not None and not is_moderator:
+            # Along the chain (A into B into C), and only 302: an unmerge can bring A back.
+            destination = await merge_service.final_destination(db_session, view.idea)
+            return Redirect(path=f"/ideas/{destination}?merged_from={idea_id}", status_code=302)
         process = await processes_service.get_by_id(db_session, view.idea.process_id)
+        merged_from = _optional_int(request.query_params.get("merged_from"))
         states = await votes_service.states_for(
             db_session, user.id if user else None, process, [view.idea]
         )
@@ -142,9 +223,27 @@ class IdeaController(Controller):
             process=process,
             vote=states[view.idea.id],
             vote_open=processes_service.is_open_for(process, PhaseKind.VOTE),
-            comments=await comments_service.list_comments(db_session, idea_id),
+            comments=await comments_service.list_comments(db_session, idea_id, user),
             comment_error=None,
             is_author=user is not None and view.idea.author_id == user.id,
+            is_moderator=is_moderator,
+            coauthors=await service.coauthor_names(db_session, idea_id),
+            merged_ideas=await merge_service.merges_into(db_session, idea_id),
+            merged_from=(
+                await merge_service.last_merge_of(db_session, merged_from) if merged_from else None
+            ),
+            merged_into=(
+                await service.get_view(db_session, view.idea.merged_into_id)
+                if view.idea.merged_into_id
+                else None
+            ),
+            duplicates=(
+                await similarity_service.similar_ideas(
+                    db_session, process.id, view.idea.title, view.idea.body, exclude=[idea_id]
+                )
+                if is_moderator and view.idea.status.value == "published"
+                else []
+            ),
         )
 
     @get("/ideas/{idea_id:int}/edit", guards=[login_required])
@@ -173,7 +272,7 @@ class IdeaController(Controller):
                 db_session,
                 idea_id=idea_id,
                 user_id=request.user.user_id,
-                form=service.IdeaForm(**{f: form.get(f, "") for f in IDEA_FIELDS}),
+                form=_idea_form(form),
             )
         except InvalidInput as exc:
             view = await service.get_view(db_session, idea_id)

@@ -14,6 +14,7 @@ from ideas_platform.core.markdown import render_markdown
 from ideas_platform.core.validation import clean_text, length_problem
 from ideas_platform.ideas.models import Idea, IdeaStatus
 from ideas_platform.processes.models import Process, Topic
+from ideas_platform.similarity.service import rebuild as rebuild_similarity
 
 REQUIRED_COLUMNS = ("title", "body", "region")
 
@@ -108,4 +109,6 @@ async def import_csv(session: AsyncSession, process_slug: str, data: bytes) -> i
         if problems:
             raise ImportFailed(problems)  # rolls the transaction back: nothing is written
         session.add_all(ideas)
+        await session.flush()
+        await rebuild_similarity(session, process.id)
     return len(ideas)

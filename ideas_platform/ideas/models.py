@@ -81,6 +81,8 @@ class Idea(Base):
         enum_column(IdeaStatus, "idea_status"), nullable=False, default=IdeaStatus.PUBLISHED
     )
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("ideas.id", ondelete="SET NULL"))
+    # Why a moderator hid the idea, or the note of the merge; shown to the people concerned.
+    moderation_note: Mapped[str | None] = mapped_column(Text)
     vote_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     comment_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     created_at: Mapped[datetime] = created_at_column()

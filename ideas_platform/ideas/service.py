@@ -20,8 +20,10 @@ from ideas_platform.core.validation import choice_problem, clean_text, length_pr
 from ideas_platform.events.models import Event
 from ideas_platform.ideas.models import Idea, IdeaStatus
 from ideas_platform.ideas.search import search_condition
+from ideas_platform.moderation.models import IdeaCoauthor
 from ideas_platform.processes.models import PhaseKind, Process, Topic
 from ideas_platform.processes.service import is_open_for
+from ideas_platform.similarity.service import index_and_record
 from ideas_platform.votes.models import Vote
 
 IDEA_NOT_FOUND = N_("This idea does not exist.")
@@ -63,7 +65,7 @@ def _optional_int(value: object) -> int | str | None:
         return "invalid"
 
 
-async def _validate(session: AsyncSession, process: Process, form: IdeaForm) -> CleanIdea:
+async def validate(session: AsyncSession, process: Process, form: IdeaForm) -> CleanIdea:
     errors: dict[str, str] = {}
     title = clean_text(form.title, max_length=200)
     body = clean_text(form.body, max_length=10000)
@@ -98,7 +100,7 @@ async def submit(
 ) -> Idea:
     if not is_open_for(process, PhaseKind.COLLECT):
         raise DomainError(NOT_COLLECT_PHASE)
-    clean = await _validate(session, process, form)
+    clean = await validate(session, process, form)
     async with transaction(session):
         author_sector = await session.scalar(select(User.sector).where(User.id == author_id))
         idea = Idea(
@@ -117,6 +119,7 @@ async def submit(
         )
         session.add(idea)
         await session.flush()
+        await index_and_record(session, idea)
     return idea
 
 
@@ -143,11 +146,13 @@ async def edit(session: AsyncSession, *, idea_id: int, user_id: int, form: IdeaF
         assert process is not None
         if not is_open_for(process, PhaseKind.COLLECT):
             raise DomainError(NOT_COLLECT_PHASE)
-        clean = await _validate(session, process, form)
+        clean = await validate(session, process, form)
         idea.title, idea.body = clean.title, clean.body
         idea.body_html = render_markdown(clean.body)
         idea.topic_id, idea.region, idea.event_id = clean.topic_id, clean.region, clean.event_id
         idea.updated_at = datetime.now(UTC)
+        await session.flush()
+        await index_and_record(session, idea)
     return idea
 
 
@@ -206,11 +211,32 @@ async def get_visible_view(session: AsyncSession, idea_id: int, viewer: User | N
 
 
 def can_see(idea: Idea, user_id: int | None, is_moderator: bool) -> bool:
+    """Published and merged ideas for everybody; hidden and withdrawn ones for their author
+    (who sees why it was hidden) and for moderators."""
     if idea.status in (IdeaStatus.PUBLISHED, IdeaStatus.MERGED):
         return True
     if is_moderator:
         return True
-    return idea.status == IdeaStatus.WITHDRAWN and user_id is not None and idea.author_id == user_id
+    return user_id is not None and idea.author_id == user_id
+
+
+async def ideas_by_id(session: AsyncSession, idea_ids: list[int]) -> list[Idea]:
+    if not idea_ids:
+        return []
+    found = {i.id: i for i in await session.scalars(select(Idea).where(Idea.id.in_(idea_ids)))}
+    return [found[i] for i in idea_ids if i in found]
+
+
+async def coauthor_names(session: AsyncSession, idea_id: int) -> list[str]:
+    """Co-authors (the authors of ideas merged into this one), by name."""
+    return list(
+        await session.scalars(
+            select(User.display_name)
+            .join(IdeaCoauthor, IdeaCoauthor.user_id == User.id)
+            .where(IdeaCoauthor.idea_id == idea_id)
+            .order_by(User.display_name)
+        )
+    )
 
 
 @dataclass

@@ -29,6 +29,7 @@ NOT_VOTABLE = N_("Only published ideas can be supported.")
 NOT_VOTE_PHASE = N_("Voting is not open in this process at the moment.")
 ALREADY_VOTED = N_("You already support this idea.")
 NOT_VOTED = N_("You do not support this idea.")
+VOTES_FROZEN = N_("This idea is no longer published; its votes cannot change.")
 NO_BUDGET_LEFT = N_("You have no votes left in this process.")
 SESSION_EXPIRED = N_("Your session has expired. Please log in again.")
 
@@ -59,13 +60,18 @@ _VOTE_PHASE_OPEN = (
 # The happy path is one statement, about as lean as a bare INSERT + UPDATE: it answers the new
 # count, or no row when a rule refused, the vote exists already, or the process has a budget
 # (then $4, "budget checked under the voter's lock", must be true). _WHY tells which it was.
+# The idea row is locked first and its status read under the lock, so a vote never lands on an
+# idea that a concurrent merge or hide has just taken out of the vote (moderation/merge.py).
 _CAST = f"""
-WITH ins AS (
-    INSERT INTO votes (idea_id, user_id, process_id)
-    SELECT i.id, $2, i.process_id
+WITH idea AS (
+    SELECT i.id, i.process_id
     FROM ideas i JOIN processes p ON p.id = i.process_id
     WHERE i.id = $1 AND i.status = 'published' AND (p.vote_budget IS NULL OR $4::boolean)
       AND {_VOTE_PHASE_OPEN} AND {_VOTER_OK}
+    FOR NO KEY UPDATE OF i
+), ins AS (
+    INSERT INTO votes (idea_id, user_id, process_id)
+    SELECT id, $2, process_id FROM idea
     ON CONFLICT DO NOTHING
     RETURNING idea_id
 )
@@ -75,10 +81,13 @@ RETURNING vote_count
 """
 
 _WITHDRAW = f"""
-WITH del AS (
-    DELETE FROM votes v USING ideas i
-    WHERE v.idea_id = $1 AND v.user_id = $2 AND i.id = v.idea_id
-      AND {_VOTE_PHASE_OPEN} AND {_VOTER_OK}
+WITH idea AS (
+    SELECT i.id FROM ideas i
+    WHERE i.id = $1 AND i.status = 'published' AND {_VOTE_PHASE_OPEN} AND {_VOTER_OK}
+    FOR NO KEY UPDATE OF i
+), del AS (
+    DELETE FROM votes v USING idea
+    WHERE v.idea_id = idea.id AND v.user_id = $2
     RETURNING v.idea_id
 )
 UPDATE ideas SET vote_count = vote_count - 1
@@ -111,8 +120,8 @@ def _raise_refusal(why: asyncpg.Record, *, withdrawing: bool = False) -> None:
         raise PermissionError_(SESSION_EXPIRED)
     if why["status"] is None:
         raise NotFoundError(IDEA_NOT_FOUND)
-    if not withdrawing and why["status"] != "published":
-        raise DomainError(NOT_VOTABLE)
+    if why["status"] != "published":
+        raise DomainError(VOTES_FROZEN if withdrawing else NOT_VOTABLE)
     if not why["vote_open"]:
         raise DomainError(NOT_VOTE_PHASE)
     if withdrawing and not why["voted"]:

@@ -1,0 +1,266 @@
+"""Moderators' pages: duplicates queue, merge and unmerge, reports, hiding, the audit log.
+
+Every route here is for moderators (and admins); participants get 403, anonymous visitors are
+sent to the login page. A refused action comes back to the page it came from with the reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ideas_platform.accounts.auth import login_required, moderator_required
+from ideas_platform.audit import service as audit_service
+from ideas_platform.core.errors import ConflictError, DomainError, InvalidInput
+from ideas_platform.core.i18n import gettext
+from ideas_platform.core.rate_limits import SUBMIT_RATE_LIMIT
+from ideas_platform.core.web import current_user_of, form_data, page, safe_next, see_other
+from ideas_platform.ideas import service as ideas_service
+from ideas_platform.moderation import merge as merge_service
+from ideas_platform.moderation import reports as reports_service
+from ideas_platform.moderation.models import REPORT_REASON_LABELS
+from ideas_platform.processes import service as processes_service
+from ideas_platform.similarity import service as similarity_service
+
+QUEUE_PAGE = 25
+
+
+def _optional_id(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+async def _act(request: Request[Any, Any, Any], default: str, action: Any, done: str) -> Redirect:
+    """Run a moderation action; success or the translated refusal comes back as a flash."""
+    form = await form_data(request)
+    back = safe_next(form.get("next"), default)
+    try:
+        await action(form)
+    except DomainError as exc:
+        flash(request, exc.translated(), category="error")
+        return see_other(back)
+    flash(request, gettext(done), category="success")
+    return see_other(back)
+
+
+class ModerationController(Controller):
+    path = "/moderation"
+    guards = [moderator_required]
+    include_in_schema = False
+
+    @get("/", name="moderation")
+    async def overview(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Template:
+        processes = await processes_service.list_processes(db_session)
+        queues = [
+            (process, await similarity_service.count_open_pairs(db_session, process.id))
+            for process in processes
+        ]
+        return page(
+            request,
+            "moderation/overview.html",
+            queues=queues,
+            open_reports=await reports_service.count_open(db_session),
+        )
+
+    @get("/processes/{slug:str}/duplicates", name="duplicates")
+    async def duplicates(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, slug: str
+    ) -> Template:
+        process = await processes_service.get_by_slug(db_session, slug)
+        page_number = max(_optional_id(request.query_params.get("page")) or 1, 1)
+        pairs = await similarity_service.open_pairs(
+            db_session, process.id, limit=QUEUE_PAGE + 1, offset=(page_number - 1) * QUEUE_PAGE
+        )
+        return page(
+            request,
+            "moderation/duplicates.html",
+            process=process,
+            pairs=pairs[:QUEUE_PAGE],
+            page_number=page_number,
+            has_next=len(pairs) > QUEUE_PAGE,
+            here=str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
+        )
+
+    @post("/duplicates/dismiss")
+    async def dismiss(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Redirect:
+        moderator_id = request.user.user_id
+
+        async def action(form: dict[str, str]) -> None:
+            await similarity_service.dismiss_pair(
+                db_session,
+                first_id=_optional_id(form.get("first_id")) or 0,
+                second_id=_optional_id(form.get("second_id")) or 0,
+                moderator_id=moderator_id,
+            )
+
+        return await _act(request, "/moderation", action, "The pair will not be shown again.")
+
+    @post("/ideas/{idea_id:int}/merge")
+    async def merge(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, idea_id: int
+    ) -> Redirect:
+        async def action(form: dict[str, str]) -> None:
+            target_id = _optional_id(form.get("target_id"))
+            if target_id is None:
+                raise DomainError(gettext("Please enter the number of the idea to merge into."))
+            await merge_service.merge(
+                db_session,
+                source_id=idea_id,
+                target_id=target_id,
+                moderator_id=request.user.user_id,
+                note=form.get("note", ""),
+            )
+
+        return await _act(request, f"/ideas/{idea_id}", action, "The ideas have been merged.")
+
+    @post("/ideas/{idea_id:int}/unmerge")
+    async def unmerge(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, idea_id: int
+    ) -> Redirect:
+        async def action(form: dict[str, str]) -> None:
+            await merge_service.unmerge(
+                db_session, source_id=idea_id, moderator_id=request.user.user_id
+            )
+
+        return await _act(request, f"/ideas/{idea_id}", action, "The merge has been undone.")
+
+    @get("/reports", name="reports")
+    async def reports(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Template:
+        return page(
+            request,
+            "moderation/reports.html",
+            groups=await reports_service.open_reports(db_session),
+            reason_labels=REPORT_REASON_LABELS,
+        )
+
+    @post("/ideas/{idea_id:int}/hide")
+    async def hide(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, idea_id: int
+    ) -> Redirect:
+        async def action(form: dict[str, str]) -> None:
+            await reports_service.hide(
+                db_session,
+                idea_id=idea_id,
+                comment_id=_optional_id(form.get("comment_id")),
+                moderator_id=request.user.user_id,
+                reason=form.get("reason", ""),
+            )
+
+        return await _act(request, f"/ideas/{idea_id}", action, "The content has been hidden.")
+
+    @post("/ideas/{idea_id:int}/restore")
+    async def restore(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, idea_id: int
+    ) -> Redirect:
+        async def action(form: dict[str, str]) -> None:
+            await reports_service.restore(
+                db_session,
+                idea_id=idea_id,
+                comment_id=_optional_id(form.get("comment_id")),
+                moderator_id=request.user.user_id,
+                reason=form.get("reason", ""),
+            )
+
+        return await _act(request, f"/ideas/{idea_id}", action, "The content is visible again.")
+
+    @post("/ideas/{idea_id:int}/keep")
+    async def keep(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, idea_id: int
+    ) -> Redirect:
+        async def action(form: dict[str, str]) -> None:
+            await reports_service.keep(
+                db_session,
+                idea_id=idea_id,
+                comment_id=_optional_id(form.get("comment_id")),
+                moderator_id=request.user.user_id,
+                reason=form.get("reason", ""),
+            )
+
+        return await _act(request, "/moderation/reports", action, "The content stays visible.")
+
+    @get("/audit", name="audit_log")
+    async def audit_log(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession
+    ) -> Template:
+        params = request.query_params
+        query = audit_service.AuditQuery(
+            target_type=(params.get("target_type") or "").strip()[:32] or None,
+            target_id=_optional_id(params.get("target_id")),
+            actor_id=_optional_id(params.get("actor_id")),
+            page=max(_optional_id(params.get("page")) or 1, 1),
+        )
+        entries = await audit_service.list_entries(db_session, query)
+        return page(
+            request,
+            "moderation/audit.html",
+            query=query,
+            entries=entries,
+            actors=await audit_service.actors(db_session),
+            user=current_user_of(request),
+        )
+
+
+class ReportController(Controller):
+    """Any logged-in participant reports an idea or a comment."""
+
+    guards = [login_required]
+    include_in_schema = False
+
+    @get("/ideas/{idea_id:int}/report", name="report_form")
+    async def form(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, idea_id: int
+    ) -> Template:
+        user = current_user_of(request)
+        view = await ideas_service.get_visible_view(db_session, idea_id, user)
+        return page(
+            request,
+            "moderation/report_form.html",
+            idea=view.idea,
+            comment_id=_optional_id(request.query_params.get("comment")),
+            reason_labels=REPORT_REASON_LABELS,
+            form={},
+            errors={},
+        )
+
+    @post("/ideas/{idea_id:int}/report", middleware=[SUBMIT_RATE_LIMIT])
+    async def create(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, idea_id: int
+    ) -> Any:
+        form = await form_data(request)
+        comment_id = _optional_id(form.get("comment_id"))
+        try:
+            await reports_service.report(
+                db_session,
+                reporter_id=request.user.user_id,
+                idea_id=idea_id,
+                comment_id=comment_id,
+                reason=form.get("reason", ""),
+                details=form.get("details", ""),
+            )
+        except InvalidInput as exc:
+            view = await ideas_service.get_view(db_session, idea_id)
+            return page(
+                request,
+                "moderation/report_form.html",
+                status_code=422,
+                idea=view.idea,
+                comment_id=comment_id,
+                reason_labels=REPORT_REASON_LABELS,
+                form=form,
+                errors=exc.translated_errors(),
+            )
+        except ConflictError as exc:
+            flash(request, exc.translated(), category="info")
+            return see_other(f"/ideas/{idea_id}")
+        flash(
+            request,
+            gettext("Thank you. The moderators will look at your report."),
+            category="success",
+        )
+        return see_other(f"/ideas/{idea_id}")

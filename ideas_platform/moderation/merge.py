@@ -1,0 +1,316 @@
+"""Merging a duplicate idea into another, and undoing it (DESIGN.md invariants 3 and 4).
+
+Locks, in the same order as every other writer, so that nothing deadlocks and nothing slips
+through: voters' user rows first (only unmerge needs them, as budget voting does), then the idea
+rows in id order (casting, withdrawing and commenting lock the idea row before touching its votes
+or comments), then the votes and comments.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import case, delete, func, insert, literal, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ideas_platform.accounts.models import User
+from ideas_platform.audit.service import record as audit
+from ideas_platform.comments import service as comments_service
+from ideas_platform.comments.models import Comment
+from ideas_platform.core.choices import N_
+from ideas_platform.core.database import transaction
+from ideas_platform.core.errors import DomainError, NotFoundError
+from ideas_platform.core.validation import clean_text
+from ideas_platform.ideas.models import Idea, IdeaStatus
+from ideas_platform.moderation.models import IdeaCoauthor, MergeRecord
+from ideas_platform.processes.models import Process
+from ideas_platform.votes.models import Vote
+
+IDEA_NOT_FOUND = N_("This idea does not exist.")
+INTO_ITSELF = N_("An idea cannot be merged into itself.")
+INTO_MERGED = N_(
+    "The chosen idea has itself been merged into another one. Merge into that idea instead."
+)
+TARGET_NOT_PUBLISHED = N_("Ideas can only be merged into a published idea.")
+SOURCE_NOT_MERGEABLE = N_("Only published or hidden ideas can be merged.")
+OTHER_PROCESS = N_("Only ideas of the same process can be merged.")
+NOT_MERGED = N_("This idea is not merged into another one.")
+UNMERGE_TARGET_FIRST = N_(
+    "The idea this one was merged into has since been merged itself. Undo that merge first."
+)
+MAX_CHAIN = 50
+
+
+async def _lock_ideas(session: AsyncSession, *idea_ids: int) -> dict[int, Idea]:
+    ideas = await session.scalars(
+        select(Idea)
+        .where(Idea.id.in_(idea_ids))
+        .order_by(Idea.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    found = {idea.id: idea for idea in ideas}
+    if len(found) != len(set(idea_ids)):
+        raise NotFoundError(IDEA_NOT_FOUND)
+    return found
+
+
+async def _recount(session: AsyncSession, *ideas: Idea) -> None:
+    """Counts from the rows, under the ideas' locks: exact whatever moved."""
+    for idea in ideas:
+        votes = await session.scalar(
+            select(func.count()).select_from(Vote).where(Vote.idea_id == idea.id)
+        )
+        idea.vote_count = int(votes or 0)
+        await session.flush()
+        await comments_service.recount(session, idea)
+
+
+async def _authors(session: AsyncSession, idea: Idea) -> set[int]:
+    coauthors = set(
+        await session.scalars(select(IdeaCoauthor.user_id).where(IdeaCoauthor.idea_id == idea.id))
+    )
+    return coauthors | ({idea.author_id} if idea.author_id is not None else set())
+
+
+async def merge(
+    session: AsyncSession, *, source_id: int, target_id: int, moderator_id: int, note: str = ""
+) -> MergeRecord:
+    """Merge idea `source_id` into `target_id` in one transaction; returns what moved."""
+    if source_id == target_id:
+        raise DomainError(INTO_ITSELF)
+    note = clean_text(note, max_length=2000)
+    async with transaction(session):
+        ideas = await _lock_ideas(session, source_id, target_id)
+        source, target = ideas[source_id], ideas[target_id]
+        if source.process_id != target.process_id:
+            raise DomainError(OTHER_PROCESS)
+        if target.status == IdeaStatus.MERGED:
+            raise DomainError(INTO_MERGED)
+        if target.status != IdeaStatus.PUBLISHED:
+            raise DomainError(TARGET_NOT_PUBLISHED)
+        if source.status not in (IdeaStatus.PUBLISHED, IdeaStatus.HIDDEN):
+            raise DomainError(SOURCE_NOT_MERGEABLE)
+
+        target_voters = select(Vote.user_id).where(Vote.idea_id == target.id)
+        moved_votes = list(
+            await session.scalars(
+                update(Vote)
+                .where(Vote.idea_id == source.id, Vote.user_id.not_in(target_voters))
+                .values(idea_id=target.id)
+                .returning(Vote.user_id)
+            )
+        )
+        # Whoever supported both keeps one vote; the other one goes, and its budget with it.
+        dropped_votes = list(
+            await session.scalars(
+                delete(Vote).where(Vote.idea_id == source.id).returning(Vote.user_id)
+            )
+        )
+        moved_comments = list(
+            await session.scalars(
+                update(Comment)
+                .where(Comment.idea_id == source.id)
+                .values(
+                    idea_id=target.id,
+                    moved_from_idea_id=func.coalesce(Comment.moved_from_idea_id, source.id),
+                )
+                .returning(Comment.id)
+            )
+        )
+        new_coauthors = sorted(await _authors(session, source) - await _authors(session, target))
+        merge_record = MergeRecord(
+            process_id=source.process_id,
+            source_id=source.id,
+            target_id=target.id,
+            merged_by_id=moderator_id,
+            note=note,
+            source_status=source.status.value,
+            moved_vote_user_ids=sorted(moved_votes),
+            dropped_vote_user_ids=sorted(dropped_votes),
+            moved_comment_ids=sorted(moved_comments),
+            added_coauthor_ids=new_coauthors,
+        )
+        session.add(merge_record)
+        await session.flush()
+        if new_coauthors:
+            await session.execute(
+                insert(IdeaCoauthor),
+                [
+                    {"idea_id": target.id, "user_id": user_id, "merge_id": merge_record.id}
+                    for user_id in new_coauthors
+                ],
+            )
+        before = _state(source, target)
+        source.status = IdeaStatus.MERGED
+        source.merged_into_id = target.id
+        source.moderation_note = note or None
+        await _recount(session, source, target)
+        audit(
+            session,
+            actor_id=moderator_id,
+            action="idea.merge",
+            target_type="idea",
+            target_id=source.id,
+            before=before,
+            after={
+                **_state(source, target),
+                "merge_record": merge_record.id,
+                "note": note,
+                "moved_votes": len(moved_votes),
+                "dropped_double_votes": len(dropped_votes),
+                "moved_comments": len(moved_comments),
+                "added_coauthors": new_coauthors,
+            },
+        )
+    return merge_record
+
+
+def _state(source: Idea, target: Idea) -> dict[str, object]:
+    return {
+        "source": {"id": source.id, "status": source.status.value, "votes": source.vote_count},
+        "target": {"id": target.id, "status": target.status.value, "votes": target.vote_count},
+    }
+
+
+async def unmerge(session: AsyncSession, *, source_id: int, moderator_id: int) -> MergeRecord:
+    """Undo the last merge of `source_id`, keeping what users did since."""
+    async with transaction(session):
+        merge_record = await session.scalar(
+            select(MergeRecord)
+            .where(MergeRecord.source_id == source_id, MergeRecord.undone_at.is_(None))
+            .order_by(MergeRecord.id.desc())
+            .limit(1)
+            .with_for_update()
+        )
+        if merge_record is None:
+            raise DomainError(NOT_MERGED)
+        # Users before ideas, as budget voting does: restoring a dropped vote checks the budget.
+        await session.execute(
+            select(User.id)
+            .where(User.id.in_(merge_record.dropped_vote_user_ids))
+            .order_by(User.id)
+            .with_for_update()
+        )
+        ideas = await _lock_ideas(session, merge_record.source_id, merge_record.target_id)
+        source, target = ideas[merge_record.source_id], ideas[merge_record.target_id]
+        if source.status != IdeaStatus.MERGED or source.merged_into_id != target.id:
+            raise DomainError(NOT_MERGED)
+        if target.status == IdeaStatus.MERGED:
+            raise DomainError(UNMERGE_TARGET_FIRST)
+        merged_at = merge_record.created_at
+        before = _state(source, target)
+
+        # Votes that moved and are still there go back; one withdrawn since stays withdrawn,
+        # one cast on the target since the merge (created after it) stays on the target.
+        restored = list(
+            await session.scalars(
+                update(Vote)
+                .where(
+                    Vote.idea_id == target.id,
+                    Vote.user_id.in_(merge_record.moved_vote_user_ids),
+                    Vote.created_at < merged_at,
+                )
+                .values(idea_id=source.id)
+                .returning(Vote.user_id)
+            )
+        )
+        # Double supporters get their vote on the source back if they still support the target
+        # as before the merge and the budget allows it (they may have spent the freed vote).
+        process = await session.get(Process, source.process_id)
+        assert process is not None
+        still_supporting = select(Vote.user_id).where(
+            Vote.idea_id == target.id, Vote.created_at < merged_at
+        )
+        candidates = select(User.id).where(
+            User.id.in_(merge_record.dropped_vote_user_ids), User.id.in_(still_supporting)
+        )
+        if process.vote_budget is not None:
+            used = (
+                select(func.count())
+                .select_from(Vote)
+                .where(Vote.user_id == User.id, Vote.process_id == process.id)
+                .scalar_subquery()
+            )
+            candidates = candidates.where(used < process.vote_budget)
+        restored_doubles = list(
+            await session.scalars(
+                insert(Vote)
+                .from_select(
+                    ["idea_id", "user_id", "process_id"],
+                    select(literal(source.id), candidates.subquery().c.id, literal(process.id)),
+                )
+                .returning(Vote.user_id)
+            )
+        )
+        await session.execute(
+            update(Comment)
+            .where(Comment.id.in_(merge_record.moved_comment_ids), Comment.idea_id == target.id)
+            .values(
+                idea_id=source.id,
+                moved_from_idea_id=case(
+                    (Comment.moved_from_idea_id == source.id, None),
+                    else_=Comment.moved_from_idea_id,
+                ),
+            )
+        )
+        await session.execute(
+            delete(IdeaCoauthor).where(
+                IdeaCoauthor.idea_id == target.id, IdeaCoauthor.merge_id == merge_record.id
+            )
+        )
+        source.status = IdeaStatus(merge_record.source_status)
+        source.merged_into_id = None
+        source.moderation_note = None
+        await _recount(session, source, target)
+        merge_record.undone_at = datetime.now(UTC)
+        merge_record.undone_by_id = moderator_id
+        audit(
+            session,
+            actor_id=moderator_id,
+            action="idea.unmerge",
+            target_type="idea",
+            target_id=source.id,
+            before=before,
+            after={
+                **_state(source, target),
+                "merge_record": merge_record.id,
+                "restored_votes": len(restored),
+                "restored_double_votes": len(restored_doubles),
+            },
+        )
+    return merge_record
+
+
+async def final_destination(session: AsyncSession, idea: Idea) -> int:
+    """Where a merged idea's URL leads: along the chain (A into B, B into C) to the live idea."""
+    current = idea
+    for _ in range(MAX_CHAIN):
+        if current.merged_into_id is None:
+            return current.id
+        following = await session.get(Idea, current.merged_into_id)
+        if following is None:
+            return current.id
+        current = following
+    return current.id
+
+
+async def merges_into(session: AsyncSession, idea_id: int) -> list[tuple[MergeRecord, Idea]]:
+    """The ideas merged into this one (active merges), for the idea page and the dossier."""
+    rows = await session.execute(
+        select(MergeRecord, Idea)
+        .join(Idea, Idea.id == MergeRecord.source_id)
+        .where(MergeRecord.target_id == idea_id, MergeRecord.undone_at.is_(None))
+        .order_by(MergeRecord.id)
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+async def last_merge_of(session: AsyncSession, idea_id: int) -> MergeRecord | None:
+    """The merge in force of this idea (why its URL led elsewhere), if any."""
+    return await session.scalar(
+        select(MergeRecord)
+        .where(MergeRecord.source_id == idea_id, MergeRecord.undone_at.is_(None))
+        .order_by(MergeRecord.id.desc())
+        .limit(1)
+    )
