@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: run test install lint format messages check bench-votes screenshots clean-data
+.PHONY: run test install lint format messages check bench-votes bench-duplicates bench-similar screenshots clean-data
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,14 @@ check: install
 ## Load benchmark of the vote endpoint against raw asyncpg and pgbench (see bench/README.md).
 bench-votes: install
 	$(BIN)/python -m bench.votes
+
+## Quality of the duplicate suggestions on the labelled pairs in bench/data (precision, recall, top-5).
+bench-duplicates: install
+	$(BIN)/python -m bench.duplicates
+
+## Speed of the duplicate suggestions with 100,000 ideas in one process (median, p95).
+bench-similar: install
+	$(BIN)/python -m bench.similar_speed
 
 ## Screenshots of the main pages (desktop, phone) into docs/screenshots/ (needs Debian's chromium).
 screenshots: install

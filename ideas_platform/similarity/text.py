@@ -42,6 +42,10 @@ STOP_WORDS = frozenset(
     it its more most no not of on or our should so such than that the their them there these
     they this to too up us very was we were what when where which while who will with would
     your also any each other per via e g etc
+    ich mir mich wir uns unserem unseren wäre ware hätte hatte haben habe hab hast gibt geht
+    kaum oft seit schon dafür vorschlagen schlage schlagen vorgeschlagen fordern fordere
+    möchten mochten wollen wäre sollen müsste musste könnten konnten dürfen durfen
+    i my me we us would like propose suggest
     """.split()
 )
 
@@ -130,7 +134,14 @@ _START: dict[str, list[str]] = {
 }
 # Longer alternatives first, so that "künstliche Intelligenz" wins over a bare "ki".
 _THESAURUS_COMPILED = [
-    (re.compile(rf"\b(?:{alternative})(?:e|en|es|er|n|s)?\b"), f" {canonical} ")
+    # Inflection endings only after words; an abbreviation takes a plural "s" at most
+    # ("KMUs", but "Kies" is not "KI" + "es").
+    (
+        re.compile(
+            rf"\b(?:{alternative})(?:{'e|en|es|er|n|s' if len(alternative) > 3 else 's'})?\b"
+        ),
+        f" {canonical} ",
+    )
     for canonical, alternatives in _WHOLE.items()
     for alternative in sorted(alternatives, key=len, reverse=True)
 ] + [
@@ -143,7 +154,8 @@ _CANONICAL = frozenset(_WHOLE) | frozenset(_START)
 
 _GERMAN = snowballstemmer.stemmer("german")
 _ENGLISH = snowballstemmer.stemmer("english")
-_ENGLISH_MARKERS = frozenset("the and for with of to is are in our should".split())
+# Words that only English has (German "in", "an" or "also" would mislead).
+_ENGLISH_MARKERS = frozenset("the and for with of to is are our should would this that".split())
 
 
 def normalise(text: str) -> str:
@@ -157,7 +169,7 @@ def normalise(text: str) -> str:
 
 def looks_english(words: list[str]) -> bool:
     markers = sum(1 for word in words if word in _ENGLISH_MARKERS)
-    return markers >= max(2, len(words) // 12)
+    return markers >= max(1, len(words) // 15)
 
 
 @lru_cache(maxsize=200_000)
