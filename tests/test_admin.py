@@ -103,9 +103,9 @@ async def test_user_search_takes_wildcards_literally(client, session_factory, qu
 async def test_anonymous_admin_posts_are_refused(client, session_factory, db):
     user = await make_user(session_factory)
     create = await post_form(client, "/admin/processes", process_form())
-    assert create.status_code == 401
+    assert create.status_code == 303 and create.headers["location"].startswith("/login")
     promote = await post_form(client, f"/admin/users/{user.id}/role", {"role": "admin"})
-    assert promote.status_code == 401
+    assert promote.status_code == 303
     assert await count(db, Process) == 0
 
 

@@ -58,7 +58,7 @@ async def test_token_needs_a_name(client, session_factory, db):
 
 async def test_token_creation_needs_login_and_csrf(client, session_factory, db):
     anonymous = await post_form(client, "/profile/tokens", {"name": "x"})
-    assert anonymous.status_code == 401
+    assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login")
     user = await make_user(session_factory)
     await login(client, user.email)
     response = await client.post("/profile/tokens", data={"name": "x"})

@@ -40,8 +40,14 @@ async def test_comment_needs_login_and_a_published_idea(client, session_factory,
     process = await make_process(session_factory)
     author = await make_user(session_factory)
     idea = await make_idea(session_factory, process, author)
-    response = await post_form(client, f"/ideas/{idea.id}/comments", {"body": "Anonym"})
-    assert response.status_code == 401
+    response = await post_form(
+        client,
+        f"/ideas/{idea.id}/comments",
+        {"body": "Anonym"},
+        headers={"referer": f"http://testserver.local/ideas/{idea.id}"},
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/login?next=%2Fideas%2F{idea.id}"
     await login(client, author.email)
     assert (await post_form(client, f"/ideas/{idea.id}/withdraw")).status_code == 303
     response = await post_form(client, f"/ideas/{idea.id}/comments", {"body": "Zu spät"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 from litestar import MediaType, Request, Response
@@ -22,7 +23,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from ideas_platform.core.choices import N_
 from ideas_platform.core.errors import DomainError, InvalidInput
 from ideas_platform.core.i18n import gettext
-from ideas_platform.core.web import is_htmx, page
+from ideas_platform.core.web import is_htmx, page, safe_next
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,13 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
     return _html(request, exc.status_code, exc.translated())
 
 
+def _referring_path(request: Request[Any, Any, Any]) -> str:
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc and referer.netloc != request.url.netloc:
+        return "/"
+    return safe_next(referer.path or "/")
+
+
 def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
     if isinstance(exc, PermissionDeniedException) and "CSRF" in str(exc.detail):
@@ -84,10 +92,10 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
         response = _json(status, message, extra)
     elif isinstance(exc, NotAuthorizedException) and is_htmx(request):
         response = Response(content="", status_code=401, headers={"HX-Redirect": "/login"})
-    elif isinstance(exc, NotAuthorizedException) and request.method == "GET":
-        return Redirect(
-            path="/login", query_params={"next": str(request.url.path)}, status_code=303
-        )
+    elif isinstance(exc, NotAuthorizedException):
+        # To the login, and afterwards back to the page (a form posts back to where it was).
+        back = str(request.url.path) if request.method == "GET" else _referring_path(request)
+        return Redirect(path="/login", query_params={"next": back}, status_code=303)
     else:
         response = _html(request, status, message)
     if exc.headers:  # e.g. Retry-After of a rate limit

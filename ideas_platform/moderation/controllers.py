@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.accounts.auth import login_required, moderator_required
 from ideas_platform.audit import service as audit_service
+from ideas_platform.core.choices import N_
 from ideas_platform.core.errors import ConflictError, DomainError, InvalidInput
 from ideas_platform.core.i18n import gettext
 from ideas_platform.core.rate_limits import SUBMIT_RATE_LIMIT
@@ -99,7 +100,7 @@ class ModerationController(Controller):
                 moderator_id=moderator_id,
             )
 
-        return await _act(request, "/moderation", action, "The pair will not be shown again.")
+        return await _act(request, "/moderation", action, N_("The pair will not be shown again."))
 
     @post("/ideas/{idea_id:int}/merge")
     async def merge(
@@ -108,7 +109,7 @@ class ModerationController(Controller):
         async def action(form: dict[str, str]) -> None:
             target_id = _optional_id(form.get("target_id"))
             if target_id is None:
-                raise DomainError(gettext("Please enter the number of the idea to merge into."))
+                raise DomainError(N_("Please enter the number of the idea to merge into."))
             await merge_service.merge(
                 db_session,
                 source_id=idea_id,
@@ -117,7 +118,7 @@ class ModerationController(Controller):
                 note=form.get("note", ""),
             )
 
-        return await _act(request, f"/ideas/{idea_id}", action, "The ideas have been merged.")
+        return await _act(request, f"/ideas/{idea_id}", action, N_("The ideas have been merged."))
 
     @post("/ideas/{idea_id:int}/unmerge")
     async def unmerge(
@@ -128,7 +129,7 @@ class ModerationController(Controller):
                 db_session, source_id=idea_id, moderator_id=request.user.user_id
             )
 
-        return await _act(request, f"/ideas/{idea_id}", action, "The merge has been undone.")
+        return await _act(request, f"/ideas/{idea_id}", action, N_("The merge has been undone."))
 
     @get("/reports", name="reports")
     async def reports(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Template:
@@ -152,7 +153,7 @@ class ModerationController(Controller):
                 reason=form.get("reason", ""),
             )
 
-        return await _act(request, f"/ideas/{idea_id}", action, "The content has been hidden.")
+        return await _act(request, f"/ideas/{idea_id}", action, N_("The content has been hidden."))
 
     @post("/ideas/{idea_id:int}/restore")
     async def restore(
@@ -167,7 +168,7 @@ class ModerationController(Controller):
                 reason=form.get("reason", ""),
             )
 
-        return await _act(request, f"/ideas/{idea_id}", action, "The content is visible again.")
+        return await _act(request, f"/ideas/{idea_id}", action, N_("The content is visible again."))
 
     @post("/ideas/{idea_id:int}/keep")
     async def keep(
@@ -182,7 +183,7 @@ class ModerationController(Controller):
                 reason=form.get("reason", ""),
             )
 
-        return await _act(request, "/moderation/reports", action, "The content stays visible.")
+        return await _act(request, "/moderation/reports", action, N_("The content stays visible."))
 
     @get("/audit", name="audit_log")
     async def audit_log(

@@ -23,6 +23,7 @@ from sqlalchemy.orm import aliased
 
 from ideas_platform.audit.service import record as audit
 from ideas_platform.core.choices import N_
+from ideas_platform.core.database import transaction
 from ideas_platform.core.errors import NotFoundError
 from ideas_platform.ideas.models import Idea, IdeaStatus
 from ideas_platform.similarity.models import DuplicatePair, IdeaTerm
@@ -263,8 +264,13 @@ async def count_open_pairs(session: AsyncSession, process_id: int) -> int:
 async def dismiss_pair(
     session: AsyncSession, *, first_id: int, second_id: int, moderator_id: int
 ) -> DuplicatePair:
-    """ "Not a duplicate": the pair leaves the queue for good. Inside the caller's transaction."""
+    """Marks a pair "not a duplicate": it leaves the queue for good, whatever the scorer says."""
     low, high = sorted((first_id, second_id))
+    async with transaction(session):
+        return await _dismiss(session, low, high, moderator_id)
+
+
+async def _dismiss(session: AsyncSession, low: int, high: int, moderator_id: int) -> DuplicatePair:
     pair = await session.scalar(
         update(DuplicatePair)
         .where(
