@@ -1,0 +1,84 @@
+"""Votes and withdrawals arriving on A and B while A is merged into B: none lost, none counted
+twice. Every acknowledged action is reflected in B afterwards; every refused one left no trace."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+from sqlalchemy import select
+
+from ideas_platform.accounts.auth import Principal
+from ideas_platform.core.choices import Role
+from ideas_platform.core.errors import DomainError
+from ideas_platform.core.invariants import find_violations
+from ideas_platform.moderation import merge as merging
+from ideas_platform.votes import service as votes
+from ideas_platform.votes.models import Vote
+from tests.helpers import make_idea, make_process, make_user, make_users_fast
+
+ROUNDS = 6
+
+
+async def test_votes_during_a_merge_are_neither_lost_nor_double_counted(
+    session_factory, driver_pool, db
+):
+    rng = random.Random(2026)
+    process = await make_process(session_factory)
+    author = await make_user(session_factory)
+    moderator = await make_user(session_factory, role=Role.MODERATOR)
+    users = await make_users_fast(session_factory, 60)
+    overlapped = 0
+    for _ in range(ROUNDS):
+        a = await make_idea(session_factory, process, author)
+        b = await make_idea(session_factory, process, author)
+        pre_a, pre_b = set(users[0:20]), set(users[10:30])
+        for user_id in pre_a:
+            await votes.cast_vote(driver_pool, Principal(user_id, 0), a.id)
+        for user_id in pre_b:
+            await votes.cast_vote(driver_pool, Principal(user_id, 0), b.id)
+
+        cast_acked: set[int] = set()
+        withdrawn_from_a: set[int] = set()
+        merged_at: list[float] = []
+        loop = asyncio.get_running_loop()
+
+        async def cast(user_id: int, idea_id: int) -> None:
+            await asyncio.sleep(rng.random() * 0.05)
+            try:
+                await votes.cast_vote(driver_pool, Principal(user_id, 0), idea_id)
+            except DomainError:
+                return
+            cast_acked.add(user_id)
+
+        async def withdraw(user_id: int) -> None:
+            await asyncio.sleep(rng.random() * 0.05)
+            try:
+                await votes.withdraw_vote(driver_pool, Principal(user_id, 0), a.id)
+            except DomainError:
+                return
+            withdrawn_from_a.add(user_id)
+
+        async def merge() -> None:
+            await asyncio.sleep(0.02)
+            async with session_factory() as session:
+                await merging.merge(
+                    session, source_id=a.id, target_id=b.id, moderator_id=moderator.id
+                )
+            merged_at.append(loop.time())
+
+        started = loop.time()
+        await asyncio.gather(
+            merge(),
+            *(cast(user_id, rng.choice((a.id, b.id))) for user_id in users[30:60]),
+            *(withdraw(user_id) for user_id in users[0:8]),
+        )
+        if merged_at[0] - started < 0.05:
+            overlapped += 1
+
+        on_b = set(await db.scalars(select(Vote.user_id).where(Vote.idea_id == b.id)))
+        on_a = set(await db.scalars(select(Vote.user_id).where(Vote.idea_id == a.id)))
+        assert on_a == set()
+        assert on_b == pre_b | (pre_a - withdrawn_from_a) | cast_acked
+        assert await find_violations(db) == []
+    assert overlapped > 0  # the merge really ran while votes were arriving
