@@ -126,6 +126,28 @@ def import_ideas(slug: str, csv_file: Path) -> None:
     click.echo(f"{count} ideas imported into {slug}.")
 
 
+@main.command("find-duplicates")
+@click.option("--process", "slug", required=True, help="Slug of the process.")
+def find_duplicates(slug: str) -> None:
+    """Index every idea of a process anew and fill the moderators' duplicates queue.
+
+    Submissions are indexed as they come; run this after an upgrade from a version without
+    duplicate detection, or after a change of the scorer. Dismissed pairs stay dismissed.
+    """
+    from ideas_platform.core.database import transaction
+    from ideas_platform.processes.service import get_by_slug
+    from ideas_platform.similarity.service import rebuild
+
+    async def work(factory: Any) -> tuple[int, int]:
+        async with factory() as session:
+            process = await get_by_slug(session, slug)
+            async with transaction(session):
+                return await rebuild(session, process.id)
+
+    ideas, pairs = _with_sessions(work)
+    click.echo(f"{ideas} ideas indexed in {slug}; {pairs} similar pairs found.")
+
+
 @main.command()
 def check() -> None:
     """Verify the invariants (counts equal counted rows, budgets); exit 1 if one is broken."""

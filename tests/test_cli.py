@@ -72,6 +72,29 @@ async def test_import_ideas_all_or_nothing(cli, session_factory, db, tmp_path):
     )
 
 
+async def test_find_duplicates_fills_the_queue_of_an_unindexed_process(
+    cli, session_factory, engine, db
+):
+    from ideas_platform.similarity.models import DuplicatePair
+
+    process = await make_process(session_factory, slug="alt")
+    author = await make_user(session_factory)
+    first = await make_idea(
+        session_factory, process, author, title="Gründerzentren in Mittelstädten"
+    )
+    second = await make_idea(
+        session_factory, process, author, title="Ein Gründerzentrum je Mittelstadt"
+    )
+    async with engine.begin() as conn:  # as after an upgrade: nothing indexed yet
+        await conn.execute(text("DELETE FROM duplicate_pairs"))
+        await conn.execute(text("DELETE FROM idea_terms"))
+    result = await _run(cli, "find-duplicates", "--process", "alt")
+    assert result.exit_code == 0, result.output
+    assert "2 ideas indexed" in result.output
+    pair = await db.scalar(select(DuplicatePair))
+    assert pair is not None and (pair.first_idea_id, pair.second_idea_id) == (first.id, second.id)
+
+
 async def test_create_admin_and_migrate(cli, session_factory):
     assert (await _run(cli, "migrate")).exit_code == 0
     result = await _run(

@@ -38,43 +38,10 @@ async def test_votes_during_a_merge_are_neither_lost_nor_double_counted(
         for user_id in pre_b:
             await votes.cast_vote(driver_pool, Principal(user_id, 0), b.id)
 
-        cast_acked: set[int] = set()
-        withdrawn_from_a: set[int] = set()
-        merged_at: list[float] = []
-        loop = asyncio.get_running_loop()
-
-        async def cast(user_id: int, idea_id: int) -> None:
-            await asyncio.sleep(rng.random() * 0.05)
-            try:
-                await votes.cast_vote(driver_pool, Principal(user_id, 0), idea_id)
-            except DomainError:
-                return
-            cast_acked.add(user_id)
-
-        async def withdraw(user_id: int) -> None:
-            await asyncio.sleep(rng.random() * 0.05)
-            try:
-                await votes.withdraw_vote(driver_pool, Principal(user_id, 0), a.id)
-            except DomainError:
-                return
-            withdrawn_from_a.add(user_id)
-
-        async def merge() -> None:
-            await asyncio.sleep(0.02)
-            async with session_factory() as session:
-                await merging.merge(
-                    session, source_id=a.id, target_id=b.id, moderator_id=moderator.id
-                )
-            merged_at.append(loop.time())
-
-        started = loop.time()
-        await asyncio.gather(
-            merge(),
-            *(cast(user_id, rng.choice((a.id, b.id))) for user_id in users[30:60]),
-            *(withdraw(user_id) for user_id in users[0:8]),
+        cast_acked, withdrawn_from_a, overlaps = await _one_round(
+            driver_pool, session_factory, rng, users, a.id, b.id, moderator.id
         )
-        if merged_at[0] - started < 0.05:
-            overlapped += 1
+        overlapped += overlaps
 
         on_b = set(await db.scalars(select(Vote.user_id).where(Vote.idea_id == b.id)))
         on_a = set(await db.scalars(select(Vote.user_id).where(Vote.idea_id == a.id)))
@@ -82,3 +49,43 @@ async def test_votes_during_a_merge_are_neither_lost_nor_double_counted(
         assert on_b == pre_b | (pre_a - withdrawn_from_a) | cast_acked
         assert await find_violations(db) == []
     assert overlapped > 0  # the merge really ran while votes were arriving
+
+
+async def _one_round(
+    pool, session_factory, rng, users, a_id: int, b_id: int, moderator_id: int
+) -> tuple[set[int], set[int], int]:
+    """Merge A into B while 30 users vote on A or B and 8 withdraw from A, all at once."""
+    cast_acked: set[int] = set()
+    withdrawn_from_a: set[int] = set()
+    merged_at: list[float] = []
+    loop = asyncio.get_running_loop()
+
+    async def cast(user_id: int, idea_id: int) -> None:
+        await asyncio.sleep(rng.random() * 0.05)
+        try:
+            await votes.cast_vote(pool, Principal(user_id, 0), idea_id)
+        except DomainError:
+            return
+        cast_acked.add(user_id)
+
+    async def withdraw(user_id: int) -> None:
+        await asyncio.sleep(rng.random() * 0.05)
+        try:
+            await votes.withdraw_vote(pool, Principal(user_id, 0), a_id)
+        except DomainError:
+            return
+        withdrawn_from_a.add(user_id)
+
+    async def merge() -> None:
+        await asyncio.sleep(0.02)
+        async with session_factory() as session:
+            await merging.merge(session, source_id=a_id, target_id=b_id, moderator_id=moderator_id)
+        merged_at.append(loop.time())
+
+    started = loop.time()
+    await asyncio.gather(
+        merge(),
+        *(cast(user_id, rng.choice((a_id, b_id))) for user_id in users[30:60]),
+        *(withdraw(user_id) for user_id in users[0:8]),
+    )
+    return cast_acked, withdrawn_from_a, int(merged_at[0] - started < 0.05)
