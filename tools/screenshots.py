@@ -27,6 +27,8 @@ PAGES = [
     ("ideas", "/processes/industrie-der-zukunft/ideas"),
     ("idea", "/ideas/1"),
     ("submit", "/processes/industrie-der-zukunft/ideas/new"),
+    ("duplicates", "/moderation/processes/industrie-der-zukunft/duplicates"),
+    ("audit", "/moderation/audit"),
 ]
 
 
@@ -80,6 +82,13 @@ def main() -> None:
                 for name, path in PAGES:
                     page.goto(BASE + path)
                     page.screenshot(path=str(OUT / f"{name}-{width_name}.png"), full_page=False)
+                # Similar ideas appear while a participant types a new one.
+                page.goto(BASE + "/processes/industrie-der-zukunft/ideas/new")
+                page.fill("#title", "Gründerzentrum in einer Mittelstadt")
+                page.locator("#title").dispatch_event("input")
+                page.wait_for_selector("#similar-ideas .similar-list")
+                page.locator("#similar-ideas").scroll_into_view_if_needed()
+                page.screenshot(path=str(OUT / f"similar-{width_name}.png"), full_page=False)
                 page.close()
             browser.close()
     finally:
