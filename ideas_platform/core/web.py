@@ -48,3 +48,14 @@ def safe_next(target: str | None, default: str = "/") -> str:
 async def form_data(request: Request[Any, Any, Any]) -> dict[str, str]:
     form = await request.form()
     return {key: str(value) for key, value in form.items() if key != "_csrf_token"}
+
+
+def optional_id(value: str | None) -> int | None:
+    """A database id (or page number) from a form or URL; None when none is given or it cannot
+    be one (not a number, or too big for a bigint)."""
+    value = (value or "").strip()
+    return int(value) if value.isdigit() and len(value) < 19 else None
+
+
+def page_number(value: str | None, last: int = 10_000) -> int:
+    return min(max(optional_id(value) or 1, 1), last)

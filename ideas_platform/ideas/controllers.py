@@ -15,7 +15,14 @@ from ideas_platform.core.errors import DomainError, InvalidInput
 from ideas_platform.core.i18n import gettext
 from ideas_platform.core.rate_limits import SUBMIT_RATE_LIMIT
 from ideas_platform.core.validation import clean_text
-from ideas_platform.core.web import current_user_of, form_data, is_htmx, page, see_other
+from ideas_platform.core.web import (
+    current_user_of,
+    form_data,
+    is_htmx,
+    optional_id,
+    page,
+    see_other,
+)
 from ideas_platform.events.service import list_events
 from ideas_platform.ideas import service
 from ideas_platform.ideas.models import Idea
@@ -26,10 +33,6 @@ from ideas_platform.similarity import service as similarity_service
 from ideas_platform.votes import service as votes_service
 
 IDEA_FIELDS = ("title", "body", "topic_id", "region", "event_id")
-
-
-def _optional_int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) < 19 else None
 
 
 async def _form_page(
@@ -178,13 +181,13 @@ class IdeaController(Controller):
         """The "similar ideas" box of the submit form, refreshed while the participant types."""
         process = await processes_service.get_by_slug(db_session, slug)
         params = request.query_params
-        exclude = [int(v) for v in [params.get("exclude", "")] if v.isdigit()]
+        excluded = optional_id(params.get("exclude"))
         similar = await similarity_service.similar_ideas(
             db_session,
             process.id,
             clean_text(params.get("title", ""), max_length=200),
             clean_text(params.get("body", ""), max_length=10000),
-            exclude=exclude,
+            exclude=[excluded] if excluded else [],
         )
         user = await load_user(request)
         ideas = await service.ideas_by_id(db_session, [s.id for s in similar])
@@ -211,7 +214,7 @@ class IdeaController(Controller):
             destination = await merge_service.final_destination(db_session, view.idea)
             return Redirect(path=f"/ideas/{destination}?merged_from={idea_id}", status_code=302)
         process = await processes_service.get_by_id(db_session, view.idea.process_id)
-        merged_from = _optional_int(request.query_params.get("merged_from"))
+        merged_from = optional_id(request.query_params.get("merged_from"))
         states = await votes_service.states_for(
             db_session, user.id if user else None, process, [view.idea]
         )

@@ -19,7 +19,15 @@ from ideas_platform.core.choices import N_
 from ideas_platform.core.errors import ConflictError, DomainError, InvalidInput
 from ideas_platform.core.i18n import gettext
 from ideas_platform.core.rate_limits import SUBMIT_RATE_LIMIT
-from ideas_platform.core.web import current_user_of, form_data, page, safe_next, see_other
+from ideas_platform.core.web import (
+    current_user_of,
+    form_data,
+    optional_id,
+    page,
+    page_number,
+    safe_next,
+    see_other,
+)
 from ideas_platform.ideas import service as ideas_service
 from ideas_platform.moderation import merge as merge_service
 from ideas_platform.moderation import reports as reports_service
@@ -28,13 +36,6 @@ from ideas_platform.processes import service as processes_service
 from ideas_platform.similarity import service as similarity_service
 
 QUEUE_PAGE = 25
-
-
-def _optional_id(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
 
 
 async def _act(request: Request[Any, Any, Any], default: str, action: Any, done: str) -> Redirect:
@@ -74,16 +75,16 @@ class ModerationController(Controller):
         self, request: Request[Any, Any, Any], db_session: AsyncSession, slug: str
     ) -> Template:
         process = await processes_service.get_by_slug(db_session, slug)
-        page_number = max(_optional_id(request.query_params.get("page")) or 1, 1)
+        current = page_number(request.query_params.get("page"))
         pairs = await similarity_service.open_pairs(
-            db_session, process.id, limit=QUEUE_PAGE + 1, offset=(page_number - 1) * QUEUE_PAGE
+            db_session, process.id, limit=QUEUE_PAGE + 1, offset=(current - 1) * QUEUE_PAGE
         )
         return page(
             request,
             "moderation/duplicates.html",
             process=process,
             pairs=pairs[:QUEUE_PAGE],
-            page_number=page_number,
+            page_number=current,
             has_next=len(pairs) > QUEUE_PAGE,
             here=str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
         )
@@ -95,8 +96,8 @@ class ModerationController(Controller):
         async def action(form: dict[str, str]) -> None:
             await similarity_service.dismiss_pair(
                 db_session,
-                first_id=_optional_id(form.get("first_id")) or 0,
-                second_id=_optional_id(form.get("second_id")) or 0,
+                first_id=optional_id(form.get("first_id")) or 0,
+                second_id=optional_id(form.get("second_id")) or 0,
                 moderator_id=moderator_id,
             )
 
@@ -107,7 +108,7 @@ class ModerationController(Controller):
         self, request: Request[Any, Any, Any], db_session: AsyncSession, idea_id: int
     ) -> Redirect:
         async def action(form: dict[str, str]) -> None:
-            target_id = _optional_id(form.get("target_id"))
+            target_id = optional_id(form.get("target_id"))
             if target_id is None:
                 raise DomainError(N_("Please enter the number of the idea to merge into."))
             await merge_service.merge(
@@ -148,7 +149,7 @@ class ModerationController(Controller):
             await reports_service.hide(
                 db_session,
                 idea_id=idea_id,
-                comment_id=_optional_id(form.get("comment_id")),
+                comment_id=optional_id(form.get("comment_id")),
                 moderator_id=request.user.user_id,
                 reason=form.get("reason", ""),
             )
@@ -163,7 +164,7 @@ class ModerationController(Controller):
             await reports_service.restore(
                 db_session,
                 idea_id=idea_id,
-                comment_id=_optional_id(form.get("comment_id")),
+                comment_id=optional_id(form.get("comment_id")),
                 moderator_id=request.user.user_id,
                 reason=form.get("reason", ""),
             )
@@ -178,7 +179,7 @@ class ModerationController(Controller):
             await reports_service.keep(
                 db_session,
                 idea_id=idea_id,
-                comment_id=_optional_id(form.get("comment_id")),
+                comment_id=optional_id(form.get("comment_id")),
                 moderator_id=request.user.user_id,
                 reason=form.get("reason", ""),
             )
@@ -192,9 +193,9 @@ class ModerationController(Controller):
         params = request.query_params
         query = audit_service.AuditQuery(
             target_type=(params.get("target_type") or "").strip()[:32] or None,
-            target_id=_optional_id(params.get("target_id")),
-            actor_id=_optional_id(params.get("actor_id")),
-            page=max(_optional_id(params.get("page")) or 1, 1),
+            target_id=optional_id(params.get("target_id")),
+            actor_id=optional_id(params.get("actor_id")),
+            page=page_number(params.get("page")),
         )
         entries = await audit_service.list_entries(db_session, query)
         return page(
@@ -223,7 +224,7 @@ class ReportController(Controller):
             request,
             "moderation/report_form.html",
             idea=view.idea,
-            comment_id=_optional_id(request.query_params.get("comment")),
+            comment_id=optional_id(request.query_params.get("comment")),
             reason_labels=REPORT_REASON_LABELS,
             form={},
             errors={},
@@ -234,7 +235,7 @@ class ReportController(Controller):
         self, request: Request[Any, Any, Any], db_session: AsyncSession, idea_id: int
     ) -> Any:
         form = await form_data(request)
-        comment_id = _optional_id(form.get("comment_id"))
+        comment_id = optional_id(form.get("comment_id"))
         try:
             await reports_service.report(
                 db_session,
