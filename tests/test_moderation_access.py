@@ -119,3 +119,21 @@ async def test_audit_entries_cannot_be_changed_or_deleted(scene, session_factory
             text("SELECT count(*) FROM audit_entries WHERE action = 'idea.merge'")
         )
     assert remaining == 1
+
+
+async def test_odd_numbers_in_urls_and_forms_get_no_server_error(scene, client, session_factory):
+    moderator = await make_user(session_factory, role=Role.MODERATOR)
+    await login(client, moderator.email)
+    huge = "9" * 30
+    for url in (
+        f"/moderation/processes/{scene['slug']}/duplicates?page={huge}",
+        f"/moderation/audit?target_id={huge}&actor_id=abc&page=-3",
+        f"/processes/{scene['slug']}/similar-ideas?title=Gr%C3%BCnder&exclude={huge}",
+        f"/ideas/{scene['a']}?merged_from={huge}",
+    ):
+        assert (await client.get(url)).status_code == 200, url
+    for form in ({"target_id": huge}, {"target_id": "zwölf"}, {"target_id": str(scene["a"])}):
+        response = await post_form(
+            client, f"/moderation/ideas/{scene['a']}/merge", form, follow_redirects=True
+        )
+        assert response.status_code == 200 and "flash-error" in response.text, form
