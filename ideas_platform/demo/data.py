@@ -930,6 +930,12 @@ DUPLICATE_PAIRS: list[tuple[str, str]] = [
     ),
 ]
 
+# Details of the two open reports in the demo (see seed.py).
+DEMO_REPORTS: list[str] = [
+    "Das gibt es doch schon fast wortgleich weiter oben in der Liste.",
+    "Klingt für mich nach Werbung für ein bestimmtes Unternehmen – bitte prüfen.",
+]
+
 ORGANISATIONS: dict[Sector, list[str]] = {
     Sector.INDUSTRY: [
         "Muster Präzisionsteile GmbH",

@@ -22,6 +22,7 @@ from ideas_platform.core.passwords import hash_password
 from ideas_platform.demo import data
 from ideas_platform.events.models import Event
 from ideas_platform.ideas.models import Idea
+from ideas_platform.moderation.models import Report, ReportReason
 from ideas_platform.processes.models import PhaseKind, Process, ProcessPhase, Topic
 from ideas_platform.similarity.service import rebuild as rebuild_similarity
 from ideas_platform.votes.models import Vote
@@ -316,4 +317,28 @@ async def seed_demo(
         if comment_rows:
             await session.execute(insert(Comment), comment_rows)
         await rebuild_similarity(session, process.id)
+
+        # --- two open reports, so that the moderators' queue has something to decide ---------
+        commented = await session.scalar(
+            select(Comment).where(Comment.idea_id == ideas[0].id).order_by(Comment.id).limit(1)
+        )
+        reports = [
+            Report(
+                idea_id=ideas[-1].id,
+                reporter_id=users[0].id,
+                reason=ReportReason.DUPLICATE,
+                details=data.DEMO_REPORTS[0],
+            )
+        ]
+        if commented is not None:
+            reports.append(
+                Report(
+                    idea_id=ideas[0].id,
+                    comment_id=commented.id,
+                    reporter_id=users[1].id,
+                    reason=ReportReason.OTHER,
+                    details=data.DEMO_REPORTS[1],
+                )
+            )
+        session.add_all(reports)
     return True
