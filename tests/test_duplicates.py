@@ -161,3 +161,23 @@ async def test_queue_lists_pairs_and_not_a_duplicate_hides_a_pair_for_good(
     assert pair is not None and pair.dismissed_at is not None  # ...and it stays dismissed
     entry = await db.scalar(select(AuditEntry).where(AuditEntry.action == "duplicates.dismiss"))
     assert entry is not None and entry.actor_id == moderator.id
+
+
+async def test_overlong_words_neither_break_a_submission_nor_slow_the_lookup(
+    process_with_ideas, client, session_factory
+):
+    user = await make_user(session_factory)
+    await login(client, user.email)
+    long_word = "Donaudampfschifffahrtselektrizitätenhauptbetriebswerkbauunterbeamtengesellschaft"
+    idea = {
+        "title": f"{long_word}A und {long_word}B",
+        "body": f"{long_word}C " * 3 + "ein Vorschlag mit sehr langen Wörtern.",
+        "region": "dresden",
+        "confirmed": "1",
+    }
+    response = await post_form(client, "/processes/dubletten/ideas", idea)
+    assert response.status_code == 303
+    answer = await client.get(
+        "/api/processes/dubletten/similar-ideas", params={"text": "x" + "ab" * 4000}
+    )
+    assert answer.status_code == 200

@@ -246,3 +246,93 @@ async def test_moderator_merges_and_unmerges_from_the_pages(scene, client, db):
     response = await post_form(client, f"/moderation/ideas/{a.id}/unmerge", {})
     assert response.status_code == 303
     assert (await fresh(db, a.id)).status == IdeaStatus.PUBLISHED
+
+
+async def test_undoing_a_chain_restores_double_votes(scene, session_factory, driver_pool, db):
+    """u2 supports A and B (and now C): A into B, B into C, then undo both; u2's votes return."""
+    a, b, moderator = scene["a"], scene["b"], scene["moderator"]
+    c = await make_idea(session_factory, scene["process"], scene["authors"][1])
+    u2 = scene["users"][1]
+    await vote(driver_pool, u2, c.id)
+    before = {idea.id: await voters(db, idea.id) for idea in (a, b, c)}
+    for source, target in ((a, b), (b, c)):
+        async with session_factory() as session:
+            await merging.merge(
+                session, source_id=source.id, target_id=target.id, moderator_id=moderator.id
+            )
+    for source in (b, a):
+        async with session_factory() as session:
+            await merging.unmerge(session, source_id=source.id, moderator_id=moderator.id)
+    assert {idea.id: await voters(db, idea.id) for idea in (a, b, c)} == before
+    assert await find_violations(db) == []
+
+
+async def test_a_hidden_idea_cannot_be_merged(scene, session_factory, db):
+    from ideas_platform.moderation import reports
+
+    a, b, moderator = scene["a"], scene["b"], scene["moderator"]
+    async with session_factory() as session:
+        await reports.hide(session, idea_id=a.id, moderator_id=moderator.id, reason="Werbung")
+    async with session_factory() as session:
+        with pytest.raises(DomainError) as refused:
+            await merging.merge(session, source_id=a.id, target_id=b.id, moderator_id=moderator.id)
+    assert refused.value.message == merging.SOURCE_NOT_MERGEABLE
+    hidden = await fresh(db, a.id)
+    assert (hidden.status, hidden.moderation_note) == (IdeaStatus.HIDDEN, "Werbung")
+
+
+async def test_reports_on_moved_comments_move_with_them(scene, session_factory, db):
+    from ideas_platform.moderation import reports
+    from ideas_platform.moderation.models import Report, ReportStatus
+
+    a, b, moderator = scene["a"], scene["b"], scene["moderator"]
+    comment = await db.scalar(select(Comment).where(Comment.idea_id == a.id))
+    assert comment is not None
+    async with session_factory() as session:
+        await reports.report(
+            session,
+            reporter_id=scene["users"][2],
+            idea_id=a.id,
+            comment_id=comment.id,
+            reason="offensive",
+        )
+    async with session_factory() as session:
+        await merging.merge(session, source_id=a.id, target_id=b.id, moderator_id=moderator.id)
+    async with session_factory() as session:  # the queue links to the comment's new idea
+        (group,) = await reports.open_reports(session)
+        assert (group.idea.id, group.comment and group.comment.id) == (b.id, comment.id)
+        await reports.keep(session, idea_id=b.id, comment_id=comment.id, moderator_id=moderator.id)
+    report = await db.scalar(select(Report))
+    assert report is not None and report.status == ReportStatus.KEPT
+
+
+async def test_a_merge_does_not_deadlock_with_a_budget_vote_of_the_sources_author(
+    scene, session_factory, database_url
+):
+    """The voter's lock (budget) must not block the merge adding that voter as co-author."""
+    import asyncio
+
+    import asyncpg
+
+    from ideas_platform.core.database import asyncpg_dsn
+
+    a, b, moderator = scene["a"], scene["b"], scene["moderator"]
+    author = scene["authors"][0]  # author of A: becomes co-author of B
+    voter = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        async with voter.transaction():
+            await voter.execute(votes._LOCK_VOTER, author.id)  # a budget vote has begun
+
+            async def merge() -> None:
+                async with session_factory() as session:
+                    await merging.merge(
+                        session, source_id=a.id, target_id=b.id, moderator_id=moderator.id
+                    )
+
+            merging_task = asyncio.create_task(merge())
+            await asyncio.sleep(0.2)
+            # the vote goes on to lock idea B, as _CAST does: it waits for the merge, no deadlock
+            await voter.execute("SELECT 1 FROM ideas WHERE id = $1 FOR NO KEY UPDATE", b.id)
+            await asyncio.wait_for(merging_task, 5)
+    finally:
+        await voter.close()

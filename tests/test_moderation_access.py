@@ -130,6 +130,9 @@ async def test_odd_numbers_in_urls_and_forms_get_no_server_error(scene, client, 
         f"/moderation/audit?target_id={huge}&actor_id=abc&page=-3",
         f"/processes/{scene['slug']}/similar-ideas?title=Gr%C3%BCnder&exclude={huge}",
         f"/ideas/{scene['a']}?merged_from={huge}",
+        f"/ideas/{scene['a']}?merged_from=%C2%B2",  # "²" is a digit to Python, not to int()
+        f"/processes/{scene['slug']}/similar-ideas?exclude=%C2%B2",
+        f"/processes/{scene['slug']}/similar-ideas?title={'ab' * 4000}",
     ):
         assert (await client.get(url)).status_code == 200, url
     for form in ({"target_id": huge}, {"target_id": "zwölf"}, {"target_id": str(scene["a"])}):

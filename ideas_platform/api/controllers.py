@@ -228,8 +228,10 @@ class ApiController(Controller):
         return _vote_out(await votes_service.withdraw_vote(driver_pool, request.user, idea_id))
 
     @get("/ideas/{idea_id:int}/comments", summary="Comments on an idea, oldest first")
-    async def comments(self, db_session: AsyncSession, idea_id: int) -> list[CommentOut]:
-        await ideas_service.get_view(db_session, idea_id)
+    async def comments(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, idea_id: int
+    ) -> list[CommentOut]:
+        await ideas_service.get_visible_view(db_session, idea_id, await load_user(request))
         return [
             CommentOut(c.id, c.body_html, c.author_name, c.created_at)
             for c in await comments_service.list_comments(db_session, idea_id)

@@ -117,11 +117,26 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
         status = 404 if request.method == "GET" else 400
         return http_exception_handler(request, HTTPException(status_code=status))
     # Raw asyncpg errors come from the hot paths that use the driver connection directly.
-    if isinstance(exc, (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)):
+    if isinstance(exc, (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)) or (
+        _sqlstates(exc) & RETRYABLE_SQLSTATES
+    ):
         return database_unavailable_handler(request, exc)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     message = gettext(MESSAGES[500])
     return _json(500, message) if is_api(request) else _html(request, 500, message)
+
+
+def _sqlstates(exc: BaseException) -> set[str]:
+    states: set[str] = set()
+    seen: BaseException | None = exc
+    while seen is not None:
+        states.add(str(getattr(seen, "sqlstate", "") or ""))
+        seen = seen.__cause__ or getattr(seen, "orig", None)
+    return states
+
+
+# A deadlock or serialization failure: the transaction was rolled back whole; trying again works.
+RETRYABLE_SQLSTATES = {"40P01", "40001"}
 
 
 def _is_bad_value(exc: BaseException) -> bool:
@@ -139,7 +154,11 @@ def _is_bad_value(exc: BaseException) -> bool:
 def _dbapi_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
     if _is_bad_value(exc):
         return internal_error_handler(request, exc)
-    if exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError)):
+    if (
+        exc.connection_invalidated
+        or isinstance(exc, (OperationalError, InterfaceError))
+        or _sqlstates(exc) & RETRYABLE_SQLSTATES
+    ):
         return database_unavailable_handler(request, exc)
     return internal_error_handler(request, exc)
 

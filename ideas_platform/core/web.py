@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from litestar import MediaType, Request
 from litestar.response import Redirect, Template
 
 HTMX_HEADER = "hx-request"
+_ID = re.compile(r"[0-9]{1,18}")  # ASCII digits only ("²".isdigit() is true), fits a bigint
 
 
 def is_htmx(request: Request[Any, Any, Any]) -> bool:
@@ -54,7 +56,7 @@ def optional_id(value: str | None) -> int | None:
     """A database id (or page number) from a form or URL; None when none is given or it cannot
     be one (not a number, or too big for a bigint)."""
     value = (value or "").strip()
-    return int(value) if value.isdigit() and len(value) < 19 else None
+    return int(value) if _ID.fullmatch(value) else None
 
 
 def page_number(value: str | None, last: int = 10_000) -> int:

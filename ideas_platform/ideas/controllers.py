@@ -232,9 +232,7 @@ class IdeaController(Controller):
             is_moderator=is_moderator,
             coauthors=await service.coauthor_names(db_session, idea_id),
             merged_ideas=await merge_service.merges_into(db_session, idea_id),
-            merged_from=(
-                await merge_service.last_merge_of(db_session, merged_from) if merged_from else None
-            ),
+            merged_from=await merge_service.merge_leading_to(db_session, merged_from, idea_id),
             merged_into=(
                 await service.get_view(db_session, view.idea.merged_into_id)
                 if view.idea.merged_into_id

@@ -124,7 +124,9 @@ async def submit(
 
 
 async def _lock_own_changeable(session: AsyncSession, idea_id: int, user_id: int) -> Idea:
-    idea = await session.get(Idea, idea_id, with_for_update=True, populate_existing=True)
+    idea = await session.get(
+        Idea, idea_id, with_for_update={"key_share": True}, populate_existing=True
+    )
     if idea is None:
         raise NotFoundError(IDEA_NOT_FOUND)
     if idea.author_id != user_id:

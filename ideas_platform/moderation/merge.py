@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import case, delete, func, insert, literal, select, update
+from sqlalchemy import case, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.accounts.models import User
@@ -22,7 +22,7 @@ from ideas_platform.core.database import transaction
 from ideas_platform.core.errors import DomainError, NotFoundError
 from ideas_platform.core.validation import clean_text
 from ideas_platform.ideas.models import Idea, IdeaStatus
-from ideas_platform.moderation.models import IdeaCoauthor, MergeRecord
+from ideas_platform.moderation.models import IdeaCoauthor, MergeRecord, Report
 from ideas_platform.processes.models import Process
 from ideas_platform.votes.models import Vote
 
@@ -32,7 +32,9 @@ INTO_MERGED = N_(
     "The chosen idea has itself been merged into another one. Merge into that idea instead."
 )
 TARGET_NOT_PUBLISHED = N_("Ideas can only be merged into a published idea.")
-SOURCE_NOT_MERGEABLE = N_("Only published or hidden ideas can be merged.")
+SOURCE_NOT_MERGEABLE = N_(
+    "Only published ideas can be merged. A hidden idea stays hidden (or is shown again first)."
+)
 OTHER_PROCESS = N_("Only ideas of the same process can be merged.")
 NOT_MERGED = N_("This idea is not merged into another one.")
 UNMERGE_TARGET_FIRST = N_(
@@ -40,13 +42,25 @@ UNMERGE_TARGET_FIRST = N_(
 )
 MAX_CHAIN = 50
 
+_RESTORE_DROPPED = """
+INSERT INTO votes (idea_id, user_id, process_id, created_at)
+SELECT :source, dropped.user_id, :process, dropped.created_at
+FROM unnest(CAST(:users AS bigint[]), CAST(:times AS timestamptz[])) AS dropped(user_id, created_at)
+WHERE EXISTS (SELECT 1 FROM votes v WHERE v.idea_id = :target AND v.user_id = dropped.user_id
+              AND v.created_at < :merged_at)
+  AND (CAST(:budget AS integer) IS NULL
+       OR (SELECT count(*) FROM votes v WHERE v.user_id = dropped.user_id
+           AND v.process_id = :process) < :budget)
+RETURNING user_id
+"""
+
 
 async def _lock_ideas(session: AsyncSession, *idea_ids: int) -> dict[int, Idea]:
     ideas = await session.scalars(
         select(Idea)
         .where(Idea.id.in_(idea_ids))
         .order_by(Idea.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     found = {idea.id: idea for idea in ideas}
@@ -89,7 +103,7 @@ async def merge(
             raise DomainError(INTO_MERGED)
         if target.status != IdeaStatus.PUBLISHED:
             raise DomainError(TARGET_NOT_PUBLISHED)
-        if source.status not in (IdeaStatus.PUBLISHED, IdeaStatus.HIDDEN):
+        if source.status != IdeaStatus.PUBLISHED:
             raise DomainError(SOURCE_NOT_MERGEABLE)
 
         target_voters = select(Vote.user_id).where(Vote.idea_id == target.id)
@@ -102,11 +116,11 @@ async def merge(
             )
         )
         # Whoever supported both keeps one vote; the other one goes, and its budget with it.
-        dropped_votes = list(
-            await session.scalars(
-                delete(Vote).where(Vote.idea_id == source.id).returning(Vote.user_id)
-            )
+        dropped_rows = await session.execute(
+            delete(Vote).where(Vote.idea_id == source.id).returning(Vote.user_id, Vote.created_at)
         )
+        dropped = sorted((row[0], row[1]) for row in dropped_rows)
+        dropped_votes = [user_id for user_id, _ in dropped]
         moved_comments = list(
             await session.scalars(
                 update(Comment)
@@ -118,6 +132,10 @@ async def merge(
                 .returning(Comment.id)
             )
         )
+        # Reports on the moved comments follow them (the moderators find them on the target).
+        await session.execute(
+            update(Report).where(Report.comment_id.in_(moved_comments)).values(idea_id=target.id)
+        )
         new_coauthors = sorted(await _authors(session, source) - await _authors(session, target))
         merge_record = MergeRecord(
             process_id=source.process_id,
@@ -127,12 +145,17 @@ async def merge(
             note=note,
             source_status=source.status.value,
             moved_vote_user_ids=sorted(moved_votes),
-            dropped_vote_user_ids=sorted(dropped_votes),
+            dropped_vote_user_ids=dropped_votes,
+            dropped_vote_created_at=[created_at for _, created_at in dropped],
             moved_comment_ids=sorted(moved_comments),
             added_coauthor_ids=new_coauthors,
+            # The moment the locks were held, not the transaction's start: votes older than this
+            # existed before the merge (see unmerge).
+            created_at=func.clock_timestamp(),
         )
         session.add(merge_record)
         await session.flush()
+        await session.refresh(merge_record, ["created_at"])
         if new_coauthors:
             await session.execute(
                 insert(IdeaCoauthor),
@@ -190,7 +213,7 @@ async def unmerge(session: AsyncSession, *, source_id: int, moderator_id: int) -
             select(User.id)
             .where(User.id.in_(merge_record.dropped_vote_user_ids))
             .order_by(User.id)
-            .with_for_update()
+            .with_for_update(key_share=True)
         )
         ideas = await _lock_ideas(session, merge_record.source_id, merge_record.target_id)
         source, target = ideas[merge_record.source_id], ideas[merge_record.target_id]
@@ -215,32 +238,23 @@ async def unmerge(session: AsyncSession, *, source_id: int, moderator_id: int) -
                 .returning(Vote.user_id)
             )
         )
-        # Double supporters get their vote on the source back if they still support the target
-        # as before the merge and the budget allows it (they may have spent the freed vote).
+        # Double supporters get their vote on the source back (with its first timestamp) if they
+        # still support the target as before the merge and the budget allows it (they may have
+        # spent the freed vote since).
         process = await session.get(Process, source.process_id)
         assert process is not None
-        still_supporting = select(Vote.user_id).where(
-            Vote.idea_id == target.id, Vote.created_at < merged_at
-        )
-        candidates = select(User.id).where(
-            User.id.in_(merge_record.dropped_vote_user_ids), User.id.in_(still_supporting)
-        )
-        if process.vote_budget is not None:
-            used = (
-                select(func.count())
-                .select_from(Vote)
-                .where(Vote.user_id == User.id, Vote.process_id == process.id)
-                .scalar_subquery()
-            )
-            candidates = candidates.where(used < process.vote_budget)
         restored_doubles = list(
             await session.scalars(
-                insert(Vote)
-                .from_select(
-                    ["idea_id", "user_id", "process_id"],
-                    select(literal(source.id), candidates.subquery().c.id, literal(process.id)),
-                )
-                .returning(Vote.user_id)
+                text(_RESTORE_DROPPED),
+                {
+                    "source": source.id,
+                    "target": target.id,
+                    "process": process.id,
+                    "users": merge_record.dropped_vote_user_ids,
+                    "times": merge_record.dropped_vote_created_at,
+                    "merged_at": merged_at,
+                    "budget": process.vote_budget,
+                },
             )
         )
         await session.execute(
@@ -253,6 +267,11 @@ async def unmerge(session: AsyncSession, *, source_id: int, moderator_id: int) -
                     else_=Comment.moved_from_idea_id,
                 ),
             )
+        )
+        await session.execute(
+            update(Report)
+            .where(Report.comment_id.in_(merge_record.moved_comment_ids))
+            .values(idea_id=source.id)
         )
         await session.execute(
             delete(IdeaCoauthor).where(
@@ -306,8 +325,20 @@ async def merges_into(session: AsyncSession, idea_id: int) -> list[tuple[MergeRe
     return [(row[0], row[1]) for row in rows]
 
 
+async def merge_leading_to(
+    session: AsyncSession, source_id: int | None, idea_id: int
+) -> MergeRecord | None:
+    """The merge that sent a visitor of `source_id`'s URL here (also along a chain), if any."""
+    source = await session.get(Idea, source_id) if source_id else None
+    if source is None or source.merged_into_id is None:
+        return None
+    if await final_destination(session, source) != idea_id:
+        return None
+    return await last_merge_of(session, source.id)
+
+
 async def last_merge_of(session: AsyncSession, idea_id: int) -> MergeRecord | None:
-    """The merge in force of this idea (why its URL led elsewhere), if any."""
+    """The merge in force of this idea, if any."""
     return await session.scalar(
         select(MergeRecord)
         .where(MergeRecord.source_id == idea_id, MergeRecord.undone_at.is_(None))

@@ -34,6 +34,10 @@ class MergeRecord(Base):
     moved_vote_user_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), nullable=False)
     # Voters of both: their vote on the source was dropped (the budget came back to them).
     dropped_vote_user_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), nullable=False)
+    # When each dropped vote was cast, so that an unmerge restores it as it was.
+    dropped_vote_created_at: Mapped[list[datetime]] = mapped_column(
+        ARRAY(DateTime(timezone=True)), nullable=False
+    )
     moved_comment_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), nullable=False)
     added_coauthor_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), nullable=False)
     created_at: Mapped[datetime] = created_at_column()

@@ -30,7 +30,7 @@ CANNOT_HIDE = N_("Only published ideas can be hidden.")
 
 async def _content(session: AsyncSession, idea_id: int, comment_id: int | None, lock: bool):
     idea_stmt = select(Idea).where(Idea.id == idea_id)
-    idea = await session.scalar(idea_stmt.with_for_update() if lock else idea_stmt)
+    idea = await session.scalar(idea_stmt.with_for_update(key_share=True) if lock else idea_stmt)
     if idea is None:
         raise NotFoundError(IDEA_NOT_FOUND)
     comment = None

@@ -34,6 +34,8 @@ CANDIDATES = 100
 # A term found in more ideas than this does not pick candidates (it still counts in the score).
 COMMON_TERM_CAP = 3000
 MIN_PART = 4
+MAX_QUERY_TERMS = 60
+MAX_SPLIT_TERMS = 12
 PAIR_NOT_FOUND = N_("This pair of ideas is not in the duplicates queue.")
 
 
@@ -56,11 +58,13 @@ def _lookup_keys(terms: dict[str, float]) -> tuple[list[str], list[str], list[fl
     def add(low: str, high: str, weight: float) -> None:
         ranges[(low, high)] = max(ranges.get((low, high), 0.0), weight)
 
-    for term, weight in terms.items():
+    # The heaviest terms only: a long text (or a crafted one) cannot make the lookup large.
+    heaviest = sorted(terms.items(), key=lambda item: (-item[1], item[0]))[:MAX_QUERY_TERMS]
+    for rank, (term, weight) in enumerate(heaviest):
         add(term, term + "!", weight)
         if len(term) >= MIN_PART + 1:
             add(term + "0", term + "{", weight * PART_OF_COMPOUND)
-        if len(term) >= 2 * MIN_PART:
+        if len(term) >= 2 * MIN_PART and rank < MAX_SPLIT_TERMS:
             for cut in range(MIN_PART, len(term) - MIN_PART + 1):
                 for part in (term[:cut], term[cut:]):
                     add(part, part + "!", weight * PART_OF_COMPOUND * 0.8)
@@ -107,7 +111,7 @@ async def index_idea(session: AsyncSession, idea: Idea, scorer: Scorer = SCORER)
         await session.execute(
             insert(IdeaTerm),
             [
-                {"process_id": idea.process_id, "term": term[:64], "idea_id": idea.id, "weight": w}
+                {"process_id": idea.process_id, "term": term, "idea_id": idea.id, "weight": w}
                 for term, w in terms.items()
             ],
         )

@@ -64,6 +64,7 @@ _GENERIC_ENGLISH = """
     project projects idea ideas proposal region regional company companies business support
     develop development new improve build create need use make help better
 """
+MAX_WORD = 40
 GENERIC_WEIGHT = 0.35
 TITLE_WEIGHT = 2.0
 
@@ -192,8 +193,9 @@ def stems(text: str, *, english: bool | None = None) -> list[str]:
     words = _WORD.findall(normalise(text))
     if english is None:
         english = looks_english(words)
+    # A word longer than any real one is cut: the index and the lookups see the same term.
     return [
-        _stem(word, english)
+        _stem(word[:MAX_WORD], english)
         for word in words
         if word not in STOP_WORDS and (len(word) > 2 or word in _CANONICAL)
     ]

@@ -106,7 +106,9 @@ FROM (SELECT $1::bigint AS id) AS wanted
 LEFT JOIN ideas i ON i.id = wanted.id
 LEFT JOIN processes p ON p.id = i.process_id
 """
-_LOCK_VOTER = "SELECT 1 FROM users WHERE id = $1 FOR UPDATE"
+# NO KEY UPDATE: serialises one voter's budget checks, but does not block the foreign-key locks
+# that inserting rows pointing at the user takes (votes, audit entries, co-authors).
+_LOCK_VOTER = "SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE"
 _USED = "SELECT count(*) FROM votes WHERE user_id = $1 AND process_id = $2"
 
 

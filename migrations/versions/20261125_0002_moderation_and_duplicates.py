@@ -18,11 +18,12 @@ depends_on: str | Sequence[str] | None = None
 
 # The audit log cannot be edited, by the application or by anybody with its database role. The
 # one change allowed is the one a deleted account causes: the actor becomes NULL (ON DELETE SET
-# NULL), the entry itself stays.
+# NULL) once the user row is gone; the entry itself stays.
 AUDIT_APPEND_ONLY = """
 CREATE FUNCTION audit_entries_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'UPDATE' AND NEW.actor_id IS NULL
+       AND NOT EXISTS (SELECT 1 FROM users WHERE id = OLD.actor_id)
        AND (NEW.id, NEW.action, NEW.target_type, NEW.target_id, NEW.before, NEW.after,
             NEW.created_at)
            IS NOT DISTINCT FROM
@@ -117,6 +118,11 @@ def upgrade() -> None:
         sa.Column("source_status", sa.String(length=40), nullable=False),
         sa.Column("moved_vote_user_ids", postgresql.ARRAY(sa.BigInteger()), nullable=False),
         sa.Column("dropped_vote_user_ids", postgresql.ARRAY(sa.BigInteger()), nullable=False),
+        sa.Column(
+            "dropped_vote_created_at",
+            postgresql.ARRAY(sa.DateTime(timezone=True)),
+            nullable=False,
+        ),
         sa.Column("moved_comment_ids", postgresql.ARRAY(sa.BigInteger()), nullable=False),
         sa.Column("added_coauthor_ids", postgresql.ARRAY(sa.BigInteger()), nullable=False),
         sa.Column(
