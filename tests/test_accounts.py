@@ -244,7 +244,9 @@ async def test_login_is_case_insensitive_and_follows_local_next(client, session_
     assert user.display_name in (await client.get("/profile")).text
 
 
-@pytest.mark.parametrize("target", ["//evil.example", "https://evil.example", "/\\evil.example"])
+@pytest.mark.parametrize(
+    "target", ["//evil.example", "https://evil.example", "/\\evil.example", "/\t/evil.example"]
+)
 async def test_login_never_redirects_to_another_site(client, session_factory, target):
     user = await make_user(session_factory)
     response = await post_form(

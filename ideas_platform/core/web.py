@@ -42,7 +42,14 @@ def see_other(path: str) -> Redirect:
 
 def safe_next(target: str | None, default: str = "/") -> str:
     """Only local paths: never redirect to another site after login."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        # browsers drop tabs and newlines: "/\t/evil.example" would become "//evil.example"
+        and target.isprintable()
+    ):
         return target
     return default
 
