@@ -82,13 +82,18 @@ async def test_the_audit_log_is_filtered_by_object_and_actor(scene, client, sess
     second = await make_user(session_factory, role=Role.ADMIN, name="Admin Alex")
     async with session_factory() as session:
         await merging.merge(
-            session, source_id=scene["a"], target_id=scene["b"], moderator_id=first.id
+            session,
+            source_id=scene["a"],
+            target_id=scene["b"],
+            moderator_id=first.id,
+            note="<script>alert(1)</script> zusammengeführt",
         )
     async with session_factory() as session:
         await merging.unmerge(session, source_id=scene["a"], moderator_id=second.id)
     await login(client, first.email)
     everything = await client.get("/moderation/audit")
     assert "idea.merge" in everything.text and "idea.unmerge" in everything.text
+    assert "<script>alert" not in everything.text and "zusammengeführt" in everything.text
     by_actor = await client.get("/moderation/audit", params={"actor_id": second.id})
     assert "idea.unmerge" in by_actor.text and "idea.merge<" not in by_actor.text
     by_object = await client.get(

@@ -15,7 +15,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "screenshots"
@@ -56,6 +56,16 @@ def wait_until_up(url: str, seconds: float = 60) -> None:
     raise SystemExit(f"server at {url} did not come up")
 
 
+def merge_first_duplicate_pair(page: Page) -> None:
+    """As a moderator would: merge the most similar pair of the queue (fills the audit log)."""
+    page.goto(BASE + "/moderation/processes/industrie-der-zukunft/duplicates")
+    form = page.locator(".duplicate-pair form.form").first
+    form.locator("input[name=note]").fill("Gleicher Vorschlag, zusammengeführt.")
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    page.screenshot(path=str(OUT / "merged-desktop.png"), full_page=False)
+
+
 def main() -> None:
     data_dir = tempfile.mkdtemp(prefix="ideas-shots-")
     env = {**os.environ, "DATA_DIR": data_dir}
@@ -79,6 +89,8 @@ def main() -> None:
                 page.fill("#password", "demo-passwort-2026")
                 with page.expect_navigation():
                     page.click("form.form button[type=submit]")
+                if width_name == "desktop":
+                    merge_first_duplicate_pair(page)
                 for name, path in PAGES:
                     page.goto(BASE + path)
                     page.screenshot(path=str(OUT / f"{name}-{width_name}.png"), full_page=False)

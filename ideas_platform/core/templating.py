@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from jinja2 import Environment
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
@@ -21,6 +23,11 @@ from ideas_platform.ideas.models import STATUS_LABELS
 from ideas_platform.processes.models import PHASE_LABELS
 
 
+def readable_json(value: object) -> str:
+    """A JSON value as text for people (umlauts as they are); autoescaping does the rest."""
+    return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
 def configure_environment(env: Environment) -> None:
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
@@ -28,6 +35,7 @@ def configure_environment(env: Environment) -> None:
         datetime=format_datetime,
         date=format_date,
         number=format_number,
+        readable_json=readable_json,
     )
     env.globals.update(
         get_locale=get_locale,
