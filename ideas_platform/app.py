@@ -8,6 +8,8 @@ from typing import Any
 
 import asyncpg
 from litestar import Litestar
+from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.asyncpg import AsyncPgChannelsBackend
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -27,6 +29,7 @@ from ideas_platform.api.controllers import ApiController
 from ideas_platform.comments.controllers import CommentController
 from ideas_platform.core.config import PROJECT_ROOT, Settings, get_settings
 from ideas_platform.core.database import (
+    asyncpg_dsn,
     create_driver_pool,
     create_engine,
     create_session_factory,
@@ -41,6 +44,7 @@ from ideas_platform.core.templating import template_config
 from ideas_platform.ideas.controllers import IdeaController
 from ideas_platform.moderation.controllers import ModerationController, ReportController
 from ideas_platform.processes.controllers import ProcessController
+from ideas_platform.themes.controllers import ThemeController, ThemeModerationController
 from ideas_platform.votes.controllers import VoteController
 
 SESSION_COOKIE = "session"
@@ -106,6 +110,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
             AdminController,
             ModerationController,
             ReportController,
+            ThemeController,
+            ThemeModerationController,
             ApiController,
             create_static_files_router(
                 path="/static", directories=[PROJECT_ROOT / "static"], include_in_schema=False
@@ -124,7 +130,14 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         ],
         stores={RATE_LIMIT_STORE: rate_limit_store},
         template_config=templates,
-        plugins=[FlashPlugin(config=FlashConfig(template_config=templates))],
+        plugins=[
+            FlashPlugin(config=FlashConfig(template_config=templates)),
+            # Live updates (cluster board) between all app processes via LISTEN/NOTIFY.
+            ChannelsPlugin(
+                backend=AsyncPgChannelsBackend(dsn=asyncpg_dsn(database_url)),
+                arbitrary_channels_allowed=True,
+            ),
+        ],
         exception_handlers=exception_handlers,
         openapi_config=OpenAPIConfig(
             title="Ideas platform API",

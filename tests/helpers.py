@@ -50,6 +50,7 @@ async def make_process(
     topics: str = "Digitalisierung\nEnergie",
     collect: str = "open",
     vote: str = "open",
+    cluster: str | None = None,
 ) -> Process:
     async with factory() as session:
         return await processes.save_process(
@@ -61,7 +62,9 @@ async def make_process(
                 description="Ein Testprozess.",
                 vote_budget=str(budget or ""),
                 topics=topics,
-                phases=phases(collect=collect, vote=vote),
+                phases=phases(
+                    collect=collect, vote=vote, **({"cluster": cluster} if cluster else {})
+                ),
             ),
         )
 

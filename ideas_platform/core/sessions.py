@@ -7,6 +7,7 @@ cookie then expires `max_age` after it was last written.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,8 @@ class ChangedOnlySessionBackend(ClientSideSessionBackend):
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> dict[str, Any]:
         data = await super().load_from_connection(connection)
-        connection.scope.setdefault("state", {})[_LOADED] = dict(data)
+        # A deep copy: a flash message is appended to a list *inside* the session.
+        connection.scope.setdefault("state", {})[_LOADED] = copy.deepcopy(data)
         return data
 
     async def store_in_message(

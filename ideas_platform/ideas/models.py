@@ -70,6 +70,10 @@ class Idea(Base):
     topic_id: Mapped[int | None] = mapped_column(
         ForeignKey("topics.id", ondelete="SET NULL"), index=True
     )
+    # The theme of the cluster board the idea is sorted into (None: "unsorted").
+    theme_id: Mapped[int | None] = mapped_column(
+        ForeignKey("themes.id", ondelete="SET NULL"), index=True
+    )
     title: Mapped[str] = mapped_column(String(200), nullable=False)
     body: Mapped[str] = mapped_column(Text, nullable=False)
     # Sanitised HTML rendered from `body` when it is written; templates show only this.

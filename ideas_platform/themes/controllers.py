@@ -1,0 +1,270 @@
+"""The cluster board (full page, htmx fragment, live events), theme pages and theme actions.
+
+Every change is published on the process's channel after its transaction committed; the
+channels backend is PostgreSQL LISTEN/NOTIFY, so a board open on one app process hears a move
+made through another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.channels import ChannelsPlugin
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, ServerSentEvent, Template
+from litestar.response.sse import ServerSentEventMessage
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ideas_platform.accounts.auth import load_user, login_required, moderator_required
+from ideas_platform.core.choices import N_
+from ideas_platform.core.errors import DomainError, InvalidInput
+from ideas_platform.core.i18n import gettext
+from ideas_platform.core.web import (
+    current_user_of,
+    form_data,
+    is_htmx,
+    optional_id,
+    page,
+    safe_next,
+    see_other,
+)
+from ideas_platform.processes import service as processes_service
+from ideas_platform.processes.models import Process
+from ideas_platform.themes import service
+
+HEARTBEAT_SECONDS = 20
+
+
+def board_channel(process_id: int) -> str:
+    return f"board_{process_id}"
+
+
+def announce(channels: ChannelsPlugin, process_id: int, kind: str, **details: Any) -> None:
+    channels.publish({"kind": kind, **details}, board_channel(process_id))
+
+
+async def _board_page(
+    request: Request[Any, Any, Any],
+    db_session: AsyncSession,
+    process: Process,
+    *,
+    errors: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Template:
+    user = await load_user(request)
+    context: dict[str, Any] = {
+        "process": process,
+        "board": await service.board(db_session, process),
+        "can_sort": service.can_sort(process, user),
+        "errors": errors or {},
+        "form": form or {},
+    }
+    if is_htmx(request):
+        return page(request, "themes/_board.html", **context)
+    return page(request, "themes/board.html", status_code=status_code, **context)
+
+
+class ThemeController(Controller):
+    include_in_schema = False
+
+    @get("/processes/{slug:str}/board", name="board")
+    async def board(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, slug: str
+    ) -> Template:
+        process = await processes_service.get_by_slug(db_session, slug)
+        return await _board_page(request, db_session, process)
+
+    @get("/processes/{slug:str}/board/events")
+    async def events(
+        self, db_session: AsyncSession, channels: ChannelsPlugin, slug: str
+    ) -> ServerSentEvent:
+        """Server-sent events: one message per change of the board (and a heartbeat)."""
+        process = await processes_service.get_by_slug(db_session, slug)
+        await db_session.close()  # the stream may stay open for hours; give the connection back
+
+        async def stream() -> AsyncGenerator[ServerSentEventMessage, None]:
+            async with channels.start_subscription([board_channel(process.id)]) as subscriber:
+                yield ServerSentEventMessage(comment="connected", retry=3000)
+                async for message in subscriber.iter_events():
+                    yield ServerSentEventMessage(data=message.decode(), event="message")
+
+        return ServerSentEvent(stream())
+
+    @post("/processes/{slug:str}/themes", guards=[login_required])
+    async def create(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        channels: ChannelsPlugin,
+        slug: str,
+    ) -> Any:
+        process = await processes_service.get_by_slug(db_session, slug)
+        form = await form_data(request)
+        try:
+            theme = await service.create_theme(
+                db_session,
+                process=process,
+                user=current_user_of(request),
+                title=form.get("title", ""),
+                description=form.get("description", ""),
+            )
+        except InvalidInput as exc:
+            return await _board_page(
+                request,
+                db_session,
+                process,
+                errors=exc.translated_errors(),
+                form=form,
+                status_code=422,
+            )
+        announce(channels, process.id, "theme", theme_id=theme.id)
+        if is_htmx(request):
+            return await _board_page(request, db_session, process)
+        return see_other(f"/processes/{slug}/board")
+
+    @post("/ideas/{idea_id:int}/theme", guards=[login_required])
+    async def move(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        channels: ChannelsPlugin,
+        idea_id: int,
+    ) -> Any:
+        form = await form_data(request)
+        raw = form.get("theme_id", "")
+        theme_id = optional_id(raw)
+        if raw and theme_id is None:
+            raise DomainError(service.THEME_NOT_FOUND)
+        move = await service.move_idea(
+            db_session, idea_id=idea_id, theme_id=theme_id, user=current_user_of(request)
+        )
+        announce(channels, move.process_id, "move", idea_id=idea_id, theme_id=move.after)
+        process = await processes_service.get_by_id(db_session, move.process_id)
+        if is_htmx(request):
+            return await _board_page(request, db_session, process)
+        return see_other(f"/processes/{process.slug}/board#idea-{idea_id}")
+
+    @get("/themes/{theme_id:int}", name="theme")
+    async def theme(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, theme_id: int
+    ) -> Template:
+        view = await service.theme_view(db_session, theme_id)
+        process = await processes_service.get_by_id(db_session, view.theme.process_id)
+        return page(
+            request,
+            "themes/theme.html",
+            view=view,
+            process=process,
+            other_themes=[
+                t for t in await service.active_themes(db_session, process.id) if t.id != theme_id
+            ],
+        )
+
+
+async def _moderate(
+    request: Request[Any, Any, Any],
+    channels: ChannelsPlugin,
+    default: str,
+    action: Any,
+    done: str,
+) -> Redirect:
+    """Run an action that answers (process id, page to show); refusals come back as a flash."""
+    form = await form_data(request)
+    try:
+        process_id, where = await action(form)
+    except DomainError as exc:
+        flash(request, exc.translated(), category="error")
+        return see_other(safe_next(form.get("next"), default))
+    announce(channels, process_id, "theme")
+    flash(request, gettext(done), category="success")
+    return see_other(safe_next(form.get("next"), where))
+
+
+class ThemeModerationController(Controller):
+    guards = [moderator_required]
+    include_in_schema = False
+
+    @post("/themes/{theme_id:int}/rename")
+    async def rename(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        channels: ChannelsPlugin,
+        theme_id: int,
+    ) -> Redirect:
+        async def action(form: dict[str, str]) -> tuple[int, str]:
+            theme = await service.rename_theme(
+                db_session,
+                theme_id=theme_id,
+                moderator=current_user_of(request),
+                title=form.get("title", ""),
+                description=form.get("description", ""),
+            )
+            return theme.process_id, f"/themes/{theme.id}"
+
+        return await _moderate(
+            request, channels, f"/themes/{theme_id}", action, N_("The theme has been renamed.")
+        )
+
+    @post("/themes/{theme_id:int}/lock")
+    async def lock(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        channels: ChannelsPlugin,
+        theme_id: int,
+    ) -> Redirect:
+        async def action(form: dict[str, str]) -> tuple[int, str]:
+            theme = await service.set_locked(
+                db_session,
+                theme_id=theme_id,
+                moderator=current_user_of(request),
+                locked=form.get("locked") == "1",
+            )
+            return theme.process_id, f"/themes/{theme.id}"
+
+        return await _moderate(
+            request, channels, f"/themes/{theme_id}", action, N_("The theme has been updated.")
+        )
+
+    @post("/themes/{theme_id:int}/merge")
+    async def merge(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        channels: ChannelsPlugin,
+        theme_id: int,
+    ) -> Redirect:
+        async def action(form: dict[str, str]) -> tuple[int, str]:
+            target = await service.merge_themes(
+                db_session,
+                source_id=theme_id,
+                target_id=optional_id(form.get("target_id")) or 0,
+                moderator=current_user_of(request),
+            )
+            return target.process_id, f"/themes/{target.id}"
+
+        return await _moderate(
+            request, channels, f"/themes/{theme_id}", action, N_("The themes have been merged.")
+        )
+
+    @post("/moderation/moves/{entry_id:int}/undo")
+    async def undo(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        channels: ChannelsPlugin,
+        entry_id: int,
+    ) -> Redirect:
+        async def action(form: dict[str, str]) -> tuple[int, str]:
+            move = await service.undo_move(
+                db_session, entry_id=entry_id, moderator=current_user_of(request)
+            )
+            return move.process_id, "/moderation/audit"
+
+        return await _moderate(
+            request, channels, "/moderation/audit", action, N_("The move has been undone.")
+        )

@@ -1,0 +1,53 @@
+// The cluster board: drag and drop (SortableJS) and live updates (server-sent events).
+// Without JavaScript every card has a "move to theme" form; this file only adds comfort.
+(function () {
+  "use strict";
+
+  function board() {
+    return document.getElementById("board");
+  }
+
+  function refresh() {
+    var current = board();
+    if (current && !current.classList.contains("dragging")) {
+      htmx.ajax("GET", current.dataset.url, { target: "#board", swap: "outerHTML" });
+    }
+  }
+
+  function enableDragAndDrop() {
+    var current = board();
+    if (!current || current.dataset.sortable !== "yes" || typeof Sortable === "undefined") {
+      return;
+    }
+    current.querySelectorAll(".theme-cards").forEach(function (list) {
+      Sortable.create(list, {
+        group: "ideas",
+        animation: 150,
+        onStart: function () { current.classList.add("dragging"); },
+        onEnd: function (event) {
+          current.classList.remove("dragging");
+          if (event.from === event.to) { return; }
+          var ideaId = event.item.dataset.ideaId;
+          htmx.ajax("POST", "/ideas/" + ideaId + "/theme", {
+            target: "#board",
+            swap: "outerHTML",
+            values: { theme_id: event.to.dataset.themeId || "" },
+          });
+        },
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var current = board();
+    if (!current) { return; }
+    document.body.classList.add("js");
+    enableDragAndDrop();
+    document.body.addEventListener("htmx:afterSettle", function (event) {
+      if (event.target.id === "board") { enableDragAndDrop(); }
+    });
+    // Others' changes: the server sends one event per change; EventSource reconnects itself.
+    var events = new EventSource(current.dataset.events);
+    events.onmessage = refresh;
+  });
+})();

@@ -1,0 +1,279 @@
+"""The cluster board: themes, moves, locks, merges, undo, live events, theme pages."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from ideas_platform.accounts.auth import Principal
+from ideas_platform.audit.models import AuditEntry
+from ideas_platform.core.choices import Role
+from ideas_platform.core.errors import DomainError, PermissionError_
+from ideas_platform.ideas.models import Idea
+from ideas_platform.themes import service as themes
+from ideas_platform.themes.models import Theme
+from ideas_platform.votes import service as votes
+from tests.helpers import (
+    htmx_headers,
+    login,
+    make_idea,
+    make_process,
+    make_user,
+    make_users_fast,
+    post_form,
+    set_phase,
+)
+
+
+@pytest.fixture
+async def scene(session_factory):
+    process = await make_process(session_factory, slug="wand", cluster="open")
+    author = await make_user(session_factory)
+    participant = await make_user(session_factory)
+    moderator = await make_user(session_factory, role=Role.MODERATOR)
+    ideas = [
+        await make_idea(session_factory, process, author, title=title)
+        for title in (
+            "Wasserstoffleitungen für die Lausitz",
+            "Elektrolyseure in Chemieparks",
+            "Ausbildungsverbund Mikroelektronik",
+        )
+    ]
+    return {"process": process, "participant": participant, "mod": moderator, "ideas": ideas}
+
+
+async def theme_of(db, idea_id: int) -> int | None:
+    idea = await db.get(Idea, idea_id, populate_existing=True)
+    assert idea is not None
+    return idea.theme_id
+
+
+async def test_participants_build_themes_on_the_board_without_javascript(scene, client, db):
+    idea = scene["ideas"][0]
+    await login(client, scene["participant"].email)
+    page = await client.get("/processes/wand/board")
+    assert page.status_code == 200 and "Unsortiert" in page.text
+    created = await post_form(client, "/processes/wand/themes", {"title": "Wasserstoff"})
+    assert created.status_code == 303
+    theme = await db.scalar(select(Theme))
+    assert theme is not None and theme.title == "Wasserstoff"
+    moved = await post_form(client, f"/ideas/{idea.id}/theme", {"theme_id": str(theme.id)})
+    assert moved.status_code == 303
+    assert await theme_of(db, idea.id) == theme.id
+    board = await client.get("/processes/wand/board")
+    assert f'<option value="{theme.id}" selected>' in board.text  # the card's select
+    back = await post_form(client, f"/ideas/{idea.id}/theme", {"theme_id": ""})
+    assert back.status_code == 303 and await theme_of(db, idea.id) is None
+    actions = list(
+        await db.scalars(
+            select(AuditEntry.action)
+            .where(AuditEntry.actor_id == scene["participant"].id)
+            .order_by(AuditEntry.id)
+        )
+    )
+    assert actions == ["theme.create", "idea.move", "idea.move"]
+
+
+async def test_with_htmx_a_move_answers_the_new_board(scene, client, db, session_factory):
+    idea = scene["ideas"][1]
+    async with session_factory() as session:
+        theme = await themes.create_theme(
+            session, process=scene["process"], user=scene["mod"], title="Energie"
+        )
+    await login(client, scene["participant"].email)
+    response = await client.post(
+        f"/ideas/{idea.id}/theme", data={"theme_id": str(theme.id)}, headers=htmx_headers(client)
+    )
+    assert response.status_code == 200 and 'id="board"' in response.text
+    assert "<html" not in response.text
+
+
+async def test_outside_the_cluster_phase_only_moderators_sort(scene, session_factory, client, db):
+    await set_phase(session_factory, scene["process"], cluster="closed")
+    idea = scene["ideas"][0]
+    await login(client, scene["participant"].email)
+    refused = await post_form(client, "/processes/wand/themes", {"title": "Zu spät"})
+    assert refused.status_code == 403
+    board = await client.get("/processes/wand/board")
+    assert 'name="theme_id"' not in board.text  # no move controls for them
+    client.cookies.clear()
+    await login(client, scene["mod"].email)
+    assert (
+        await post_form(client, "/processes/wand/themes", {"title": "Energie"})
+    ).status_code == 303
+    theme = await db.scalar(select(Theme))
+    assert theme is not None
+    ok = await post_form(client, f"/ideas/{idea.id}/theme", {"theme_id": str(theme.id)})
+    assert ok.status_code == 303 and await theme_of(db, idea.id) == theme.id
+
+
+async def test_a_locked_theme_keeps_its_ideas_except_for_moderators(scene, session_factory, db):
+    idea = scene["ideas"][0]
+    async with session_factory() as session:
+        theme = await themes.create_theme(
+            session, process=scene["process"], user=scene["mod"], title="Wasserstoff"
+        )
+    async with session_factory() as session:
+        await themes.move_idea(session, idea_id=idea.id, theme_id=theme.id, user=scene["mod"])
+    async with session_factory() as session:
+        await themes.set_locked(session, theme_id=theme.id, moderator=scene["mod"], locked=True)
+    async with session_factory() as session:
+        with pytest.raises(PermissionError_) as refused:
+            await themes.move_idea(
+                session, idea_id=idea.id, theme_id=None, user=scene["participant"]
+            )
+    assert refused.value.message == themes.THEME_LOCKED
+    async with session_factory() as session:
+        await themes.move_idea(session, idea_id=idea.id, theme_id=None, user=scene["mod"])
+    assert await theme_of(db, idea.id) is None
+
+
+async def test_merging_themes_moves_their_ideas_and_is_logged(scene, session_factory, db):
+    first, second = scene["ideas"][:2]
+    async with session_factory() as session:
+        a = await themes.create_theme(
+            session, process=scene["process"], user=scene["mod"], title="H2-Netz"
+        )
+    async with session_factory() as session:
+        b = await themes.create_theme(
+            session, process=scene["process"], user=scene["mod"], title="Wasserstoff"
+        )
+    for idea, theme in ((first, a), (second, b)):
+        async with session_factory() as session:
+            await themes.move_idea(session, idea_id=idea.id, theme_id=theme.id, user=scene["mod"])
+    async with session_factory() as session:
+        await themes.merge_themes(session, source_id=a.id, target_id=b.id, moderator=scene["mod"])
+    assert (await theme_of(db, first.id), await theme_of(db, second.id)) == (b.id, b.id)
+    async with session_factory() as session:
+        board = await themes.board(session, scene["process"])
+    assert [t.title for t in board.themes] == ["Wasserstoff"]
+    entry = await db.scalar(select(AuditEntry).where(AuditEntry.action == "theme.merge"))
+    assert entry is not None and entry.before["ideas"] == [first.id]
+    async with session_factory() as session:
+        with pytest.raises(DomainError):
+            await themes.merge_themes(
+                session, source_id=b.id, target_id=b.id, moderator=scene["mod"]
+            )
+
+
+async def test_a_moderator_undoes_a_move_unless_it_moved_again(scene, session_factory, client, db):
+    idea = scene["ideas"][0]
+    async with session_factory() as session:
+        theme = await themes.create_theme(
+            session, process=scene["process"], user=scene["participant"], title="Energie"
+        )
+    async with session_factory() as session:
+        await themes.move_idea(
+            session, idea_id=idea.id, theme_id=theme.id, user=scene["participant"]
+        )
+    entry = await db.scalar(select(AuditEntry).where(AuditEntry.action == "idea.move"))
+    assert entry is not None
+    await login(client, scene["mod"].email)
+    log = await client.get("/moderation/audit")
+    assert f'action="/moderation/moves/{entry.id}/undo"' in log.text
+    response = await post_form(client, f"/moderation/moves/{entry.id}/undo", {})
+    assert response.status_code == 303 and await theme_of(db, idea.id) is None
+    again = await post_form(client, f"/moderation/moves/{entry.id}/undo", {}, follow_redirects=True)
+    assert "flash-error" in again.text  # it is unsorted now, not in "Energie"
+    client.cookies.clear()
+    await login(client, scene["participant"].email)
+    assert (await post_form(client, f"/moderation/moves/{entry.id}/undo", {})).status_code == 403
+
+
+async def test_concurrent_moves_of_one_idea_end_in_one_consistent_state(scene, session_factory, db):
+    idea = scene["ideas"][0]
+    created = []
+    for title in ("Energie", "Wasserstoff", "Netze"):
+        async with session_factory() as session:
+            created.append(
+                await themes.create_theme(
+                    session, process=scene["process"], user=scene["mod"], title=title
+                )
+            )
+    targets = [t.id for t in created] + [None]
+
+    async def move(i: int) -> None:
+        user = scene["participant"] if i % 2 else scene["mod"]
+        async with session_factory() as session:
+            await themes.move_idea(
+                session, idea_id=idea.id, theme_id=targets[i % len(targets)], user=user
+            )
+
+    await asyncio.gather(*(move(i) for i in range(24)))
+    entries = list(
+        await db.scalars(
+            select(AuditEntry).where(AuditEntry.action == "idea.move").order_by(AuditEntry.id)
+        )
+    )
+    assert entries, "no move was recorded"
+    for earlier, later in itertools.pairwise(entries):
+        assert later.before == earlier.after  # one chain of moves, none lost in between
+    assert await theme_of(db, idea.id) == entries[-1].after["theme_id"]
+
+
+async def test_a_move_reaches_a_board_served_by_another_app_process(
+    scene, database_url, session_factory, two_servers
+):
+    """Two uvicorn processes on 127.0.0.1: a board's event stream open on the second hears a
+    theme created and an idea moved through the first (PostgreSQL LISTEN/NOTIFY)."""
+    first_url, second_url = two_servers
+    async with (
+        httpx.AsyncClient(base_url=first_url, timeout=10) as one,
+        httpx.AsyncClient(base_url=second_url, timeout=10) as two,
+        two.stream("GET", "/processes/wand/board/events") as stream,
+    ):
+        assert stream.status_code == 200
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        lines = stream.aiter_lines()
+
+        async def next_data() -> str:
+            while True:
+                line = await asyncio.wait_for(anext(lines), 10)
+                if line.startswith("data:") and line[5:].strip():
+                    return line
+
+        await login(one, scene["participant"].email)
+        await post_form(one, "/processes/wand/themes", {"title": "Wasserstoff"})
+        assert '"kind":"theme"' in await next_data()
+        async with session_factory() as session:
+            theme_id = await session.scalar(select(Theme.id))
+        await post_form(one, f"/ideas/{scene['ideas'][0].id}/theme", {"theme_id": str(theme_id)})
+        moved = await next_data()
+        assert '"kind":"move"' in moved and f'"theme_id":{theme_id}' in moved
+
+
+async def test_theme_page_counts_distinct_supporters_by_sector_and_ranks_the_theme(
+    scene, session_factory, driver_pool, client
+):
+    first, second, third = scene["ideas"]
+    async with session_factory() as session:
+        energy = await themes.create_theme(
+            session, process=scene["process"], user=scene["mod"], title="Energie"
+        )
+    async with session_factory() as session:
+        skills = await themes.create_theme(
+            session, process=scene["process"], user=scene["mod"], title="Fachkräfte"
+        )
+    for idea, theme in ((first, energy), (second, energy), (third, skills)):
+        async with session_factory() as session:
+            await themes.move_idea(session, idea_id=idea.id, theme_id=theme.id, user=scene["mod"])
+    scientists = await make_users_fast(session_factory, 2, sector="science")
+    industry = await make_users_fast(session_factory, 1, sector="industry")
+    for user_id in scientists + industry:  # everyone supports both energy ideas: 3 distinct
+        for idea in (first, second):
+            await votes.cast_vote(driver_pool, Principal(user_id, 0), idea.id)
+    await votes.cast_vote(driver_pool, Principal(industry[0], 0), third.id)
+    async with session_factory() as session:
+        view = await themes.theme_view(session, energy.id)
+    assert view.supporters == 3
+    assert {s.value: n for s, n in view.supporters_by_sector.items()} == {
+        "industry": 1,
+        "science": 2,
+    }
+    assert (view.rank, view.themes) == (1, 2)
+    page = await client.get(f"/themes/{skills.id}")
+    assert page.status_code == 200 and "Platz 2 von 2" in page.text
