@@ -44,7 +44,11 @@ from ideas_platform.core.templating import template_config
 from ideas_platform.ideas.controllers import IdeaController
 from ideas_platform.moderation.controllers import ModerationController, ReportController
 from ideas_platform.processes.controllers import ProcessController
-from ideas_platform.themes.controllers import ThemeController, ThemeModerationController
+from ideas_platform.themes.controllers import (
+    SuggestionController,
+    ThemeController,
+    ThemeModerationController,
+)
 from ideas_platform.votes.controllers import VoteController
 
 SESSION_COOKIE = "session"
@@ -112,12 +116,20 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
             ReportController,
             ThemeController,
             ThemeModerationController,
+            SuggestionController,
             ApiController,
             create_static_files_router(
                 path="/static", directories=[PROJECT_ROOT / "static"], include_in_schema=False
             ),
         ],
-        state=State({"engine": engine, "session_factory": session_factory, "settings": settings}),
+        state=State(
+            {
+                "engine": engine,
+                "session_factory": session_factory,
+                "settings": settings,
+                "database_url": database_url,
+            }
+        ),
         dependencies={
             "db_session": Provide(provide_db_session),
             "driver_pool": Provide(provide_driver_pool, sync_to_thread=False),

@@ -37,7 +37,7 @@ STOP_WORDS = frozenset(
     sehr sein seine sich sie sind so soll sollen sollte sollten sondern sowie uber um und uns
     unser unsere unter viel viele vom von vor wahrend war waren was weil weiter welche welchen
     wenn wer werden wie wieder will wir wird wo wurde wurden zu zum zur zwar zwischen z b usw
-    ca ggf sowohl insbesondere vor allem gerade ganz immer schon bitte gern gerne
+    ca ggf sowohl insbesondere vor allem gerade ganz immer schon bitte gern gerne statt
     a an and are as at be been but by can could do does for from has have how if in into is
     it its more most no not of on or our should so such than that the their them there these
     they this to too up us very was we were what when where which while who will with would
@@ -152,6 +152,32 @@ _THESAURUS_COMPILED = [
     for alternative in sorted(alternatives, key=len, reverse=True)
 ]
 _CANONICAL = frozenset(_WHOLE) | frozenset(_START)
+# How a canonical term is written for people (theme titles).
+DISPLAY: dict[str, str] = {
+    "ki": "KI",
+    "kmu": "KMU",
+    "3ddruck": "3D-Druck",
+    "wasserstoff": "Wasserstoff",
+    "solar": "Solar",
+    "weiterbildung": "Weiterbildung",
+    "berufsschule": "Berufsschule",
+    "azubi": "Azubis",
+    "hochschule": "Hochschulen",
+    "lkw": "Lkw",
+    "eauto": "E-Autos",
+    "startup": "Start-ups",
+    "grunder": "Gründer",
+    "cybersicherheit": "Cybersicherheit",
+    "breitband": "Breitband",
+    "genehmigung": "Genehmigungen",
+    "burokratie": "Bürokratie",
+    "kreislaufwirtschaft": "Kreislaufwirtschaft",
+    "halbleiter": "Halbleiter",
+    "fachkrafte": "Fachkräfte",
+    "rechenzentrum": "Rechenzentren",
+    "forschung": "Forschung",
+    "digitalzwilling": "Digitaler Zwilling",
+}
 
 _GERMAN = snowballstemmer.stemmer("german")
 _ENGLISH = snowballstemmer.stemmer("english")

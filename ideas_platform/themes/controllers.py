@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.accounts.auth import load_user, login_required, moderator_required
 from ideas_platform.core.choices import N_
+from ideas_platform.core.database import asyncpg_dsn
 from ideas_platform.core.errors import DomainError, InvalidInput
 from ideas_platform.core.i18n import gettext
 from ideas_platform.core.web import (
@@ -32,7 +33,7 @@ from ideas_platform.core.web import (
 )
 from ideas_platform.processes import service as processes_service
 from ideas_platform.processes.models import Process
-from ideas_platform.themes import service
+from ideas_platform.themes import jobs, service
 
 HEARTBEAT_SECONDS = 20
 
@@ -267,4 +268,85 @@ class ThemeModerationController(Controller):
 
         return await _moderate(
             request, channels, "/moderation/audit", action, N_("The move has been undone.")
+        )
+
+
+class SuggestionController(Controller):
+    """Machine suggestions for themes (moderators): request, watch the progress, decide."""
+
+    guards = [moderator_required]
+    include_in_schema = False
+
+    @post("/processes/{slug:str}/suggestions")
+    async def request_suggestions(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, slug: str
+    ) -> Redirect:
+        process = await processes_service.get_by_slug(db_session, slug)
+        form = await form_data(request)
+        try:
+            k = jobs.parse_k(form.get("k"))
+        except InvalidInput as exc:
+            flash(request, exc.translated(), category="error")
+            return see_other(f"/processes/{slug}/board")
+        job = await jobs.request_suggestions(
+            db_session, process=process, moderator=current_user_of(request), k=k
+        )
+        jobs.launch(asyncpg_dsn(request.app.state.database_url), job.id)
+        return see_other(f"/suggestions/{job.id}")
+
+    @get("/suggestions/{job_id:int}", name="suggestions")
+    async def show(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, job_id: int
+    ) -> Template:
+        job = await jobs.get_suggestion(db_session, job_id)
+        process = await processes_service.get_by_id(db_session, job.process_id)
+        context: dict[str, Any] = {
+            "job": job,
+            "process": process,
+            "ideas": await jobs.ideas_of(db_session, job),
+        }
+        if is_htmx(request):
+            return page(request, "themes/_suggestion.html", **context)
+        return page(request, "themes/suggestion.html", **context)
+
+    @post("/suggestions/{job_id:int}/proposals/{index:int}/accept")
+    async def accept(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        channels: ChannelsPlugin,
+        job_id: int,
+        index: int,
+    ) -> Redirect:
+        async def action(form: dict[str, str]) -> tuple[int, str]:
+            theme = await jobs.accept(
+                db_session,
+                job_id=job_id,
+                index=index,
+                title=form.get("title", ""),
+                moderator=current_user_of(request),
+            )
+            return theme.process_id, f"/suggestions/{job_id}"
+
+        return await _moderate(
+            request, channels, f"/suggestions/{job_id}", action, N_("The theme has been created.")
+        )
+
+    @post("/suggestions/{job_id:int}/proposals/{index:int}/drop")
+    async def drop(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        channels: ChannelsPlugin,
+        job_id: int,
+        index: int,
+    ) -> Redirect:
+        async def action(form: dict[str, str]) -> tuple[int, str]:
+            process_id = await jobs.drop(
+                db_session, job_id=job_id, index=index, moderator=current_user_of(request)
+            )
+            return process_id, f"/suggestions/{job_id}"
+
+        return await _moderate(
+            request, channels, f"/suggestions/{job_id}", action, N_("The proposal was dropped.")
         )

@@ -50,7 +50,7 @@ def _require_moderator(user: User) -> None:
         raise PermissionError_(N_("Only the moderation can do this."))
 
 
-def _clean_theme(title: str, description: str) -> tuple[str, str]:
+def clean_theme(title: str, description: str) -> tuple[str, str]:
     title = clean_text(title, max_length=120)
     description = clean_text(description, max_length=500)
     errors: dict[str, str] = {}
@@ -118,7 +118,7 @@ async def create_theme(
     session: AsyncSession, *, process: Process, user: User, title: str, description: str = ""
 ) -> Theme:
     _require_sorting(process, user)
-    title, description = _clean_theme(title, description)
+    title, description = clean_theme(title, description)
     async with transaction(session):
         theme = Theme(
             process_id=process.id, title=title, description=description, created_by_id=user.id
@@ -222,7 +222,7 @@ async def rename_theme(
     session: AsyncSession, *, theme_id: int, moderator: User, title: str, description: str
 ) -> Theme:
     _require_moderator(moderator)
-    title, description = _clean_theme(title, description)
+    title, description = clean_theme(title, description)
     async with transaction(session):
         theme = await _theme(session, theme_id, lock=True)
         before = {"title": theme.title, "description": theme.description}

@@ -1,0 +1,254 @@
+"""Machine suggestions as background jobs, and what moderators do with their proposals.
+
+A moderator's request creates a `ThemeSuggestion` row; the computation (`suggest.suggest`, CPU
+bound: scikit-learn) runs in a separate process of a small process pool, so the web process keeps
+answering. The job writes its progress and result into its row; every app process can show
+them, whichever started the job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import multiprocessing
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any
+
+import asyncpg
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import flag_modified
+
+from ideas_platform.accounts.models import User
+from ideas_platform.audit.service import record as audit
+from ideas_platform.core.choices import N_
+from ideas_platform.core.database import transaction
+from ideas_platform.core.errors import DomainError, InvalidInput, NotFoundError, PermissionError_
+from ideas_platform.ideas.models import Idea, IdeaStatus
+from ideas_platform.processes.models import Process
+from ideas_platform.themes.models import Theme, ThemeSuggestion
+from ideas_platform.themes.service import clean_theme
+
+log = logging.getLogger(__name__)
+
+SUGGESTION_NOT_FOUND = N_("These suggestions do not exist.")
+PROPOSAL_NOT_FOUND = N_("This proposed theme does not exist.")
+PROPOSAL_DECIDED = N_("This proposed theme has already been accepted or dropped.")
+BAD_K = N_("Please give a number of themes between 2 and 60, or leave the field empty.")
+MAX_K = 60
+
+_executor: ProcessPoolExecutor | None = None
+
+
+def _pool() -> ProcessPoolExecutor:
+    global _executor
+    if _executor is None:
+        # "spawn": a fresh interpreter, nothing of the web process's event loop or connections.
+        _executor = ProcessPoolExecutor(
+            max_workers=1, mp_context=multiprocessing.get_context("spawn")
+        )
+    return _executor
+
+
+def parse_k(value: str | None) -> int | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    if not value.isascii() or not value.isdigit() or not 2 <= int(value) <= MAX_K:
+        raise InvalidInput({"k": BAD_K})
+    return int(value)
+
+
+async def request_suggestions(
+    session: AsyncSession, *, process: Process, moderator: User, k: int | None
+) -> ThemeSuggestion:
+    if not moderator.can_moderate:
+        raise PermissionError_(N_("Only the moderation can do this."))
+    async with transaction(session):
+        job = ThemeSuggestion(
+            process_id=process.id, requested_by_id=moderator.id, requested_k=k, proposals=[]
+        )
+        session.add(job)
+        await session.flush()
+        audit(
+            session,
+            actor_id=moderator.id,
+            action="themes.suggest",
+            target_type="process",
+            target_id=process.id,
+            after={"suggestion": job.id, "k": k},
+        )
+    return job
+
+
+def launch(dsn: str, job_id: int) -> Future[None]:
+    """Run the job in the background process; the web process does not wait for it."""
+    future = _pool().submit(run_job, dsn, job_id)
+
+    def report(done: Future[None]) -> None:
+        if done.exception() is not None:
+            log.error("theme suggestion %s failed", job_id, exc_info=done.exception())
+
+    future.add_done_callback(report)
+    return future
+
+
+def run_job(dsn: str, job_id: int) -> None:
+    """The job itself (in the background process): load, compute, store; progress on the way."""
+    from ideas_platform.themes.suggest import IdeaText, suggest
+
+    async def execute(sql: str, *args: Any) -> list[asyncpg.Record]:
+        conn = await asyncpg.connect(dsn)
+        try:
+            return list(await conn.fetch(sql, *args))
+        finally:
+            await conn.close()
+
+    def run(sql: str, *args: Any) -> list[asyncpg.Record]:
+        return asyncio.run(execute(sql, *args))
+
+    rows = run(
+        "UPDATE theme_suggestions SET status = 'running' WHERE id = $1 "
+        "RETURNING process_id, requested_k",
+        job_id,
+    )
+    if not rows:
+        return
+    process_id, k = rows[0]["process_id"], rows[0]["requested_k"]
+    try:
+        ideas = [
+            IdeaText(r["id"], r["title"], r["body"])
+            for r in run(
+                "SELECT id, title, body FROM ideas WHERE process_id = $1 "
+                "AND status = 'published' AND theme_id IS NULL ORDER BY id",
+                process_id,
+            )
+        ]
+        run("UPDATE theme_suggestions SET ideas = $2 WHERE id = $1", job_id, len(ideas))
+        last = [0.0]
+
+        def progress(share: float, _step: str) -> None:
+            if share - last[0] >= 0.05:
+                last[0] = share
+                run(
+                    "UPDATE theme_suggestions SET progress = $2 WHERE id = $1",
+                    job_id,
+                    min(share, 0.99),
+                )
+
+        proposals = [
+            {
+                "title": theme.title,
+                "keywords": theme.keywords,
+                "idea_ids": theme.idea_ids,
+                "state": "open",
+                "theme_id": None,
+            }
+            for theme in suggest(ideas, k=k, progress=progress)
+        ]
+        run(
+            "UPDATE theme_suggestions SET status = 'done', progress = 1, proposals = $2::jsonb, "
+            "finished_at = now() WHERE id = $1",
+            job_id,
+            json.dumps(proposals),
+        )
+    except Exception as exc:
+        run(
+            "UPDATE theme_suggestions SET status = 'failed', error = $2, finished_at = now() "
+            "WHERE id = $1",
+            job_id,
+            f"{type(exc).__name__}: {exc}"[:2000],
+        )
+        raise
+
+
+async def get_suggestion(session: AsyncSession, job_id: int) -> ThemeSuggestion:
+    job = await session.get(ThemeSuggestion, job_id, populate_existing=True)
+    if job is None:
+        raise NotFoundError(SUGGESTION_NOT_FOUND)
+    return job
+
+
+async def ideas_of(session: AsyncSession, job: ThemeSuggestion) -> dict[int, Idea]:
+    ids = [i for proposal in job.proposals for i in proposal["idea_ids"]]
+    if not ids:
+        return {}
+    return {i.id: i for i in await session.scalars(select(Idea).where(Idea.id.in_(ids)))}
+
+
+async def _locked_proposal(
+    session: AsyncSession, job_id: int, index: int
+) -> tuple[ThemeSuggestion, dict[str, Any]]:
+    job = await session.scalar(
+        select(ThemeSuggestion)
+        .where(ThemeSuggestion.id == job_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if job is None:
+        raise NotFoundError(SUGGESTION_NOT_FOUND)
+    if not 0 <= index < len(job.proposals):
+        raise NotFoundError(PROPOSAL_NOT_FOUND)
+    proposal = job.proposals[index]
+    if proposal["state"] != "open":
+        raise DomainError(PROPOSAL_DECIDED)
+    return job, proposal
+
+
+async def accept(
+    session: AsyncSession, *, job_id: int, index: int, title: str, moderator: User
+) -> Theme:
+    """The proposed theme becomes a theme; its ideas that are still unsorted move into it."""
+    if not moderator.can_moderate:
+        raise PermissionError_(N_("Only the moderation can do this."))
+    title, _ = clean_theme(title, "")
+    async with transaction(session):
+        job, proposal = await _locked_proposal(session, job_id, index)
+        theme = Theme(process_id=job.process_id, title=title, created_by_id=moderator.id)
+        session.add(theme)
+        await session.flush()
+        moved = list(
+            await session.scalars(
+                update(Idea)
+                .where(
+                    Idea.id.in_(proposal["idea_ids"]),
+                    Idea.process_id == job.process_id,
+                    Idea.status == IdeaStatus.PUBLISHED,
+                    Idea.theme_id.is_(None),
+                )
+                .values(theme_id=theme.id)
+                .returning(Idea.id)
+            )
+        )
+        proposal.update(state="accepted", theme_id=theme.id, title=title)
+        flag_modified(job, "proposals")
+        audit(
+            session,
+            actor_id=moderator.id,
+            action="theme.accept_suggestion",
+            target_type="theme",
+            target_id=theme.id,
+            before={"suggestion": job.id, "proposal": index, "proposed_title": proposal["title"]},
+            after={"title": title, "ideas": sorted(moved)},
+        )
+    return theme
+
+
+async def drop(session: AsyncSession, *, job_id: int, index: int, moderator: User) -> int:
+    if not moderator.can_moderate:
+        raise PermissionError_(N_("Only the moderation can do this."))
+    async with transaction(session):
+        job, proposal = await _locked_proposal(session, job_id, index)
+        proposal["state"] = "dropped"
+        flag_modified(job, "proposals")
+        audit(
+            session,
+            actor_id=moderator.id,
+            action="theme.drop_suggestion",
+            target_type="process",
+            target_id=job.process_id,
+            before={"suggestion": job.id, "proposal": index, "title": proposal["title"]},
+            after={"state": "dropped"},
+        )
+        return job.process_id
