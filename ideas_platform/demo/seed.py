@@ -133,7 +133,8 @@ async def seed_demo(
         phase_dates = [
             (PhaseKind.COLLECT, now - 30 * day, now + 60 * day),
             (PhaseKind.VOTE, now - 10 * day, now + 60 * day),
-            (PhaseKind.CLUSTER, now + 60 * day, now + 90 * day),
+            # Open now too, so that the demo shows the theme board in use.
+            (PhaseKind.CLUSTER, now - 3 * day, now + 90 * day),
             (PhaseKind.SHORTLIST, now + 90 * day, now + 120 * day),
         ]
         session.add_all(

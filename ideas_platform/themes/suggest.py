@@ -14,6 +14,7 @@ Pure computation: no database, no web; `themes.jobs` runs it in a separate proce
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -64,9 +65,9 @@ def _terms(text: str) -> list[str]:
 
 
 def k_range(n: int) -> range:
-    """The k tried when the moderator does not choose: about 3 to 40 ideas per theme."""
+    """The k tried when the moderator does not choose: from 4 up to about √n, at most 30."""
     low = max(2, min(4, n // 3))
-    high = max(low + 1, min(30, n // 3))
+    high = max(low + 1, min(30, n // 3, round(math.sqrt(n))))
     return range(low, high + 1)
 
 
