@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: run test install lint format messages check bench-votes bench-duplicates bench-similar bench-clusters screenshots clean-data
+.PHONY: run test install lint format messages check bench-votes bench-duplicates bench-similar bench-clusters screenshots board-check clean-data
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,11 @@ bench-clusters: install
 ## Speed of the duplicate suggestions with 100,000 ideas in one process (median, p95).
 bench-similar: install
 	$(BIN)/python -m bench.similar_speed
+
+## The cluster board live in two browser windows (suggest, accept, drag, see it in the other).
+board-check: install
+	$(BIN)/pip install -q -e '.[e2e]'
+	$(BIN)/python tools/board_live_check.py
 
 ## Screenshots of the main pages (desktop, phone) into docs/screenshots/ (needs Debian's chromium).
 screenshots: install

@@ -44,6 +44,7 @@ from ideas_platform.core.templating import template_config
 from ideas_platform.ideas.controllers import IdeaController
 from ideas_platform.moderation.controllers import ModerationController, ReportController
 from ideas_platform.processes.controllers import ProcessController
+from ideas_platform.themes import jobs as theme_jobs
 from ideas_platform.themes.controllers import (
     SuggestionController,
     ThemeController,
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         await rate_limit_store.delete_expired()
 
     async def close_pools(app: Litestar) -> None:
+        theme_jobs.shutdown()
         await app.state.driver_pool.close()
         await app.state.engine.dispose()
 

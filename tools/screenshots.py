@@ -27,6 +27,7 @@ PAGES = [
     ("ideas", "/processes/industrie-der-zukunft/ideas"),
     ("idea", "/ideas/1"),
     ("submit", "/processes/industrie-der-zukunft/ideas/new"),
+    ("board", "/processes/industrie-der-zukunft/board"),
     ("duplicates", "/moderation/processes/industrie-der-zukunft/duplicates"),
     ("audit", "/moderation/audit"),
 ]

@@ -51,6 +51,14 @@ def _pool() -> ProcessPoolExecutor:
     return _executor
 
 
+def shutdown() -> None:
+    """Stop the background process with the app (running jobs end as 'failed' if cut off)."""
+    global _executor
+    if _executor is not None:
+        _executor.shutdown(wait=False, cancel_futures=True)
+        _executor = None
+
+
 def parse_k(value: str | None) -> int | None:
     value = (value or "").strip()
     if not value:
