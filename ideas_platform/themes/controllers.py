@@ -7,6 +7,7 @@ made through another.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator
 from typing import Any
 
@@ -89,8 +90,21 @@ class ThemeController(Controller):
         async def stream() -> AsyncGenerator[ServerSentEventMessage, None]:
             async with channels.start_subscription([board_channel(process.id)]) as subscriber:
                 yield ServerSentEventMessage(comment="connected", retry=3000)
-                async for message in subscriber.iter_events():
-                    yield ServerSentEventMessage(data=message.decode(), event="message")
+                events = subscriber.iter_events()
+                waiting: asyncio.Future[bytes] | None = None
+                try:
+                    while True:
+                        waiting = waiting or asyncio.ensure_future(anext(events))
+                        done, _ = await asyncio.wait({waiting}, timeout=HEARTBEAT_SECONDS)
+                        if not done:
+                            # keeps proxies from closing a quiet connection
+                            yield ServerSentEventMessage(comment="keep-alive")
+                            continue
+                        message, waiting = waiting.result(), None
+                        yield ServerSentEventMessage(data=message.decode(), event="message")
+                finally:
+                    if waiting is not None:
+                        waiting.cancel()
 
         return ServerSentEvent(stream())
 
