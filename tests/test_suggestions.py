@@ -110,3 +110,24 @@ async def test_a_moderator_gets_suggestions_in_the_background_and_accepts_one(
     assert twice.status_code == 303 and len(list(await db.scalars(select(Theme)))) == 1
     actions = set(await db.scalars(select(AuditEntry.action)))
     assert {"themes.suggest", "theme.accept_suggestion", "theme.drop_suggestion"} <= actions
+
+
+async def test_a_job_whose_process_died_is_reported_as_failed(session_factory, client, engine):
+    from sqlalchemy import text
+
+    process = await make_process(session_factory, slug="verwaist")
+    moderator = await make_user(session_factory, role=Role.MODERATOR)
+    async with engine.begin() as conn:
+        job_id = await conn.scalar(
+            text(
+                "INSERT INTO theme_suggestions (process_id, status, progress, ideas, proposals, "
+                "created_at) VALUES (:p, 'running', 0.4, 10, '[]', now() - interval '1 hour') "
+                "RETURNING id"
+            ),
+            {"p": process.id},
+        )
+    await login(client, moderator.email)
+    page = await client.get(f"/suggestions/{job_id}")
+    assert page.status_code == 200
+    assert "every 1s" not in page.text  # no endless polling
+    assert "nicht berechnet" in page.text

@@ -13,10 +13,11 @@ import json
 import logging
 import multiprocessing
 from concurrent.futures import Future, ProcessPoolExecutor
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -37,6 +38,7 @@ PROPOSAL_NOT_FOUND = N_("This proposed theme does not exist.")
 PROPOSAL_DECIDED = N_("This proposed theme has already been accepted or dropped.")
 BAD_K = N_("Please give a number of themes between 2 and 60, or leave the field empty.")
 MAX_K = 60
+GIVE_UP = timedelta(minutes=10)
 
 _executor: ProcessPoolExecutor | None = None
 
@@ -175,6 +177,18 @@ async def get_suggestion(session: AsyncSession, job_id: int) -> ThemeSuggestion:
     job = await session.get(ThemeSuggestion, job_id, populate_existing=True)
     if job is None:
         raise NotFoundError(SUGGESTION_NOT_FOUND)
+    if job.status in ("queued", "running") and job.created_at < datetime.now(UTC) - GIVE_UP:
+        # Its process is gone (a restart, a crash): say so instead of a progress bar forever.
+        async with transaction(session):
+            await session.execute(
+                update(ThemeSuggestion)
+                .where(
+                    ThemeSuggestion.id == job.id, ThemeSuggestion.status.in_(("queued", "running"))
+                )
+                .values(status="failed", error="gave up after 10 minutes", finished_at=func.now())
+            )
+        job = await session.get(ThemeSuggestion, job_id, populate_existing=True)
+        assert job is not None
     return job
 
 
