@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import MediaType, Request
+from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
+
+from ideas_platform.core.errors import DomainError
+from ideas_platform.core.i18n import gettext
 
 HTMX_HEADER = "hx-request"
 _ID = re.compile(r"[0-9]{1,18}")  # ASCII digits only ("²".isdigit() is true), fits a bigint
@@ -68,3 +73,22 @@ def optional_id(value: str | None) -> int | None:
 
 def page_number(value: str | None, last: int = 10_000) -> int:
     return min(max(optional_id(value) or 1, 1), last)
+
+
+async def act_and_return(
+    request: Request[Any, Any, Any],
+    action: Callable[[dict[str, str]], Awaitable[str | None]],
+    *,
+    default: str,
+    done: str,
+) -> Redirect:
+    """Run a form action (POST-redirect-GET). The action may answer the page to show next;
+    a form field `next` wins; a refusal comes back to `default` as a translated flash."""
+    form = await form_data(request)
+    try:
+        where = await action(form)
+    except DomainError as exc:
+        flash(request, exc.translated(), category="error")
+        return see_other(safe_next(form.get("next"), default))
+    flash(request, gettext(done), category="success")
+    return see_other(safe_next(form.get("next"), where or default))

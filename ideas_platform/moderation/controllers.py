@@ -20,12 +20,12 @@ from ideas_platform.core.errors import ConflictError, DomainError, InvalidInput
 from ideas_platform.core.i18n import gettext
 from ideas_platform.core.rate_limits import SUBMIT_RATE_LIMIT
 from ideas_platform.core.web import (
+    act_and_return,
     current_user_of,
     form_data,
     optional_id,
     page,
     page_number,
-    safe_next,
     see_other,
 )
 from ideas_platform.ideas import service as ideas_service
@@ -36,19 +36,6 @@ from ideas_platform.processes import service as processes_service
 from ideas_platform.similarity import service as similarity_service
 
 QUEUE_PAGE = 25
-
-
-async def _act(request: Request[Any, Any, Any], default: str, action: Any, done: str) -> Redirect:
-    """Run a moderation action; success or the translated refusal comes back as a flash."""
-    form = await form_data(request)
-    back = safe_next(form.get("next"), default)
-    try:
-        await action(form)
-    except DomainError as exc:
-        flash(request, exc.translated(), category="error")
-        return see_other(back)
-    flash(request, gettext(done), category="success")
-    return see_other(back)
 
 
 class ModerationController(Controller):
@@ -101,7 +88,9 @@ class ModerationController(Controller):
                 moderator_id=moderator_id,
             )
 
-        return await _act(request, "/moderation", action, N_("The pair will not be shown again."))
+        return await act_and_return(
+            request, action, default="/moderation", done=N_("The pair will not be shown again.")
+        )
 
     @post("/ideas/{idea_id:int}/merge")
     async def merge(
@@ -119,7 +108,9 @@ class ModerationController(Controller):
                 note=form.get("note", ""),
             )
 
-        return await _act(request, f"/ideas/{idea_id}", action, N_("The ideas have been merged."))
+        return await act_and_return(
+            request, action, default=f"/ideas/{idea_id}", done=N_("The ideas have been merged.")
+        )
 
     @post("/ideas/{idea_id:int}/unmerge")
     async def unmerge(
@@ -130,7 +121,9 @@ class ModerationController(Controller):
                 db_session, source_id=idea_id, moderator_id=request.user.user_id
             )
 
-        return await _act(request, f"/ideas/{idea_id}", action, N_("The merge has been undone."))
+        return await act_and_return(
+            request, action, default=f"/ideas/{idea_id}", done=N_("The merge has been undone.")
+        )
 
     @get("/reports", name="reports")
     async def reports(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Template:
@@ -154,7 +147,9 @@ class ModerationController(Controller):
                 reason=form.get("reason", ""),
             )
 
-        return await _act(request, f"/ideas/{idea_id}", action, N_("The content has been hidden."))
+        return await act_and_return(
+            request, action, default=f"/ideas/{idea_id}", done=N_("The content has been hidden.")
+        )
 
     @post("/ideas/{idea_id:int}/restore")
     async def restore(
@@ -169,7 +164,9 @@ class ModerationController(Controller):
                 reason=form.get("reason", ""),
             )
 
-        return await _act(request, f"/ideas/{idea_id}", action, N_("The content is visible again."))
+        return await act_and_return(
+            request, action, default=f"/ideas/{idea_id}", done=N_("The content is visible again.")
+        )
 
     @post("/ideas/{idea_id:int}/keep")
     async def keep(
@@ -184,7 +181,9 @@ class ModerationController(Controller):
                 reason=form.get("reason", ""),
             )
 
-        return await _act(request, "/moderation/reports", action, N_("The content stays visible."))
+        return await act_and_return(
+            request, action, default="/moderation/reports", done=N_("The content stays visible.")
+        )
 
     @get("/audit", name="audit_log")
     async def audit_log(

@@ -8,7 +8,7 @@ made through another.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -22,14 +22,13 @@ from ideas_platform.accounts.auth import load_user, login_required, moderator_re
 from ideas_platform.core.choices import N_
 from ideas_platform.core.database import asyncpg_dsn
 from ideas_platform.core.errors import DomainError, InvalidInput
-from ideas_platform.core.i18n import gettext
 from ideas_platform.core.web import (
+    act_and_return,
     current_user_of,
     form_data,
     is_htmx,
     optional_id,
     page,
-    safe_next,
     see_other,
 )
 from ideas_platform.processes import service as processes_service
@@ -183,19 +182,17 @@ async def _moderate(
     request: Request[Any, Any, Any],
     channels: ChannelsPlugin,
     default: str,
-    action: Any,
+    action: Callable[[dict[str, str]], Awaitable[tuple[int, str]]],
     done: str,
 ) -> Redirect:
-    """Run an action that answers (process id, page to show); refusals come back as a flash."""
-    form = await form_data(request)
-    try:
+    """A moderator's form action that answers (process id, page to show); boards hear of it."""
+
+    async def announced(form: dict[str, str]) -> str:
         process_id, where = await action(form)
-    except DomainError as exc:
-        flash(request, exc.translated(), category="error")
-        return see_other(safe_next(form.get("next"), default))
-    announce(channels, process_id, "theme")
-    flash(request, gettext(done), category="success")
-    return see_other(safe_next(form.get("next"), where))
+        announce(channels, process_id, "theme")
+        return where
+
+    return await act_and_return(request, announced, default=default, done=done)
 
 
 class ThemeModerationController(Controller):
