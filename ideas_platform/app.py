@@ -8,8 +8,6 @@ from typing import Any
 
 import asyncpg
 from litestar import Litestar
-from litestar.channels import ChannelsPlugin
-from litestar.channels.backends.asyncpg import AsyncPgChannelsBackend
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -27,6 +25,7 @@ from ideas_platform.accounts.controllers import AccountController
 from ideas_platform.admin.controllers import AdminController
 from ideas_platform.api.controllers import ApiController
 from ideas_platform.comments.controllers import CommentController
+from ideas_platform.core.channels import channels_plugin
 from ideas_platform.core.config import PROJECT_ROOT, Settings, get_settings
 from ideas_platform.core.database import (
     asyncpg_dsn,
@@ -147,10 +146,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         plugins=[
             FlashPlugin(config=FlashConfig(template_config=templates)),
             # Live updates (cluster board) between all app processes via LISTEN/NOTIFY.
-            ChannelsPlugin(
-                backend=AsyncPgChannelsBackend(dsn=asyncpg_dsn(database_url)),
-                arbitrary_channels_allowed=True,
-            ),
+            channels_plugin(asyncpg_dsn(database_url)),
         ],
         exception_handlers=exception_handlers,
         openapi_config=OpenAPIConfig(

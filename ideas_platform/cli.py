@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import click
 
+import ideas_platform.models  # noqa: F401 - every table known before any session is used
 from ideas_platform.core.config import get_settings
 from ideas_platform.core.database import create_engine, create_session_factory, resolve_database_url
 
@@ -202,6 +203,8 @@ def serve(
         workers=workers or settings.workers,
         proxy_headers=True,
         log_level="info",
+        # Open event streams (theme board) would otherwise hold a restart forever.
+        timeout_graceful_shutdown=5,
     )
 
 

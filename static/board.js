@@ -46,6 +46,19 @@
     document.body.addEventListener("htmx:afterSettle", function (event) {
       if (event.target.id === "board") { enableDragAndDrop(); }
     });
+    // A refused move (locked theme, phase over) comes back as an error: show it, and put the
+    // card back where the server says it is.
+    document.body.addEventListener("htmx:responseError", function (event) {
+      var current = board();
+      if (!current || !current.contains(event.detail.elt) && event.detail.elt !== document.body) {
+        return;
+      }
+      var message = document.getElementById("board-message");
+      if (message) {
+        message.innerHTML = event.detail.xhr.responseText;
+      }
+      refresh();
+    });
     // Others' changes: the server sends one event per change; EventSource reconnects itself.
     var events = new EventSource(current.dataset.events);
     events.onmessage = refresh;

@@ -112,3 +112,21 @@ async def test_create_admin_and_migrate(cli, session_factory):
         cli, "create-admin", "--email", "neu@example.org", "--name", "Neu", "--password", "kurz"
     )
     assert weak.exit_code == 2
+
+
+async def test_seed_demo_works_in_a_fresh_interpreter(database_url):
+    """The command line alone (no web app imported) knows every table: `make run` seeds."""
+    import os
+    import subprocess
+    import sys
+
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "ideas_platform.cli", "seed-demo"],
+        env={**os.environ, "DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Demo process created" in result.stdout

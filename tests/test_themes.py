@@ -7,7 +7,7 @@ import itertools
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ideas_platform.accounts.auth import Principal
 from ideas_platform.audit.models import AuditEntry
@@ -277,3 +277,76 @@ async def test_theme_page_counts_distinct_supporters_by_sector_and_ranks_the_the
     assert (view.rank, view.themes) == (1, 2)
     page = await client.get(f"/themes/{skills.id}")
     assert page.status_code == 200 and "Platz 2 von 2" in page.text
+
+
+async def test_undo_only_for_the_latest_move_of_an_idea(scene, session_factory, db):
+    idea, mod = scene["ideas"][0], scene["mod"]
+    async with session_factory() as session:
+        x = await themes.create_theme(session, process=scene["process"], user=mod, title="Energie")
+    async with session_factory() as session:
+        y = await themes.create_theme(session, process=scene["process"], user=mod, title="Netze")
+    for target in (x.id, y.id, x.id):  # None -> X -> Y -> X
+        async with session_factory() as session:
+            await themes.move_idea(session, idea_id=idea.id, theme_id=target, user=mod)
+    first = await db.scalar(
+        select(AuditEntry).where(AuditEntry.action == "idea.move").order_by(AuditEntry.id)
+    )
+    assert first is not None
+    async with session_factory() as session:
+        with pytest.raises(DomainError):
+            await themes.undo_move(session, entry_id=first.id, moderator=mod)
+    assert await theme_of(db, idea.id) == x.id
+
+
+async def test_moves_while_their_theme_is_merged_never_land_in_the_merged_theme(
+    scene, session_factory, db
+):
+    mod = scene["mod"]
+    for round_number in range(4):
+        async with session_factory() as session:
+            a = await themes.create_theme(
+                session, process=scene["process"], user=mod, title=f"Quelle {round_number}"
+            )
+        async with session_factory() as session:
+            b = await themes.create_theme(
+                session, process=scene["process"], user=mod, title=f"Ziel {round_number}"
+            )
+
+        async def move(idea_id: int, theme_id: int = a.id) -> None:
+            async with session_factory() as session:
+                try:
+                    await themes.move_idea(session, idea_id=idea_id, theme_id=theme_id, user=mod)
+                except DomainError:
+                    pass  # refused: the theme is gone
+
+        async def merge(source: int = a.id, target: int = b.id) -> None:
+            async with session_factory() as session:
+                await themes.merge_themes(
+                    session, source_id=source, target_id=target, moderator=mod
+                )
+
+        await asyncio.gather(*(move(i.id) for i in scene["ideas"]), merge())
+        stranded = await db.scalar(
+            select(func.count())
+            .select_from(Idea)
+            .join(Theme, Theme.id == Idea.theme_id)
+            .where(Theme.merged_into_id.is_not(None))
+        )
+        assert stranded == 0
+
+
+async def test_a_board_opened_again_still_hears_the_changes(scene, two_servers):
+    """The second viewer of a board (after the first left) must get the live updates too."""
+    first_url, second_url = two_servers
+    async with httpx.AsyncClient(base_url=first_url, timeout=10) as one:
+        await login(one, scene["participant"].email)
+        async with httpx.AsyncClient(base_url=second_url, timeout=10) as two:
+            for number in range(3):
+                async with two.stream("GET", "/processes/wand/board/events") as stream:
+                    lines = stream.aiter_lines()
+                    await asyncio.wait_for(anext(lines), 10)  # connected
+                    await post_form(one, "/processes/wand/themes", {"title": f"Thema {number}"})
+                    while True:
+                        line = await asyncio.wait_for(anext(lines), 10)
+                        if line.startswith("data:") and "theme" in line:
+                            break

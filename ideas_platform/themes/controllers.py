@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
+import anyio
 from litestar import Controller, Request, get, post
 from litestar.channels import ChannelsPlugin
 from litestar.plugins.flash import flash
@@ -87,23 +88,27 @@ class ThemeController(Controller):
         await db_session.close()  # the stream may stay open for hours; give the connection back
 
         async def stream() -> AsyncGenerator[ServerSentEventMessage, None]:
-            async with channels.start_subscription([board_channel(process.id)]) as subscriber:
+            subscriber = await channels.subscribe([board_channel(process.id)])
+            waiting: asyncio.Future[bytes] | None = None
+            try:
                 yield ServerSentEventMessage(comment="connected", retry=3000)
                 events = subscriber.iter_events()
-                waiting: asyncio.Future[bytes] | None = None
-                try:
-                    while True:
-                        waiting = waiting or asyncio.ensure_future(anext(events))
-                        done, _ = await asyncio.wait({waiting}, timeout=HEARTBEAT_SECONDS)
-                        if not done:
-                            # keeps proxies from closing a quiet connection
-                            yield ServerSentEventMessage(comment="keep-alive")
-                            continue
-                        message, waiting = waiting.result(), None
-                        yield ServerSentEventMessage(data=message.decode(), event="message")
-                finally:
-                    if waiting is not None:
-                        waiting.cancel()
+                while True:
+                    waiting = waiting or asyncio.ensure_future(anext(events))
+                    done, _ = await asyncio.wait({waiting}, timeout=HEARTBEAT_SECONDS)
+                    if not done:
+                        # keeps proxies from closing a quiet connection
+                        yield ServerSentEventMessage(comment="keep-alive")
+                        continue
+                    message, waiting = waiting.result(), None
+                    yield ServerSentEventMessage(data=message.decode(), event="message")
+            finally:
+                if waiting is not None:
+                    waiting.cancel()
+                # Shielded: a disconnect cancels this stream, but the backend must finish its
+                # UNLISTEN bookkeeping, or the next viewer of this board would hear nothing.
+                with anyio.CancelScope(shield=True):
+                    await channels.unsubscribe(subscriber)
 
         return ServerSentEvent(stream())
 

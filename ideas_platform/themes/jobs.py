@@ -12,7 +12,9 @@ import asyncio
 import json
 import logging
 import multiprocessing
+import threading
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -92,16 +94,52 @@ async def request_suggestions(
     return job
 
 
-def launch(dsn: str, job_id: int) -> Future[None]:
+def launch(dsn: str, job_id: int) -> Future[None] | None:
     """Run the job in the background process; the web process does not wait for it."""
-    future = _pool().submit(run_job, dsn, job_id)
+    global _executor
+    try:
+        future = _pool().submit(run_job, dsn, job_id)
+    except BrokenProcessPool:
+        _executor = None  # its process died (e.g. out of memory): start a fresh one
+        try:
+            future = _pool().submit(run_job, dsn, job_id)
+        except Exception as exc:
+            _fail(dsn, job_id, f"{type(exc).__name__}: {exc}")
+            return None
 
     def report(done: Future[None]) -> None:
-        if done.exception() is not None:
-            log.error("theme suggestion %s failed", job_id, exc_info=done.exception())
+        problem = "cancelled" if done.cancelled() else done.exception()
+        if problem is not None:
+            log.error("theme suggestion %s failed: %s", job_id, problem)
+            _fail(dsn, job_id, str(problem)[:2000] or type(problem).__name__)
 
     future.add_done_callback(report)
     return future
+
+
+def _fail(dsn: str, job_id: int, error: str) -> None:
+    """Mark a job failed (from outside its process: it died, or was cut off)."""
+
+    async def mark() -> None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute(
+                "UPDATE theme_suggestions SET status = 'failed', error = $2, finished_at = now() "
+                "WHERE id = $1 AND status IN ('queued', 'running')",
+                job_id,
+                error,
+            )
+        finally:
+            await conn.close()
+
+    def run() -> None:
+        try:
+            asyncio.run(mark())
+        except Exception:
+            log.exception("could not mark theme suggestion %s as failed", job_id)
+
+    # Its own thread: this may be called from the web process's event loop (at shutdown).
+    threading.Thread(target=run, daemon=True).start()
 
 
 def run_job(dsn: str, job_id: int) -> None:
@@ -119,7 +157,7 @@ def run_job(dsn: str, job_id: int) -> None:
         return asyncio.run(execute(sql, *args))
 
     rows = run(
-        "UPDATE theme_suggestions SET status = 'running' WHERE id = $1 "
+        "UPDATE theme_suggestions SET status = 'running' WHERE id = $1 AND status = 'queued' "
         "RETURNING process_id, requested_k",
         job_id,
     )

@@ -104,10 +104,15 @@ async def board(session: AsyncSession, process: Process) -> Board:
     return Board(process, unsorted, list(columns.values()))
 
 
-async def _theme(session: AsyncSession, theme_id: int, *, lock: bool = False) -> Theme:
+async def _theme(
+    session: AsyncSession, theme_id: int, *, lock: bool = False, share: bool = False
+) -> Theme:
+    """An active theme; `lock` to change it, `share` so that nobody merges it meanwhile."""
     stmt = select(Theme).where(Theme.id == theme_id, Theme.merged_into_id.is_(None))
     if lock:
         stmt = stmt.with_for_update(key_share=True)
+    elif share:
+        stmt = stmt.with_for_update(read=True)
     theme = await session.scalar(stmt.execution_options(populate_existing=True))
     if theme is None:
         raise NotFoundError(THEME_NOT_FOUND)
@@ -149,6 +154,8 @@ async def move_idea(
 ) -> Move:
     """Put the idea into a theme (None: back to "unsorted")."""
     async with transaction(session):
+        # Themes before ideas, as merging does: a theme being merged cannot receive the idea.
+        target = await _theme(session, theme_id, share=True) if theme_id is not None else None
         idea = await session.scalar(
             select(Idea)
             .where(Idea.id == idea_id)
@@ -162,7 +169,6 @@ async def move_idea(
         _require_sorting(process, user)
         if idea.status != IdeaStatus.PUBLISHED:
             raise DomainError(NOT_SORTABLE)
-        target = await _theme(session, theme_id) if theme_id is not None else None
         if target is not None and target.process_id != idea.process_id:
             raise DomainError(OTHER_PROCESS)
         source = await session.get(Theme, idea.theme_id) if idea.theme_id else None
@@ -192,6 +198,9 @@ async def undo_move(session: AsyncSession, *, entry_id: int, moderator: User) ->
     before = (entry.before or {}).get("theme_id")
     after = (entry.after or {}).get("theme_id")
     async with transaction(session):
+        back = await _destination(session, before)
+        if back is not None:
+            await _theme(session, back, share=True)
         idea = await session.scalar(
             select(Idea)
             .where(Idea.id == entry.target_id)
@@ -200,11 +209,16 @@ async def undo_move(session: AsyncSession, *, entry_id: int, moderator: User) ->
         )
         if idea is None:
             raise NotFoundError(IDEA_NOT_FOUND)
-        if idea.theme_id != after:
+        newest = await session.scalar(
+            select(func.max(AuditEntry.id)).where(
+                AuditEntry.target_type == "idea",
+                AuditEntry.target_id == idea.id,
+                AuditEntry.action.in_(("idea.move", "idea.move.undo")),
+            )
+        )
+        if idea.theme_id != after or newest != entry.id:
             raise DomainError(MOVE_NOT_UNDOABLE)
-        if before is not None:
-            back = await session.get(Theme, before)
-            before = back.id if back is not None and back.merged_into_id is None else None
+        before = back
         idea.theme_id = before
         audit(
             session,
@@ -216,6 +230,20 @@ async def undo_move(session: AsyncSession, *, entry_id: int, moderator: User) ->
             after={"theme_id": before},
         )
         return Move(idea.id, idea.process_id, after, before)
+
+
+async def _destination(session: AsyncSession, theme_id: int | None) -> int | None:
+    """Where ideas of a theme are now: itself, or the theme it was merged into (a chain)."""
+    for _ in range(50):
+        if theme_id is None:
+            return None
+        theme = await session.get(Theme, theme_id)
+        if theme is None:
+            return None
+        if theme.merged_into_id is None:
+            return theme.id
+        theme_id = theme.merged_into_id
+    return None
 
 
 async def rename_theme(

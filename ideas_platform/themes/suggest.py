@@ -184,7 +184,8 @@ def suggest(
     themes: dict[int, ProposedTheme] = {}
     for idea, label in zip(ideas, labels.tolist(), strict=True):
         words_of = keywords.get(label, [])
-        theme = themes.setdefault(label, ProposedTheme(" · ".join(words_of), words_of))
+        title = " · ".join(words_of)[:120]  # a theme title has at most 120 characters
+        theme = themes.setdefault(label, ProposedTheme(title, words_of))
         theme.idea_ids.append(idea.id)
     progress(1.0, "done")
     return sorted(themes.values(), key=lambda t: (-len(t.idea_ids), t.title))
