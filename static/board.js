@@ -7,11 +7,18 @@
     return document.getElementById("board");
   }
 
+  var pending = null;
+
+  // Several changes in a short time (an accepted suggestion moves many cards) make one reload.
   function refresh() {
-    var current = board();
-    if (current && !current.classList.contains("dragging")) {
+    if (pending) { return; }
+    pending = setTimeout(function () {
+      pending = null;
+      var current = board();
+      if (!current) { return; }
+      if (current.classList.contains("dragging")) { refresh(); return; }
       htmx.ajax("GET", current.dataset.url, { target: "#board", swap: "outerHTML" });
-    }
+    }, 300);
   }
 
   function enableDragAndDrop() {

@@ -132,7 +132,7 @@ async def test_a_locked_theme_keeps_its_ideas_except_for_moderators(scene, sessi
     assert await theme_of(db, idea.id) is None
 
 
-async def test_merging_themes_moves_their_ideas_and_is_logged(scene, session_factory, db):
+async def test_merging_themes_moves_their_ideas_and_is_logged(scene, session_factory, db, client):
     first, second = scene["ideas"][:2]
     async with session_factory() as session:
         a = await themes.create_theme(
@@ -153,6 +153,8 @@ async def test_merging_themes_moves_their_ideas_and_is_logged(scene, session_fac
     assert [t.title for t in board.themes] == ["Wasserstoff"]
     entry = await db.scalar(select(AuditEntry).where(AuditEntry.action == "theme.merge"))
     assert entry is not None and entry.before["ideas"] == [first.id]
+    page = await client.get(f"/themes/{a.id}", follow_redirects=False)
+    assert page.status_code == 302 and page.headers["location"] == f"/themes/{b.id}"
     async with session_factory() as session:
         with pytest.raises(DomainError):
             await themes.merge_themes(

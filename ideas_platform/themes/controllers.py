@@ -169,7 +169,10 @@ class ThemeController(Controller):
     @get("/themes/{theme_id:int}", name="theme")
     async def theme(
         self, request: Request[Any, Any, Any], db_session: AsyncSession, theme_id: int
-    ) -> Template:
+    ) -> Any:
+        destination = await service.destination(db_session, theme_id)
+        if destination is not None and destination != theme_id:
+            return Redirect(path=f"/themes/{destination}", status_code=302)  # merged into it
         view = await service.theme_view(db_session, theme_id)
         process = await processes_service.get_by_id(db_session, view.theme.process_id)
         return page(

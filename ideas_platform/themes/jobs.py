@@ -283,6 +283,16 @@ async def accept(
         )
         proposal.update(state="accepted", theme_id=theme.id, title=title)
         flag_modified(job, "proposals")
+        for idea_id in sorted(moved):  # each placement can be undone on its own
+            audit(
+                session,
+                actor_id=moderator.id,
+                action="idea.move",
+                target_type="idea",
+                target_id=idea_id,
+                before={"theme_id": None},
+                after={"theme_id": theme.id},
+            )
         audit(
             session,
             actor_id=moderator.id,

@@ -198,7 +198,7 @@ async def undo_move(session: AsyncSession, *, entry_id: int, moderator: User) ->
     before = (entry.before or {}).get("theme_id")
     after = (entry.after or {}).get("theme_id")
     async with transaction(session):
-        back = await _destination(session, before)
+        back = await destination(session, before)
         if back is not None:
             await _theme(session, back, share=True)
         idea = await session.scalar(
@@ -232,7 +232,7 @@ async def undo_move(session: AsyncSession, *, entry_id: int, moderator: User) ->
         return Move(idea.id, idea.process_id, after, before)
 
 
-async def _destination(session: AsyncSession, theme_id: int | None) -> int | None:
+async def destination(session: AsyncSession, theme_id: int | None) -> int | None:
     """Where ideas of a theme are now: itself, or the theme it was merged into (a chain)."""
     for _ in range(50):
         if theme_id is None:
