@@ -352,3 +352,30 @@ async def test_a_board_opened_again_still_hears_the_changes(scene, two_servers):
                         line = await asyncio.wait_for(anext(lines), 10)
                         if line.startswith("data:") and "theme" in line:
                             break
+
+
+async def test_theme_moderation_is_for_moderators_only(scene, session_factory, client, db):
+    async with session_factory() as session:
+        theme = await themes.create_theme(
+            session, process=scene["process"], user=scene["participant"], title="Energie"
+        )
+    routes = [
+        (f"/themes/{theme.id}/rename", {"title": "Umbenannt"}),
+        (f"/themes/{theme.id}/lock", {"locked": "1"}),
+        (f"/themes/{theme.id}/merge", {"target_id": str(theme.id)}),
+        ("/processes/wand/suggestions", {}),
+    ]
+    for url, form in routes:  # anonymous: to the login
+        response = await post_form(client, url, form)
+        assert response.status_code == 303 and response.headers["location"].startswith("/login")
+    await login(client, scene["participant"].email)  # participant, even in the cluster phase
+    for url, form in routes:
+        assert (await post_form(client, url, form)).status_code == 403, url
+    stored = await db.get(Theme, theme.id, populate_existing=True)
+    assert stored is not None and (stored.title, stored.locked) == ("Energie", False)
+    client.cookies.clear()
+    await login(client, scene["mod"].email)
+    renamed = await post_form(client, f"/themes/{theme.id}/rename", {"title": "Energie & Netze"})
+    assert renamed.status_code == 303
+    stored = await db.get(Theme, theme.id, populate_existing=True)
+    assert stored is not None and stored.title == "Energie & Netze"
