@@ -379,3 +379,39 @@ async def test_theme_moderation_is_for_moderators_only(scene, session_factory, c
     assert renamed.status_code == 303
     stored = await db.get(Theme, theme.id, populate_existing=True)
     assert stored is not None and stored.title == "Energie & Netze"
+
+
+async def test_the_board_keeps_listening_after_the_database_connection_was_lost(
+    scene, two_servers, engine
+):
+    """PostgreSQL ends the server's listening connection (as on a restart): the server
+    reconnects, tells the board to reload (resync), and later changes arrive again."""
+    from sqlalchemy import text
+
+    first_url, second_url = two_servers
+    async with (
+        httpx.AsyncClient(base_url=first_url, timeout=10) as one,
+        httpx.AsyncClient(base_url=second_url, timeout=10) as two,
+        two.stream("GET", "/processes/wand/board/events") as stream,
+    ):
+        lines = stream.aiter_lines()
+        await asyncio.wait_for(anext(lines), 10)  # connected
+
+        async def next_data() -> str:
+            while True:
+                line = await asyncio.wait_for(anext(lines), 15)
+                if line.startswith("data:") and line[5:].strip():
+                    return line
+
+        async with engine.connect() as conn:
+            ended = await conn.scalar(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND query LIKE 'LISTEN%'"
+                )
+            )
+        assert ended >= 1
+        assert '"kind":"resync"' in await next_data()
+        await login(one, scene["participant"].email)
+        await post_form(one, "/processes/wand/themes", {"title": "Nach dem Neustart"})
+        assert '"kind":"theme"' in await next_data()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable
 
@@ -11,15 +12,60 @@ from litestar.channels.backends.asyncpg import AsyncPgChannelsBackend
 log = logging.getLogger(__name__)
 
 
+RESYNC = b'{"kind":"resync"}'
+
+
 class ResilientAsyncPgBackend(AsyncPgChannelsBackend):
-    """A publish that fails (the database away for a moment) is logged, not raised: the plugin
-    publishes from one task, and an exception there would end all live updates of the process."""
+    """Litestar's LISTEN/NOTIFY backend, made to survive the database going away.
+
+    * A publish that fails (the database away for a moment) is logged, not raised: the plugin
+      publishes from one task, and an exception there would end all live updates of the process.
+    * When the listening connection is lost (a restart, a failover, a killed backend), it is
+      opened again and every channel listened to again; subscribers then get a "resync" event,
+      since changes in between were not heard (the board reloads itself on it).
+    """
+
+    _closing = False
+
+    async def on_startup(self) -> None:
+        self._closing = False
+        await super().on_startup()
+        self._listener_conn.add_termination_listener(self._connection_lost)
+
+    async def on_shutdown(self) -> None:
+        self._closing = True
+        await super().on_shutdown()
 
     async def publish(self, data: bytes, channels: Iterable[str]) -> None:
         try:
             await super().publish(data, channels)
         except Exception:
             log.warning("live update not sent to %s", list(channels), exc_info=True)
+
+    def _connection_lost(self, _connection: object) -> None:
+        if not self._closing:
+            log.warning("live updates: listening connection lost; reconnecting")
+            self._reconnecting = asyncio.get_running_loop().create_task(self._reconnect())
+
+    async def _reconnect(self) -> None:
+        delay = 0.5
+        while not self._closing:
+            try:
+                async with self._listener_lock:
+                    connection = await self._connect()
+                    for channel in self._subscribed_channels:
+                        await connection.add_listener(channel, self._listener)
+                    connection.add_termination_listener(self._connection_lost)
+                    self._listener_conn = connection
+                    if self._queue is not None:
+                        for channel in self._subscribed_channels:
+                            self._queue.put_nowait((channel, RESYNC))
+                log.info("live updates: listening again")
+                return
+            except Exception:
+                log.warning("live updates: database not reachable yet", exc_info=True)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
 
 def channels_plugin(dsn: str) -> ChannelsPlugin:
