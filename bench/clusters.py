@@ -28,6 +28,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 DATA = Path(__file__).with_name("data") / "cluster_ideas.jsonl"
+# Written by another hand after the concept lexicon (themes/concepts.py), with other themes.
+HELD_OUT = [Path(__file__).with_name("data") / "cluster_ideas_holdout.jsonl"]
 
 
 def load(path: Path) -> list[dict[str, str]]:
@@ -95,24 +97,27 @@ def main() -> int:
         speed_child(args.speed_child)
         return 0
 
-    rows = load(args.data)
-    labels = [row["theme"] for row in rows]
-    k_true = len(set(labels))
-    print(f"{len(rows)} labelled ideas in {k_true} themes ({args.data.name})")
-
-    started = time.perf_counter()
-    predicted, k_auto = ours(rows, None)
-    seconds = time.perf_counter() - started
-    nmi, ari = scores(labels, predicted)
-    fixed, _ = ours(rows, k_true)
-    nmi_fixed, ari_fixed = scores(labels, fixed)
-    nmi_base, ari_base = scores(labels, baseline(rows, k_true))
-
-    print(f"suggestions (k chosen automatically: {k_auto}, {seconds:.1f} s):")
-    print(f"NMI: {nmi:.2f}")
-    print(f"ARI: {ari:.2f}")
-    print(f"suggestions with k = {k_true}: NMI {nmi_fixed:.2f}, ARI {ari_fixed:.2f}")
-    print(f"baseline TF-IDF + k-means (k = {k_true}): NMI {nmi_base:.2f}, ARI {ari_base:.2f}")
+    for path in [args.data, *sorted(p for p in HELD_OUT if p != args.data and p.exists())]:
+        rows = load(path)
+        labels = [row["theme"] for row in rows]
+        k_true = len(set(labels))
+        main_set = path == args.data
+        print(f"\n{len(rows)} labelled ideas in {k_true} themes ({path.name})")
+        started = time.perf_counter()
+        predicted, k_auto = ours(rows, None)
+        seconds = time.perf_counter() - started
+        nmi, ari = scores(labels, predicted)
+        fixed, _ = ours(rows, k_true)
+        nmi_fixed, ari_fixed = scores(labels, fixed)
+        nmi_base, ari_base = scores(labels, baseline(rows, k_true))
+        print(f"suggestions (k chosen automatically: {k_auto}, {seconds:.1f} s):")
+        if main_set:
+            print(f"NMI: {nmi:.2f}")
+            print(f"ARI: {ari:.2f}")
+        else:
+            print(f"  held out: NMI {nmi:.2f}, ARI {ari:.2f}")
+        print(f"suggestions with k = {k_true}: NMI {nmi_fixed:.2f}, ARI {ari_fixed:.2f}")
+        print(f"baseline TF-IDF + k-means (k = {k_true}): NMI {nmi_base:.2f}, ARI {ari_base:.2f}")
 
     if args.speed_ideas:
         child = subprocess.run(

@@ -1,8 +1,9 @@
 """Machine suggestions for themes: group ideas by their words, offline on the CPU.
 
 1. Features: TF-IDF of the ideas' analysed terms (`similarity.text`: umlauts folded, domain
-   synonyms, stems; the title counts double) and of character 3-5-grams inside words (compounds
-   and inflections), both sublinear and L2-normalised, side by side.
+   synonyms, stems; the title counts double), of character 3-5-grams inside words (compounds
+   and inflections) and of the broader concepts the words point to (`themes.concepts`: an
+   "Elektrolyseur" is about hydrogen), sublinear and L2-normalised, side by side.
 2. Reduced to at most 100 dimensions with truncated SVD (latent semantic analysis), normalised.
 3. k-means for every k in a range; k is the one with the best silhouette (on a sample), unless
    the moderator asked for a number.
@@ -29,9 +30,12 @@ from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import normalize
 
 from ideas_platform.similarity.text import DISPLAY, FOLD, GENERIC_STEMS, STOP_WORDS, stems
+from ideas_platform.themes.concepts import concepts_of
 
 SEED = 2026
 MAX_DIMENSIONS = 100
+CHARACTER_WEIGHT = 0.6
+CONCEPT_WEIGHT = 0.5
 SILHOUETTE_SAMPLE = 2000
 _WORD = re.compile(r"[^\W\d_][\w-]{2,}")
 
@@ -85,7 +89,15 @@ def features(ideas: Sequence[IdeaText]) -> tuple[np.ndarray, TfidfVectorizer, ob
         preprocessor=lambda text: text.lower().translate(FOLD),
     )
     char_matrix = characters.fit_transform(documents)
-    combined = hstack([word_matrix, 0.6 * char_matrix]).tocsr()
+    concepts = TfidfVectorizer(analyzer=concepts_of, sublinear_tf=True)
+    try:
+        concept_matrix = concepts.fit_transform(documents)
+    except ValueError:  # no idea touches a known concept
+        concept_matrix = None
+    parts = [word_matrix, CHARACTER_WEIGHT * char_matrix]
+    if concept_matrix is not None:
+        parts.append(CONCEPT_WEIGHT * concept_matrix)
+    combined = hstack(parts).tocsr()
     dimensions = min(MAX_DIMENSIONS, combined.shape[1] - 1, len(ideas) - 1)
     if dimensions >= 2:
         reduced = TruncatedSVD(n_components=dimensions, random_state=SEED).fit_transform(combined)
