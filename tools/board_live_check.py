@@ -75,15 +75,20 @@ try:
         first_card = mod.locator(".board-column").nth(0).locator(".idea-card").first
         idea_id = first_card.get_attribute("data-idea-id")
         target = mod.locator(".board-column").nth(1).locator(".theme-cards")
-        first_card.drag_to(target)
-        try:
-            mod.wait_for_selector(f".board-column:nth-child(2) #idea-{idea_id}", timeout=5000)
-            print("drag and drop moved the card in the moderator's window")
-        except Exception as exc:
-            print("drag and drop did not move the card:", type(exc).__name__)
-            mod.select_option(f"#move-{idea_id}", index=1)
-            mod.wait_for_selector(f".board-column:nth-child(2) #idea-{idea_id}", timeout=5000)
-            print("moved with the select instead")
+        # A drag as a hand makes it: press, move in steps, release.
+        start, end = first_card.bounding_box(), target.bounding_box()
+        assert start and end
+        mod.mouse.move(start["x"] + 20, start["y"] + 10)
+        mod.mouse.down()
+        for step in range(1, 21):
+            mod.mouse.move(
+                start["x"] + 20 + (end["x"] + 30 - start["x"] - 20) * step / 20,
+                start["y"] + 10 + (end["y"] + 20 - start["y"] - 10) * step / 20,
+            )
+            time.sleep(0.02)
+        mod.mouse.up()
+        mod.wait_for_selector(f".board-column:nth-child(2) #idea-{idea_id}", timeout=5000)
+        print("drag and drop moved the card in the moderator's window")
         # the other window (another worker, perhaps) shows the card in the theme column
         other.wait_for_selector(f".board-column:nth-child(2) #idea-{idea_id}", timeout=10000)
         print("live update seen in the other window for idea", idea_id)
