@@ -373,8 +373,14 @@ async def test_theme_moderation_is_for_moderators_only(scene, session_factory, c
         assert (await post_form(client, url, form)).status_code == 403, url
     stored = await db.get(Theme, theme.id, populate_existing=True)
     assert stored is not None and (stored.title, stored.locked) == ("Energie", False)
+    assert (
+        f'action="/themes/{theme.id}/rename"' not in (await client.get(f"/themes/{theme.id}")).text
+    )
     client.cookies.clear()
     await login(client, scene["mod"].email)
+    page = await client.get(f"/themes/{theme.id}")  # the moderation panel
+    assert f'action="/themes/{theme.id}/rename"' in page.text
+    assert f'action="/themes/{theme.id}/lock"' in page.text
     renamed = await post_form(client, f"/themes/{theme.id}/rename", {"title": "Energie & Netze"})
     assert renamed.status_code == 303
     stored = await db.get(Theme, theme.id, populate_existing=True)

@@ -1,8 +1,10 @@
 """The cluster board in two real browser windows, against the demo served by 2 workers.
 
 The moderator asks for suggested themes (k=6), accepts two, then drags an idea into a theme;
-the second window (another account, possibly another worker) must show the card in its new
-column without a reload. Writes docs/screenshots/suggestions-desktop.png and
+the second window (a participant who just registered, possibly served by another worker) must
+show the card in its new column without a reload. Then the moderator locks the theme and the
+participant's drag into it must be refused: the reason shown, the card back where it was.
+Writes docs/screenshots/suggestions-desktop.png and
 board-themes-desktop.png.
 
 Usage: `make board-check` (needs Debian's chromium and the `e2e` extra).
@@ -40,6 +42,23 @@ server = subprocess.Popen(  # noqa: S603 - our own app
     ],
     env=env,
 )
+
+
+def drag(page: object, card: object, target: object) -> None:
+    """A drag as a hand makes it: press, move in steps, release."""
+    start, end = card.bounding_box(), target.bounding_box()  # type: ignore[attr-defined]
+    assert start and end
+    page.mouse.move(start["x"] + 20, start["y"] + 10)  # type: ignore[attr-defined]
+    page.mouse.down()  # type: ignore[attr-defined]
+    for step in range(1, 21):
+        page.mouse.move(  # type: ignore[attr-defined]
+            start["x"] + 20 + (end["x"] + 30 - start["x"] - 20) * step / 20,
+            start["y"] + 10 + (end["y"] + 20 - start["y"] - 10) * step / 20,
+        )
+        time.sleep(0.02)
+    page.mouse.up()  # type: ignore[attr-defined]
+
+
 try:
     wait_until_up(BASE + "/")
     with sync_playwright() as p:
@@ -55,8 +74,21 @@ try:
                 page.click("form.form button[type=submit]")
             return page
 
+        def registered() -> object:
+            ctx = browser.new_context(viewport={"width": 1400, "height": 900})
+            page = ctx.new_page()
+            page.goto(BASE + "/register")
+            page.fill("#email", "teilnehmerin.board@example.org")
+            page.fill("#display_name", "Teilnehmerin Board")
+            page.fill("#password", "Themenwand-Probe-2026")
+            page.select_option("#sector", index=1)
+            page.select_option("#region", index=1)
+            with page.expect_navigation():
+                page.click("form.form button[type=submit]")
+            return page
+
         mod = logged_in("moderator@example.org")
-        other = logged_in("admin@example.org")
+        other = registered()  # a participant; the cluster phase of the demo is open
         slug = "industrie-der-zukunft"
         # moderator asks for suggestions with k=6, waits, accepts two
         mod.goto(BASE + f"/processes/{slug}/board")
@@ -75,18 +107,7 @@ try:
         first_card = mod.locator(".board-column").nth(0).locator(".idea-card").first
         idea_id = first_card.get_attribute("data-idea-id")
         target = mod.locator(".board-column").nth(1).locator(".theme-cards")
-        # A drag as a hand makes it: press, move in steps, release.
-        start, end = first_card.bounding_box(), target.bounding_box()
-        assert start and end
-        mod.mouse.move(start["x"] + 20, start["y"] + 10)
-        mod.mouse.down()
-        for step in range(1, 21):
-            mod.mouse.move(
-                start["x"] + 20 + (end["x"] + 30 - start["x"] - 20) * step / 20,
-                start["y"] + 10 + (end["y"] + 20 - start["y"] - 10) * step / 20,
-            )
-            time.sleep(0.02)
-        mod.mouse.up()
+        drag(mod, first_card, target)
         mod.wait_for_selector(f".board-column:nth-child(2) #idea-{idea_id}", timeout=5000)
         print("drag and drop moved the card in the moderator's window")
         # the other window (another worker, perhaps) shows the card in the theme column
@@ -94,6 +115,22 @@ try:
         print("live update seen in the other window for idea", idea_id)
         mod.evaluate("window.scrollTo(0, 0)")
         mod.screenshot(path=str(OUT / "board-themes-desktop.png"))
+
+        # The moderator locks that theme; the participant's drag into it is refused: the card
+        # goes back and the reason is shown.
+        theme_href = mod.locator(".board-column").nth(1).locator("h2 a").get_attribute("href")
+        mod.goto(BASE + str(theme_href))
+        with mod.expect_navigation():
+            mod.locator("form[action$='/lock'] button").click()
+        other.goto(BASE + f"/processes/{slug}/board")
+        time.sleep(1.5)
+        card = other.locator(".board-column").nth(0).locator(".idea-card").first
+        refused_id = card.get_attribute("data-idea-id")
+        drag(other, card, other.locator(".board-column").nth(1).locator(".theme-cards"))
+        other.wait_for_selector("#board-message .field-error, #board-message [role=alert]")
+        print("refused drag: message shown:", other.inner_text("#board-message").strip()[:80])
+        other.wait_for_selector(f".board-column:nth-child(1) #idea-{refused_id}", timeout=5000)
+        print("refused drag: the card is back in the unsorted column")
         browser.close()
 finally:
     server.terminate()

@@ -178,6 +178,7 @@ class ThemeController(Controller):
         return page(
             request,
             "themes/theme.html",
+            user=await load_user(request),
             view=view,
             process=process,
             other_themes=[
