@@ -123,12 +123,29 @@ async def submit(
     return idea
 
 
-async def _lock_own_changeable(session: AsyncSession, idea_id: int, user_id: int) -> Idea:
-    idea = await session.get(
-        Idea, idea_id, with_for_update={"key_share": True}, populate_existing=True
+async def lock_ideas(session: AsyncSession, *idea_ids: int) -> dict[int, Idea]:
+    """The ideas read afresh and locked for a change (FOR NO KEY UPDATE: inserts that point at
+    them still pass), in id order so that two writers never wait on each other crosswise.
+    Inside the caller's transaction; NotFoundError if one is missing."""
+    ideas = await session.scalars(
+        select(Idea)
+        .where(Idea.id.in_(idea_ids))
+        .order_by(Idea.id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
     )
-    if idea is None:
+    found = {idea.id: idea for idea in ideas}
+    if len(found) != len(set(idea_ids)):
         raise NotFoundError(IDEA_NOT_FOUND)
+    return found
+
+
+async def lock_idea(session: AsyncSession, idea_id: int) -> Idea:
+    return (await lock_ideas(session, idea_id))[idea_id]
+
+
+async def _lock_own_changeable(session: AsyncSession, idea_id: int, user_id: int) -> Idea:
+    idea = await lock_idea(session, idea_id)
     if idea.author_id != user_id:
         raise PermissionError_(NOT_YOURS)
     if idea.status != IdeaStatus.PUBLISHED:

@@ -19,14 +19,14 @@ from ideas_platform.comments import service as comments_service
 from ideas_platform.comments.models import Comment
 from ideas_platform.core.choices import N_
 from ideas_platform.core.database import transaction
-from ideas_platform.core.errors import DomainError, NotFoundError
+from ideas_platform.core.errors import DomainError
 from ideas_platform.core.validation import clean_text
 from ideas_platform.ideas.models import Idea, IdeaStatus
+from ideas_platform.ideas.service import lock_ideas
 from ideas_platform.moderation.models import IdeaCoauthor, MergeRecord, Report
 from ideas_platform.processes.models import Process
 from ideas_platform.votes.models import Vote
 
-IDEA_NOT_FOUND = N_("This idea does not exist.")
 INTO_ITSELF = N_("An idea cannot be merged into itself.")
 INTO_MERGED = N_(
     "The chosen idea has itself been merged into another one. Merge into that idea instead."
@@ -55,20 +55,6 @@ RETURNING user_id
 """
 
 
-async def _lock_ideas(session: AsyncSession, *idea_ids: int) -> dict[int, Idea]:
-    ideas = await session.scalars(
-        select(Idea)
-        .where(Idea.id.in_(idea_ids))
-        .order_by(Idea.id)
-        .with_for_update(key_share=True)
-        .execution_options(populate_existing=True)
-    )
-    found = {idea.id: idea for idea in ideas}
-    if len(found) != len(set(idea_ids)):
-        raise NotFoundError(IDEA_NOT_FOUND)
-    return found
-
-
 async def _recount(session: AsyncSession, *ideas: Idea) -> None:
     """Counts from the rows, under the ideas' locks: exact whatever moved."""
     for idea in ideas:
@@ -95,7 +81,7 @@ async def merge(
         raise DomainError(INTO_ITSELF)
     note = clean_text(note, max_length=2000)
     async with transaction(session):
-        ideas = await _lock_ideas(session, source_id, target_id)
+        ideas = await lock_ideas(session, source_id, target_id)
         source, target = ideas[source_id], ideas[target_id]
         if source.process_id != target.process_id:
             raise DomainError(OTHER_PROCESS)
@@ -215,7 +201,7 @@ async def unmerge(session: AsyncSession, *, source_id: int, moderator_id: int) -
             .order_by(User.id)
             .with_for_update(key_share=True)
         )
-        ideas = await _lock_ideas(session, merge_record.source_id, merge_record.target_id)
+        ideas = await lock_ideas(session, merge_record.source_id, merge_record.target_id)
         source, target = ideas[merge_record.source_id], ideas[merge_record.target_id]
         if source.status != IdeaStatus.MERGED or source.merged_into_id != target.id:
             raise DomainError(NOT_MERGED)

@@ -17,9 +17,9 @@ from ideas_platform.core.database import transaction
 from ideas_platform.core.errors import ConflictError, DomainError, InvalidInput, NotFoundError
 from ideas_platform.core.validation import choice_problem, clean_text, length_problem
 from ideas_platform.ideas.models import Idea, IdeaStatus
+from ideas_platform.ideas.service import IDEA_NOT_FOUND, lock_idea
 from ideas_platform.moderation.models import Report, ReportReason, ReportStatus
 
-IDEA_NOT_FOUND = N_("This idea does not exist.")
 COMMENT_NOT_FOUND = N_("This comment does not exist.")
 ALREADY_REPORTED = N_("You have already reported this. The moderators will look at it.")
 REASON_NEEDED = N_("Please give a reason. The author will see it.")
@@ -29,8 +29,7 @@ CANNOT_HIDE = N_("Only published ideas can be hidden.")
 
 
 async def _content(session: AsyncSession, idea_id: int, comment_id: int | None, lock: bool):
-    idea_stmt = select(Idea).where(Idea.id == idea_id)
-    idea = await session.scalar(idea_stmt.with_for_update(key_share=True) if lock else idea_stmt)
+    idea = await lock_idea(session, idea_id) if lock else await session.get(Idea, idea_id)
     if idea is None:
         raise NotFoundError(IDEA_NOT_FOUND)
     comment = None

@@ -27,11 +27,11 @@ from ideas_platform.accounts.models import User
 from ideas_platform.audit.service import record as audit
 from ideas_platform.core.choices import N_
 from ideas_platform.core.database import transaction
-from ideas_platform.core.errors import DomainError, InvalidInput, NotFoundError, PermissionError_
+from ideas_platform.core.errors import DomainError, InvalidInput, NotFoundError
 from ideas_platform.ideas.models import Idea, IdeaStatus
 from ideas_platform.processes.models import Process
 from ideas_platform.themes.models import Theme, ThemeSuggestion
-from ideas_platform.themes.service import clean_theme
+from ideas_platform.themes.service import clean_theme, require_moderator
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +75,7 @@ def parse_k(value: str | None) -> int | None:
 async def request_suggestions(
     session: AsyncSession, *, process: Process, moderator: User, k: int | None
 ) -> ThemeSuggestion:
-    if not moderator.can_moderate:
-        raise PermissionError_(N_("Only the moderation can do this."))
+    require_moderator(moderator)
     async with transaction(session):
         job = ThemeSuggestion(
             process_id=process.id, requested_by_id=moderator.id, requested_k=k, proposals=[]
@@ -260,8 +259,7 @@ async def accept(
     session: AsyncSession, *, job_id: int, index: int, title: str, moderator: User
 ) -> Theme:
     """The proposed theme becomes a theme; its ideas that are still unsorted move into it."""
-    if not moderator.can_moderate:
-        raise PermissionError_(N_("Only the moderation can do this."))
+    require_moderator(moderator)
     title, _ = clean_theme(title, "")
     async with transaction(session):
         job, proposal = await _locked_proposal(session, job_id, index)
@@ -306,8 +304,7 @@ async def accept(
 
 
 async def drop(session: AsyncSession, *, job_id: int, index: int, moderator: User) -> int:
-    if not moderator.can_moderate:
-        raise PermissionError_(N_("Only the moderation can do this."))
+    require_moderator(moderator)
     async with transaction(session):
         job, proposal = await _locked_proposal(session, job_id, index)
         proposal["state"] = "dropped"

@@ -21,6 +21,7 @@ from ideas_platform.core.database import transaction
 from ideas_platform.core.errors import DomainError, InvalidInput, NotFoundError, PermissionError_
 from ideas_platform.core.validation import clean_text, length_problem
 from ideas_platform.ideas.models import Idea, IdeaStatus
+from ideas_platform.ideas.service import lock_idea
 from ideas_platform.processes.models import PhaseKind, Process
 from ideas_platform.processes.service import is_open_for
 from ideas_platform.themes.models import Theme
@@ -28,7 +29,6 @@ from ideas_platform.votes.models import Vote
 
 NOT_CLUSTER_PHASE = N_("Ideas can be sorted into themes only in the cluster phase.")
 THEME_NOT_FOUND = N_("This theme does not exist.")
-IDEA_NOT_FOUND = N_("This idea does not exist.")
 THEME_LOCKED = N_("This theme is locked. Only the moderation can move its ideas.")
 OTHER_PROCESS = N_("The idea and the theme belong to different processes.")
 NOT_SORTABLE = N_("Only published ideas can be sorted into themes.")
@@ -45,7 +45,7 @@ def _require_sorting(process: Process, user: User) -> None:
         raise PermissionError_(NOT_CLUSTER_PHASE)
 
 
-def _require_moderator(user: User) -> None:
+def require_moderator(user: User) -> None:
     if not user.can_moderate:
         raise PermissionError_(N_("Only the moderation can do this."))
 
@@ -156,14 +156,7 @@ async def move_idea(
     async with transaction(session):
         # Themes before ideas, as merging does: a theme being merged cannot receive the idea.
         target = await _theme(session, theme_id, share=True) if theme_id is not None else None
-        idea = await session.scalar(
-            select(Idea)
-            .where(Idea.id == idea_id)
-            .with_for_update(key_share=True)
-            .execution_options(populate_existing=True)
-        )
-        if idea is None:
-            raise NotFoundError(IDEA_NOT_FOUND)
+        idea = await lock_idea(session, idea_id)
         process = await session.get(Process, idea.process_id)
         assert process is not None
         _require_sorting(process, user)
@@ -191,7 +184,7 @@ async def move_idea(
 
 async def undo_move(session: AsyncSession, *, entry_id: int, moderator: User) -> Move:
     """Put the idea back where a logged move took it from, if nobody moved it since."""
-    _require_moderator(moderator)
+    require_moderator(moderator)
     entry = await session.get(AuditEntry, entry_id)
     if entry is None or entry.action != "idea.move" or entry.target_id is None:
         raise NotFoundError(N_("This move is not in the log."))
@@ -201,14 +194,7 @@ async def undo_move(session: AsyncSession, *, entry_id: int, moderator: User) ->
         back = await destination(session, before)
         if back is not None:
             await _theme(session, back, share=True)
-        idea = await session.scalar(
-            select(Idea)
-            .where(Idea.id == entry.target_id)
-            .with_for_update(key_share=True)
-            .execution_options(populate_existing=True)
-        )
-        if idea is None:
-            raise NotFoundError(IDEA_NOT_FOUND)
+        idea = await lock_idea(session, entry.target_id)
         newest = await session.scalar(
             select(func.max(AuditEntry.id)).where(
                 AuditEntry.target_type == "idea",
@@ -249,7 +235,7 @@ async def destination(session: AsyncSession, theme_id: int | None) -> int | None
 async def rename_theme(
     session: AsyncSession, *, theme_id: int, moderator: User, title: str, description: str
 ) -> Theme:
-    _require_moderator(moderator)
+    require_moderator(moderator)
     title, description = clean_theme(title, description)
     async with transaction(session):
         theme = await _theme(session, theme_id, lock=True)
@@ -270,7 +256,7 @@ async def rename_theme(
 async def set_locked(
     session: AsyncSession, *, theme_id: int, moderator: User, locked: bool
 ) -> Theme:
-    _require_moderator(moderator)
+    require_moderator(moderator)
     async with transaction(session):
         theme = await _theme(session, theme_id, lock=True)
         if theme.locked != locked:
@@ -291,7 +277,7 @@ async def merge_themes(
     session: AsyncSession, *, source_id: int, target_id: int, moderator: User
 ) -> Theme:
     """All ideas of `source` go to `target`; `source` leaves the board."""
-    _require_moderator(moderator)
+    require_moderator(moderator)
     if source_id == target_id:
         raise DomainError(MERGE_INTO_ITSELF)
     async with transaction(session):
