@@ -62,24 +62,22 @@ def _idea_form(form: dict[str, str]) -> service.IdeaForm:
     return service.IdeaForm(**{f: form.get(f, "") for f in IDEA_FIELDS})
 
 
-async def _similar_step(
-    request: Request[Any, Any, Any],
+async def _suggestions(
     db_session: AsyncSession,
+    user: Any,
     process: Process,
-    form: dict[str, str],
     similar: list[similarity_service.Suggestion],
-) -> Template:
-    user = current_user_of(request)
+) -> dict[str, Any]:
+    """What the list of similar ideas shows: each with its vote button ("support it instead")."""
     ideas = await service.ideas_by_id(db_session, [s.id for s in similar])
-    return page(
-        request,
-        "ideas/similar_step.html",
-        process=process,
-        form={f: form.get(f, "") for f in IDEA_FIELDS},
-        similar=similar,
-        vote_states=await votes_service.states_for(db_session, user.id, process, ideas),
-        vote_open=processes_service.is_open_for(process, PhaseKind.VOTE),
-    )
+    return {
+        "process": process,
+        "similar": similar,
+        "vote_states": await votes_service.states_for(
+            db_session, user.id if user else None, process, ideas
+        ),
+        "vote_open": processes_service.is_open_for(process, PhaseKind.VOTE),
+    }
 
 
 class IdeaController(Controller):
@@ -154,7 +152,12 @@ class IdeaController(Controller):
                         errors=exc.translated_errors(),
                         status_code=422,
                     )
-                return await _similar_step(request, db_session, process, form, similar)
+                return page(
+                    request,
+                    "ideas/similar_step.html",
+                    form={f: form.get(f, "") for f in IDEA_FIELDS},
+                    **await _suggestions(db_session, current_user_of(request), process, similar),
+                )
         try:
             idea = await service.submit(
                 db_session,
@@ -189,17 +192,10 @@ class IdeaController(Controller):
             clean_text(params.get("body", ""), max_length=10000),
             exclude=[excluded] if excluded else [],
         )
-        user = await load_user(request)
-        ideas = await service.ideas_by_id(db_session, [s.id for s in similar])
         return page(
             request,
             "ideas/_similar.html",
-            process=process,
-            similar=similar,
-            vote_states=await votes_service.states_for(
-                db_session, user.id if user else None, process, ideas
-            ),
-            vote_open=processes_service.is_open_for(process, PhaseKind.VOTE),
+            **await _suggestions(db_session, await load_user(request), process, similar),
         )
 
     @get("/ideas/{idea_id:int}", name="idea")
