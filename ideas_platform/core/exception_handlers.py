@@ -126,13 +126,18 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
     return _json(500, message) if is_api(request) else _html(request, 500, message)
 
 
-def _sqlstates(exc: BaseException) -> set[str]:
-    states: set[str] = set()
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The exception and what it wraps (`__cause__`, SQLAlchemy's `orig`)."""
+    chain: list[BaseException] = []
     seen: BaseException | None = exc
-    while seen is not None:
-        states.add(str(getattr(seen, "sqlstate", "") or ""))
+    while seen is not None and seen not in chain:
+        chain.append(seen)
         seen = seen.__cause__ or getattr(seen, "orig", None)
-    return states
+    return chain
+
+
+def _sqlstates(exc: BaseException) -> set[str]:
+    return {str(getattr(seen, "sqlstate", "") or "") for seen in _chain(exc)}
 
 
 # A deadlock or serialization failure: the transaction was rolled back whole; trying again works.
@@ -141,14 +146,9 @@ RETRYABLE_SQLSTATES = {"40P01", "40001"}
 
 def _is_bad_value(exc: BaseException) -> bool:
     """A value PostgreSQL cannot take (SQLSTATE class 22, or asyncpg's client-side check)."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, asyncpg.exceptions.DataError):
-            return True
-        if str(getattr(seen, "sqlstate", "") or "").startswith("22"):
-            return True
-        seen = seen.__cause__ or getattr(seen, "orig", None)
-    return False
+    return any(isinstance(seen, asyncpg.exceptions.DataError) for seen in _chain(exc)) or any(
+        state.startswith("22") for state in _sqlstates(exc)
+    )
 
 
 def _dbapi_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
