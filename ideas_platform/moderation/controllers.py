@@ -6,6 +6,7 @@ sent to the login page. A refused action comes back to the page it came from wit
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -36,6 +37,28 @@ from ideas_platform.processes import service as processes_service
 from ideas_platform.similarity import service as similarity_service
 
 QUEUE_PAGE = 25
+
+
+async def _decide(
+    request: Request[Any, Any, Any],
+    db_session: AsyncSession,
+    decision: Callable[..., Awaitable[object]],
+    idea_id: int,
+    done: str,
+    default: str | None = None,
+) -> Redirect:
+    """Hide, restore or keep an idea or (with the form's `comment_id`) one of its comments."""
+
+    async def action(form: dict[str, str]) -> None:
+        await decision(
+            db_session,
+            idea_id=idea_id,
+            comment_id=optional_id(form.get("comment_id")),
+            moderator_id=request.user.user_id,
+            reason=form.get("reason", ""),
+        )
+
+    return await act_and_return(request, action, default=default or f"/ideas/{idea_id}", done=done)
 
 
 class ModerationController(Controller):
@@ -138,51 +161,33 @@ class ModerationController(Controller):
     async def hide(
         self, request: Request[Any, Any, Any], db_session: AsyncSession, idea_id: int
     ) -> Redirect:
-        async def action(form: dict[str, str]) -> None:
-            await reports_service.hide(
-                db_session,
-                idea_id=idea_id,
-                comment_id=optional_id(form.get("comment_id")),
-                moderator_id=request.user.user_id,
-                reason=form.get("reason", ""),
-            )
-
-        return await act_and_return(
-            request, action, default=f"/ideas/{idea_id}", done=N_("The content has been hidden.")
+        return await _decide(
+            request, db_session, reports_service.hide, idea_id, N_("The content has been hidden.")
         )
 
     @post("/ideas/{idea_id:int}/restore")
     async def restore(
         self, request: Request[Any, Any, Any], db_session: AsyncSession, idea_id: int
     ) -> Redirect:
-        async def action(form: dict[str, str]) -> None:
-            await reports_service.restore(
-                db_session,
-                idea_id=idea_id,
-                comment_id=optional_id(form.get("comment_id")),
-                moderator_id=request.user.user_id,
-                reason=form.get("reason", ""),
-            )
-
-        return await act_and_return(
-            request, action, default=f"/ideas/{idea_id}", done=N_("The content is visible again.")
+        return await _decide(
+            request,
+            db_session,
+            reports_service.restore,
+            idea_id,
+            N_("The content is visible again."),
         )
 
     @post("/ideas/{idea_id:int}/keep")
     async def keep(
         self, request: Request[Any, Any, Any], db_session: AsyncSession, idea_id: int
     ) -> Redirect:
-        async def action(form: dict[str, str]) -> None:
-            await reports_service.keep(
-                db_session,
-                idea_id=idea_id,
-                comment_id=optional_id(form.get("comment_id")),
-                moderator_id=request.user.user_id,
-                reason=form.get("reason", ""),
-            )
-
-        return await act_and_return(
-            request, action, default="/moderation/reports", done=N_("The content stays visible.")
+        return await _decide(
+            request,
+            db_session,
+            reports_service.keep,
+            idea_id,
+            N_("The content stays visible."),
+            default="/moderation/reports",
         )
 
     @get("/audit", name="audit_log")
