@@ -41,6 +41,10 @@ PROPOSAL_DECIDED = N_("This proposed theme has already been accepted or dropped.
 BAD_K = N_("Please give a number of themes between 2 and 60, or leave the field empty.")
 MAX_K = 60
 GIVE_UP = timedelta(minutes=10)
+_MARK_FAILED = (
+    "UPDATE theme_suggestions SET status = 'failed', error = $2, finished_at = now() "
+    "WHERE id = $1 AND status IN ('queued', 'running')"
+)
 
 _executor: ProcessPoolExecutor | None = None
 
@@ -122,12 +126,7 @@ def _fail(dsn: str, job_id: int, error: str) -> None:
     async def mark() -> None:
         conn = await asyncpg.connect(dsn)
         try:
-            await conn.execute(
-                "UPDATE theme_suggestions SET status = 'failed', error = $2, finished_at = now() "
-                "WHERE id = $1 AND status IN ('queued', 'running')",
-                job_id,
-                error,
-            )
+            await conn.execute(_MARK_FAILED, job_id, error)
         finally:
             await conn.close()
 
@@ -143,71 +142,71 @@ def _fail(dsn: str, job_id: int, error: str) -> None:
 
 def run_job(dsn: str, job_id: int) -> None:
     """The job itself (in the background process): load, compute, store; progress on the way."""
+    asyncio.run(_run_job(dsn, job_id))
+
+
+async def _run_job(dsn: str, job_id: int) -> None:
     from ideas_platform.themes.suggest import IdeaText, suggest
 
-    async def execute(sql: str, *args: Any) -> list[asyncpg.Record]:
-        conn = await asyncpg.connect(dsn)
-        try:
-            return list(await conn.fetch(sql, *args))
-        finally:
-            await conn.close()
-
-    def run(sql: str, *args: Any) -> list[asyncpg.Record]:
-        return asyncio.run(execute(sql, *args))
-
-    rows = run(
-        "UPDATE theme_suggestions SET status = 'running' WHERE id = $1 AND status = 'queued' "
-        "RETURNING process_id, requested_k",
-        job_id,
-    )
-    if not rows:
-        return
-    process_id, k = rows[0]["process_id"], rows[0]["requested_k"]
+    conn = await asyncpg.connect(dsn)
     try:
-        ideas = [
-            IdeaText(r["id"], r["title"], r["body"])
-            for r in run(
-                "SELECT id, title, body FROM ideas WHERE process_id = $1 "
-                "AND status = 'published' AND theme_id IS NULL ORDER BY id",
-                process_id,
-            )
-        ]
-        run("UPDATE theme_suggestions SET ideas = $2 WHERE id = $1", job_id, len(ideas))
-        last = [0.0]
-
-        def progress(share: float, _step: str) -> None:
-            if share - last[0] >= 0.05:
-                last[0] = share
-                run(
-                    "UPDATE theme_suggestions SET progress = $2 WHERE id = $1",
-                    job_id,
-                    min(share, 0.99),
+        row = await conn.fetchrow(
+            "UPDATE theme_suggestions SET status = 'running' WHERE id = $1 AND status = 'queued' "
+            "RETURNING process_id, requested_k",
+            job_id,
+        )
+        if row is None:
+            return  # failed or cut off meanwhile
+        try:
+            ideas = [
+                IdeaText(r["id"], r["title"], r["body"])
+                for r in await conn.fetch(
+                    "SELECT id, title, body FROM ideas WHERE process_id = $1 "
+                    "AND status = 'published' AND theme_id IS NULL ORDER BY id",
+                    row["process_id"],
                 )
+            ]
+            await conn.execute(
+                "UPDATE theme_suggestions SET ideas = $2 WHERE id = $1", job_id, len(ideas)
+            )
+            loop = asyncio.get_running_loop()
+            reported = [0.0]
 
-        proposals = [
-            {
-                "title": theme.title,
-                "keywords": theme.keywords,
-                "idea_ids": theme.idea_ids,
-                "state": "open",
-                "theme_id": None,
-            }
-            for theme in suggest(ideas, k=k, progress=progress)
-        ]
-        run(
-            "UPDATE theme_suggestions SET status = 'done', progress = 1, proposals = $2::jsonb, "
-            "finished_at = now() WHERE id = $1",
-            job_id,
-            json.dumps(proposals),
-        )
-    except Exception as exc:
-        run(
-            "UPDATE theme_suggestions SET status = 'failed', error = $2, finished_at = now() "
-            "WHERE id = $1",
-            job_id,
-            f"{type(exc).__name__}: {exc}"[:2000],
-        )
-        raise
+            def progress(share: float, _step: str) -> None:
+                # called from the computing thread; the connection belongs to the loop
+                if share - reported[0] >= 0.05:
+                    reported[0] = share
+                    asyncio.run_coroutine_threadsafe(
+                        conn.execute(
+                            "UPDATE theme_suggestions SET progress = $2 WHERE id = $1",
+                            job_id,
+                            min(share, 0.99),
+                        ),
+                        loop,
+                    ).result()
+
+            themes = await asyncio.to_thread(suggest, ideas, row["requested_k"], progress)
+            proposals = [
+                {
+                    "title": theme.title,
+                    "keywords": theme.keywords,
+                    "idea_ids": theme.idea_ids,
+                    "state": "open",
+                    "theme_id": None,
+                }
+                for theme in themes
+            ]
+            await conn.execute(
+                "UPDATE theme_suggestions SET status = 'done', progress = 1, "
+                "proposals = $2::jsonb, finished_at = now() WHERE id = $1",
+                job_id,
+                json.dumps(proposals),
+            )
+        except Exception as exc:
+            await conn.execute(_MARK_FAILED, job_id, f"{type(exc).__name__}: {exc}"[:2000])
+            raise
+    finally:
+        await conn.close()
 
 
 async def get_suggestion(session: AsyncSession, job_id: int) -> ThemeSuggestion:
