@@ -29,6 +29,7 @@ from ideas_platform.core.choices import N_
 from ideas_platform.core.database import transaction
 from ideas_platform.core.errors import DomainError, InvalidInput, NotFoundError
 from ideas_platform.ideas.models import Idea, IdeaStatus
+from ideas_platform.ideas.service import ideas_by_id
 from ideas_platform.processes.models import Process
 from ideas_platform.themes.models import Theme, ThemeSuggestion
 from ideas_platform.themes.service import clean_theme, require_moderator
@@ -230,9 +231,7 @@ async def get_suggestion(session: AsyncSession, job_id: int) -> ThemeSuggestion:
 
 async def ideas_of(session: AsyncSession, job: ThemeSuggestion) -> dict[int, Idea]:
     ids = [i for proposal in job.proposals for i in proposal["idea_ids"]]
-    if not ids:
-        return {}
-    return {i.id: i for i in await session.scalars(select(Idea).where(Idea.id.in_(ids)))}
+    return {idea.id: idea for idea in await ideas_by_id(session, ids)}
 
 
 async def _locked_proposal(
