@@ -143,3 +143,4 @@ def role_required(*roles: Role):
 
 admin_required = role_required(Role.ADMIN)
 moderator_required = role_required(Role.MODERATOR)
+ministry_required = role_required(Role.MINISTRY)

@@ -2,7 +2,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Identity, Index, Integer, String, text
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    String,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ideas_platform.core.choices import Region, Role, Sector
@@ -28,11 +38,20 @@ class User(Base):
     # Bumped on logout and password change: invalidates every session cookie issued before.
     session_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     is_active: Mapped[bool] = mapped_column(nullable=False, default=True)
+    # The person agreed that the ministry's exports show their name and organisation;
+    # without it they appear as "participant from <sector>, <region>".
+    name_in_exports: Mapped[bool] = mapped_column(
+        nullable=False, default=False, server_default=false()
+    )
     created_at: Mapped[datetime] = created_at_column()
 
     @property
     def can_moderate(self) -> bool:
         return self.role in (Role.MODERATOR, Role.ADMIN)
+
+    @property
+    def is_ministry(self) -> bool:
+        return self.role in (Role.MINISTRY, Role.ADMIN)
 
 
 class ApiToken(Base):

@@ -318,7 +318,7 @@ class ThemeView:
     themes: int
 
 
-async def _supporters_per_theme(session: AsyncSession, process_id: int) -> dict[int, int]:
+async def supporters_per_theme(session: AsyncSession, process_id: int) -> dict[int, int]:
     rows = await session.execute(
         select(Idea.theme_id, func.count(func.distinct(Vote.user_id)))
         .join(Vote, Vote.idea_id == Idea.id)
@@ -350,7 +350,7 @@ async def theme_view(session: AsyncSession, theme_id: int) -> ThemeView:
         .group_by(User.sector)
     )
     by_sector = {sector: count for sector, count in by_sector_rows}
-    per_theme = await _supporters_per_theme(session, theme.process_id)
+    per_theme = await supporters_per_theme(session, theme.process_id)
     all_themes = await active_themes(session, theme.process_id)
     supporters = per_theme.get(theme.id, 0)
     rank = 1 + sum(1 for t in all_themes if per_theme.get(t.id, 0) > supporters)

@@ -1,0 +1,401 @@
+"""The shortlist: moderators nominate ideas or themes, the ministry decides, orders, freezes.
+
+Every change takes the process's `shortlists` row FOR UPDATE first, so that a freeze and a
+decision never interleave, and positions stay 1..n without gaps. Everything is in the audit log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ideas_platform.accounts.models import User
+from ideas_platform.audit.service import record as audit
+from ideas_platform.core.choices import N_, Role
+from ideas_platform.core.database import transaction
+from ideas_platform.core.errors import (
+    ConflictError,
+    DomainError,
+    InvalidInput,
+    NotFoundError,
+    PermissionError_,
+)
+from ideas_platform.core.validation import clean_text, length_problem
+from ideas_platform.ideas.models import Idea, IdeaStatus
+from ideas_platform.processes.models import Process
+from ideas_platform.processes.service import now_utc
+from ideas_platform.shortlists.models import Decision, Shortlist, ShortlistEntry
+from ideas_platform.themes.models import Theme
+
+ENTRY_NOT_FOUND = N_("This nomination does not exist.")
+FROZEN = N_("The shortlist is frozen. Only an administrator can unfreeze it.")
+NOT_FROZEN = N_("The shortlist is not frozen.")
+ALREADY_NOMINATED = N_("This is already nominated for the shortlist.")
+ONLY_MODERATION = N_("Only the moderation can nominate for the shortlist.")
+ONLY_MINISTRY = N_("Only the ministry can decide on the shortlist.")
+ONLY_ADMIN = N_("Only an administrator can unfreeze the shortlist.")
+NOT_NOMINABLE = N_("Only published ideas and active themes of this process can be nominated.")
+PENDING_LEFT = N_("Decide on every nomination before freezing the shortlist.")
+NOTHING_ACCEPTED = N_("Accept at least one nomination before freezing the shortlist.")
+DECIDED_ALREADY = N_("The ministry has decided on this nomination; it can no longer be withdrawn.")
+
+
+@dataclass
+class EntryView:
+    entry: ShortlistEntry
+    idea: Idea | None
+    theme: Theme | None
+    theme_ideas: list[Idea]
+    nominated_by: str | None
+
+    @property
+    def title(self) -> str:
+        return self.idea.title if self.idea else self.theme.title if self.theme else ""
+
+    @property
+    def url(self) -> str:
+        return f"/ideas/{self.idea.id}" if self.idea else f"/themes/{self.entry.theme_id}"
+
+
+@dataclass
+class ShortlistView:
+    process: Process
+    frozen_at: datetime | None
+    accepted: list[EntryView]  # in the ministry's order
+    pending: list[EntryView]
+    declined: list[EntryView]
+
+    @property
+    def frozen(self) -> bool:
+        return self.frozen_at is not None
+
+
+def _require_moderator(user: User) -> None:
+    if not user.can_moderate:
+        raise PermissionError_(ONLY_MODERATION)
+
+
+def _require_ministry(user: User) -> None:
+    if not user.is_ministry:
+        raise PermissionError_(ONLY_MINISTRY)
+
+
+def clean_note(value: str, *, required: bool, field: str) -> str:
+    text = clean_text(value, max_length=2000)
+    if problem := length_problem(text, minimum=3 if required else 0, maximum=2000):
+        raise InvalidInput({field: problem if text else N_("Please give a reason in a few words.")})
+    return text
+
+
+async def _lock_shortlist(session: AsyncSession, process_id: int) -> Shortlist:
+    """The process's shortlist row, created on first use, locked for this transaction."""
+    await session.execute(insert(Shortlist).values(process_id=process_id).on_conflict_do_nothing())
+    shortlist = await session.scalar(
+        select(Shortlist)
+        .where(Shortlist.process_id == process_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert shortlist is not None
+    return shortlist
+
+
+async def _locked_open(session: AsyncSession, process_id: int) -> Shortlist:
+    shortlist = await _lock_shortlist(session, process_id)
+    if shortlist.frozen_at is not None:
+        raise ConflictError(FROZEN)
+    return shortlist
+
+
+async def _entry(session: AsyncSession, entry_id: int) -> ShortlistEntry:
+    entry = await session.get(ShortlistEntry, entry_id, populate_existing=True)
+    if entry is None:
+        raise NotFoundError(ENTRY_NOT_FOUND)
+    return entry
+
+
+def _state(entry: ShortlistEntry) -> dict[str, Any]:
+    return {
+        "decision": entry.decision.value,
+        "comment": entry.decision_comment,
+        "position": entry.position,
+    }
+
+
+async def nominate(
+    session: AsyncSession,
+    *,
+    process: Process,
+    moderator: User,
+    rationale: str,
+    idea_id: int | None = None,
+    theme_id: int | None = None,
+) -> ShortlistEntry:
+    _require_moderator(moderator)
+    rationale = clean_note(rationale, required=True, field="rationale")
+    if (idea_id is None) == (theme_id is None):
+        raise DomainError(NOT_NOMINABLE)
+    async with transaction(session):
+        await _locked_open(session, process.id)
+        if idea_id is not None:
+            idea = await session.get(Idea, idea_id)
+            if idea is None or idea.process_id != process.id or idea.status != IdeaStatus.PUBLISHED:
+                raise DomainError(NOT_NOMINABLE)
+            existing = ShortlistEntry.idea_id == idea_id
+        else:
+            theme = await session.get(Theme, theme_id)
+            if theme is None or theme.process_id != process.id or theme.merged_into_id:
+                raise DomainError(NOT_NOMINABLE)
+            existing = ShortlistEntry.theme_id == theme_id
+        if await session.scalar(select(ShortlistEntry.id).where(existing)) is not None:
+            raise ConflictError(ALREADY_NOMINATED)
+        entry = ShortlistEntry(
+            process_id=process.id,
+            idea_id=idea_id,
+            theme_id=theme_id,
+            rationale=rationale,
+            nominated_by_id=moderator.id,
+            decision=Decision.PENDING,
+            decision_comment="",
+        )
+        session.add(entry)
+        await session.flush()
+        audit(
+            session,
+            actor_id=moderator.id,
+            action="shortlist.nominate",
+            target_type="shortlist_entry",
+            target_id=entry.id,
+            after={"idea_id": idea_id, "theme_id": theme_id, "rationale": rationale},
+        )
+    return entry
+
+
+async def withdraw_nomination(session: AsyncSession, *, entry_id: int, moderator: User) -> int:
+    """Takes back a nomination the ministry has not decided on; answers the process id."""
+    _require_moderator(moderator)
+    async with transaction(session):
+        process_id = (await _entry(session, entry_id)).process_id
+        await _locked_open(session, process_id)
+        entry = await _entry(session, entry_id)
+        if entry.decision != Decision.PENDING:
+            raise ConflictError(DECIDED_ALREADY)
+        audit(
+            session,
+            actor_id=moderator.id,
+            action="shortlist.withdraw",
+            target_type="shortlist_entry",
+            target_id=entry.id,
+            before={
+                "idea_id": entry.idea_id,
+                "theme_id": entry.theme_id,
+                "rationale": entry.rationale,
+            },
+        )
+        await session.delete(entry)
+    return process_id
+
+
+async def _close_gap(session: AsyncSession, process_id: int, position: int) -> None:
+    await session.execute(
+        update(ShortlistEntry)
+        .where(ShortlistEntry.process_id == process_id, ShortlistEntry.position > position)
+        .values(position=ShortlistEntry.position - 1)
+    )
+
+
+async def decide(
+    session: AsyncSession, *, entry_id: int, official: User, accept: bool, comment: str
+) -> ShortlistEntry:
+    """Accept (appended at the end of the order) or decline, with a comment for the public.
+    A decision may be changed until the shortlist is frozen."""
+    _require_ministry(official)
+    comment = clean_note(comment, required=not accept, field="comment")
+    async with transaction(session):
+        process_id = (await _entry(session, entry_id)).process_id
+        await _locked_open(session, process_id)
+        entry = await _entry(session, entry_id)
+        before = _state(entry)
+        if accept and entry.decision != Decision.ACCEPTED:
+            last = await session.scalar(
+                select(func.max(ShortlistEntry.position)).where(
+                    ShortlistEntry.process_id == process_id
+                )
+            )
+            entry.position = (last or 0) + 1
+        elif not accept and entry.position is not None:
+            old = entry.position
+            entry.position = None
+            await session.flush()
+            await _close_gap(session, process_id, old)
+        entry.decision = Decision.ACCEPTED if accept else Decision.DECLINED
+        entry.decision_comment = comment
+        entry.decided_by_id = official.id
+        entry.decided_at = now_utc()
+        await session.flush()
+        audit(
+            session,
+            actor_id=official.id,
+            action="shortlist.accept" if accept else "shortlist.decline",
+            target_type="shortlist_entry",
+            target_id=entry.id,
+            before=before,
+            after=_state(entry),
+        )
+    return await _entry(session, entry_id)
+
+
+async def move(session: AsyncSession, *, entry_id: int, official: User, up: bool) -> ShortlistEntry:
+    """One place up or down in the order of the accepted entries."""
+    _require_ministry(official)
+    async with transaction(session):
+        process_id = (await _entry(session, entry_id)).process_id
+        await _locked_open(session, process_id)
+        entry = await _entry(session, entry_id)
+        if entry.position is None:
+            raise DomainError(N_("Only accepted entries have a place in the order."))
+        other = await session.scalar(
+            select(ShortlistEntry).where(
+                ShortlistEntry.process_id == process_id,
+                ShortlistEntry.position == entry.position + (-1 if up else 1),
+            )
+        )
+        if other is not None:
+            old = entry.position
+            assert other.position is not None
+            entry.position, other.position = other.position, old
+            audit(
+                session,
+                actor_id=official.id,
+                action="shortlist.reorder",
+                target_type="shortlist_entry",
+                target_id=entry.id,
+                before={"position": old},
+                after={"position": entry.position},
+            )
+    return entry
+
+
+async def freeze(session: AsyncSession, *, process: Process, official: User) -> Shortlist:
+    _require_ministry(official)
+    async with transaction(session):
+        shortlist = await _locked_open(session, process.id)
+        decisions = dict(
+            (
+                await session.execute(
+                    select(ShortlistEntry.decision, func.count())
+                    .where(ShortlistEntry.process_id == process.id)
+                    .group_by(ShortlistEntry.decision)
+                )
+            ).all()
+        )
+        if decisions.get(Decision.PENDING):
+            raise ConflictError(PENDING_LEFT)
+        if not decisions.get(Decision.ACCEPTED):
+            raise ConflictError(NOTHING_ACCEPTED)
+        shortlist.frozen_at = now_utc()
+        shortlist.frozen_by_id = official.id
+        audit(
+            session,
+            actor_id=official.id,
+            action="shortlist.freeze",
+            target_type="process",
+            target_id=process.id,
+            before={"frozen_at": None},
+            after={"frozen_at": shortlist.frozen_at.isoformat()},
+        )
+    return shortlist
+
+
+async def unfreeze(
+    session: AsyncSession, *, process: Process, admin: User, reason: str
+) -> Shortlist:
+    if admin.role != Role.ADMIN:
+        raise PermissionError_(ONLY_ADMIN)
+    reason = clean_note(reason, required=True, field="reason")
+    async with transaction(session):
+        shortlist = await _lock_shortlist(session, process.id)
+        if shortlist.frozen_at is None:
+            raise ConflictError(NOT_FROZEN)
+        before = {"frozen_at": shortlist.frozen_at.isoformat()}
+        shortlist.frozen_at = None
+        shortlist.frozen_by_id = None
+        audit(
+            session,
+            actor_id=admin.id,
+            action="shortlist.unfreeze",
+            target_type="process",
+            target_id=process.id,
+            before=before,
+            after={"frozen_at": None, "reason": reason},
+        )
+    return shortlist
+
+
+async def frozen_at(session: AsyncSession, process_id: int) -> datetime | None:
+    return await session.scalar(
+        select(Shortlist.frozen_at).where(Shortlist.process_id == process_id)
+    )
+
+
+async def view(session: AsyncSession, process: Process) -> ShortlistView:
+    entries = list(
+        await session.scalars(
+            select(ShortlistEntry)
+            .where(ShortlistEntry.process_id == process.id)
+            .order_by(ShortlistEntry.position.nulls_last(), ShortlistEntry.created_at)
+        )
+    )
+    idea_ids = [e.idea_id for e in entries if e.idea_id]
+    theme_ids = [e.theme_id for e in entries if e.theme_id]
+    ideas = {i.id: i for i in await session.scalars(select(Idea).where(Idea.id.in_(idea_ids)))}
+    themes = {t.id: t for t in await session.scalars(select(Theme).where(Theme.id.in_(theme_ids)))}
+    members: dict[int, list[Idea]] = {}
+    for idea in await session.scalars(
+        select(Idea)
+        .where(Idea.theme_id.in_(theme_ids), Idea.status == IdeaStatus.PUBLISHED)
+        .order_by(Idea.vote_count.desc(), Idea.id)
+    ):
+        assert idea.theme_id is not None
+        members.setdefault(idea.theme_id, []).append(idea)
+    names = dict(
+        (
+            await session.execute(
+                select(User.id, User.display_name).where(
+                    User.id.in_([e.nominated_by_id for e in entries if e.nominated_by_id])
+                )
+            )
+        ).all()
+    )
+    views = [
+        EntryView(
+            entry=e,
+            idea=ideas.get(e.idea_id) if e.idea_id else None,
+            theme=themes.get(e.theme_id) if e.theme_id else None,
+            theme_ideas=members.get(e.theme_id, []) if e.theme_id else [],
+            nominated_by=names.get(e.nominated_by_id) if e.nominated_by_id else None,
+        )
+        for e in entries
+    ]
+    return ShortlistView(
+        process=process,
+        frozen_at=await frozen_at(session, process.id),
+        accepted=[v for v in views if v.entry.decision == Decision.ACCEPTED],
+        pending=[v for v in views if v.entry.decision == Decision.PENDING],
+        declined=[v for v in views if v.entry.decision == Decision.DECLINED],
+    )
+
+
+async def entry_for_idea(session: AsyncSession, idea: Idea) -> ShortlistEntry | None:
+    """The nomination that covers an idea: its own, else its theme's."""
+    stmt = select(ShortlistEntry).where(ShortlistEntry.idea_id == idea.id)
+    if idea.theme_id is not None:
+        stmt = select(ShortlistEntry).where(
+            (ShortlistEntry.idea_id == idea.id) | (ShortlistEntry.theme_id == idea.theme_id)
+        )
+    return await session.scalar(stmt.order_by(ShortlistEntry.theme_id.nulls_first()).limit(1))
