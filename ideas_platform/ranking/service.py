@@ -67,6 +67,14 @@ class RankedIdea:
         return sector_bar(self.by_sector)
 
 
+@dataclass(frozen=True)
+class ThemeStanding:
+    theme: Theme
+    supporters: int  # distinct people supporting at least one of its ideas
+    rank: int
+    ideas: int
+
+
 @dataclass
 class ThemeGroup:
     theme: Theme | None  # None: ideas in no theme
@@ -140,19 +148,36 @@ async def rank(session: AsyncSession, process: Process, method: Method) -> Ranki
     return Ranking(method, participants, counted_sectors(participants), ordered, groups)
 
 
-async def _theme_groups(
-    session: AsyncSession, process_id: int, ordered: list[RankedIdea]
-) -> list[ThemeGroup]:
+async def theme_standings(session: AsyncSession, process_id: int) -> list[ThemeStanding]:
+    """The active themes, most distinct supporters first (ties share a place, as on the theme
+    pages), with their number of published ideas."""
     supporters = await supporters_per_theme(session, process_id)
+    sizes = dict(
+        (
+            await session.execute(
+                select(Idea.theme_id, func.count())
+                .where(Idea.process_id == process_id, Idea.status == IdeaStatus.PUBLISHED)
+                .group_by(Idea.theme_id)
+            )
+        ).all()
+    )
     themes = sorted(
         await active_themes(session, process_id),
         key=lambda t: (-supporters.get(t.id, 0), t.title.lower(), t.id),
     )
     counts = [supporters.get(t.id, 0) for t in themes]
-    # as on the theme pages: ties share a place
-    groups = {
-        theme.id: ThemeGroup(theme, count, 1 + sum(1 for c in counts if c > count))
+    return [
+        ThemeStanding(theme, count, 1 + sum(1 for c in counts if c > count), sizes.get(theme.id, 0))
         for theme, count in zip(themes, counts, strict=True)
+    ]
+
+
+async def _theme_groups(
+    session: AsyncSession, process_id: int, ordered: list[RankedIdea]
+) -> list[ThemeGroup]:
+    groups = {
+        standing.theme.id: ThemeGroup(standing.theme, standing.supporters, standing.rank)
+        for standing in await theme_standings(session, process_id)
     }
     unsorted = ThemeGroup(None, 0, None)
     for ranked in ordered:
