@@ -1,4 +1,5 @@
-"""`ideas-platform` command line: serve, migrate, seed-demo, create-admin, import-ideas, check."""
+"""`ideas-platform` command line: serve, migrate, seed-demo, create-admin, import-ideas, check,
+export, verify-export."""
 
 from __future__ import annotations
 
@@ -165,6 +166,73 @@ def check() -> None:
         click.echo(f"{len(problems)} invariant violation(s).", err=True)
         sys.exit(1)
     click.echo("All invariants hold.")
+
+
+@main.command()
+@click.option("--process", "slug", required=True, help="Slug of the process.")
+@click.option(
+    "--format",
+    "fmt",
+    required=True,
+    type=click.Choice(["csv", "xlsx", "json", "pdf"]),
+    help="pdf: the dossier of the accepted shortlist; the others: every published idea.",
+)
+@click.option(
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="The file to write; its SHA-256 manifest goes next to it (FILE.sha256).",
+)
+@click.option("--locale", default="de", type=click.Choice(["de", "en"]), show_default=True)
+def export(slug: str, fmt: str, output: Path, locale: str) -> None:
+    """Export a process for the ministry, with a SHA-256 manifest, showing a progress bar."""
+    from ideas_platform.core.i18n import set_locale
+    from ideas_platform.exports import service
+    from ideas_platform.processes.service import get_by_slug
+
+    set_locale(locale)
+    export_format = service.Format(fmt)
+    partial = output.with_name(output.name + ".part")
+
+    async def work(factory: Any) -> None:
+        async with factory() as session:
+            process = await get_by_slug(session, slug)
+            data = await service.load(session, process, export_format)
+            with (
+                click.progressbar(length=data.total_ideas, label="Ideas", file=sys.stderr) as bar,
+                partial.open("wb") as out,
+            ):
+                await service.write(
+                    data,
+                    export_format,
+                    out,
+                    base_url=get_settings().public_url,
+                    progress=bar.update,
+                )
+
+    try:
+        _with_sessions(work)
+    except BaseException:
+        partial.unlink(missing_ok=True)  # nothing half-written under the real name
+        raise
+    partial.replace(output)
+    manifest = output.with_name(output.name + ".sha256")
+    manifest.write_text(service.manifest_line(service.sha256_of(output), output.name))
+    click.echo(f"{output} written; manifest {manifest}")
+
+
+@main.command("verify-export")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def verify_export(file: Path, manifest: Path) -> None:
+    """Check an export against its SHA-256 manifest; exit 1 if they differ."""
+    from ideas_platform.exports.service import verify
+
+    ok, digest = verify(file, manifest)
+    if not ok:
+        click.echo(f"MISMATCH: {file} has SHA-256 {digest}, not the one in {manifest}.", err=True)
+        sys.exit(1)
+    click.echo(f"OK: {file} matches {manifest} (SHA-256 {digest}).")
 
 
 @main.command()

@@ -6,15 +6,22 @@ shortlist gives the same bytes; the manifest is in the `sha256sum` format.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import tempfile
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO
 
+import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ideas_platform.accounts.models import User
+from ideas_platform.audit.service import record as audit
 from ideas_platform.core.choices import N_
+from ideas_platform.core.database import transaction
 from ideas_platform.core.errors import NotFoundError
 from ideas_platform.exports import dataset
 from ideas_platform.exports.csv_writer import write_csv
@@ -110,3 +117,38 @@ def verify(file: Path, manifest: Path) -> tuple[bool, str]:
     named = [digest for digest, name in entries if Path(name).name == file.name]
     expected = named or [digest for digest, _ in entries][:1]
     return bool(expected) and expected[0] == actual, actual
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    path: Path  # a temporary file; the caller removes it
+    name: str
+    media_type: str
+    sha256: str
+
+
+async def export_to_file(
+    session: AsyncSession, *, process: Process, fmt: Format, base_url: str, actor: User
+) -> ExportFile:
+    """Write an export to a temporary file (constant memory) and log who took it."""
+    data = await load(session, process, fmt)
+    handle, name = tempfile.mkstemp(prefix="ideas-export-", suffix=f".{fmt.value}")
+    path = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            await write(data, fmt, out, base_url=base_url)
+        digest = await anyio.to_thread.run_sync(sha256_of, path)
+        async with transaction(session):
+            # Exports carry personal data of consenting people: who took which file is logged.
+            audit(
+                session,
+                actor_id=actor.id,
+                action="export.download",
+                target_type="process",
+                target_id=process.id,
+                after={"format": fmt.value, "sha256": digest, "frozen": data.frozen},
+            )
+    except BaseException:
+        await anyio.Path(path).unlink(missing_ok=True)
+        raise
+    return ExportFile(path, file_name(data, fmt), MEDIA_TYPES[fmt], digest)
