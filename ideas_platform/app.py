@@ -43,6 +43,7 @@ from ideas_platform.core.templating import template_config
 from ideas_platform.ideas.controllers import IdeaController
 from ideas_platform.moderation.controllers import ModerationController, ReportController
 from ideas_platform.processes.controllers import ProcessController
+from ideas_platform.shortlists.controllers import ShortlistController
 from ideas_platform.themes import jobs as theme_jobs
 from ideas_platform.themes.controllers import (
     SuggestionController,
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
             ThemeController,
             ThemeModerationController,
             SuggestionController,
+            ShortlistController,
             ApiController,
             create_static_files_router(
                 path="/static", directories=[PROJECT_ROOT / "static"], include_in_schema=False

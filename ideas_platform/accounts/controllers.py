@@ -147,6 +147,14 @@ class AccountController(Controller):
             error=error,
         )
 
+    @post("/profile/consent", guards=[login_required])
+    async def consent(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Redirect:
+        form = await form_data(request)
+        consent = form.get("name_in_exports") == "1"
+        await service.set_name_in_exports(db_session, request.user.user_id, consent)
+        flash(request, gettext("Your choice has been saved."), category="success")
+        return see_other("/profile")
+
     @post("/profile/tokens/{token_id:int}/revoke", guards=[login_required])
     async def revoke_token(
         self, request: Request[Any, Any, Any], db_session: AsyncSession, token_id: int

@@ -136,6 +136,14 @@ async def set_locale(session: AsyncSession, user_id: int, locale: str) -> None:
         await session.execute(update(User).where(User.id == user_id).values(locale=locale))
 
 
+async def set_name_in_exports(session: AsyncSession, user_id: int, consent: bool) -> None:
+    """The person's consent that the ministry's exports show their name and organisation."""
+    async with transaction(session):
+        await session.execute(
+            update(User).where(User.id == user_id).values(name_in_exports=consent)
+        )
+
+
 async def create_api_token(session: AsyncSession, user_id: int, name: str) -> str:
     """Answers the token once; only its hash is stored."""
     name = clean_text(name, max_length=80)

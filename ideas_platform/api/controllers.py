@@ -9,12 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.openapi.spec import SecurityRequirement
 from litestar.params import Parameter
+from litestar.response import File
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ideas_platform.accounts.auth import load_user, login_required
+from ideas_platform.accounts.auth import load_user, login_required, ministry_required
 from ideas_platform.api.schemas import (
     CommentIn,
     CommentOut,
@@ -25,6 +27,10 @@ from ideas_platform.api.schemas import (
     PhaseOut,
     ProcessDetailOut,
     ProcessOut,
+    RankedIdeaOut,
+    RankingOut,
+    ShortlistEntryOut,
+    ShortlistOut,
     SimilarIdeaOut,
     TopicOut,
     VoteOut,
@@ -32,9 +38,14 @@ from ideas_platform.api.schemas import (
 from ideas_platform.comments import service as comments_service
 from ideas_platform.core.rate_limits import SUBMIT_RATE_LIMIT
 from ideas_platform.core.validation import clean_text
+from ideas_platform.exports import service as exports_service
 from ideas_platform.ideas import service as ideas_service
 from ideas_platform.processes import service as processes_service
 from ideas_platform.processes.models import Process
+from ideas_platform.ranking import service as ranking_service
+from ideas_platform.ranking.formula import MIN_SECTOR_PARTICIPANTS
+from ideas_platform.shortlists import service as shortlists_service
+from ideas_platform.shortlists.service import EntryView
 from ideas_platform.similarity import service as similarity_service
 from ideas_platform.votes import service as votes_service
 from ideas_platform.votes.service import VoteState
@@ -78,6 +89,37 @@ def _idea_out(view: ideas_service.IdeaView, process_slug: str) -> IdeaOut:
 
 def _vote_out(state: VoteState) -> VoteOut:
     return VoteOut(state.idea_id, state.voted, state.vote_count, state.budget, state.remaining)
+
+
+def _entry_out(view: EntryView) -> ShortlistEntryOut:
+    entry = view.entry
+    return ShortlistEntryOut(
+        id=entry.id,
+        kind="idea" if entry.idea_id else "theme",
+        idea_id=entry.idea_id,
+        theme_id=entry.theme_id,
+        title=view.title,
+        status=entry.decision.value,
+        position=entry.position,
+        rationale=entry.rationale,
+        ministry_comment=entry.decision_comment,
+        url=view.url,
+    )
+
+
+async def _export_file(
+    request: Request[Any, Any, Any], db_session: AsyncSession, slug: str, fmt: str
+) -> exports_service.ExportFile:
+    process = await processes_service.get_by_slug(db_session, slug)
+    user = await load_user(request)
+    assert user is not None
+    return await exports_service.export_to_file(
+        db_session,
+        process=process,
+        fmt=exports_service.parse_format(fmt),
+        base_url=request.app.state.settings.public_url,
+        actor=user,
+    )
 
 
 class ApiController(Controller):
@@ -257,4 +299,95 @@ class ApiController(Controller):
         user = await load_user(request)
         return CommentOut(
             comment.id, comment.body_html, user.display_name if user else None, comment.created_at
+        )
+
+    @get(
+        "/processes/{slug:str}/ranking",
+        summary="Published ideas ranked by votes or by breadth of support across sectors",
+        description=(
+            "breadth: for each sector with at least 5 participants (people who voted in the "
+            "process), the rate (supporters from the sector + 1) / (participants + 1); the "
+            "score is the geometric mean of these rates."
+        ),
+    )
+    async def ranking(
+        self,
+        db_session: AsyncSession,
+        slug: str,
+        method: str = Parameter(default="votes", pattern="^(votes|breadth)$"),
+        limit: int = Parameter(default=100, ge=1, le=1000),
+    ) -> RankingOut:
+        process = await processes_service.get_by_slug(db_session, slug)
+        result = await ranking_service.rank(db_session, process, ranking_service.Method(method))
+        return RankingOut(
+            method=method,
+            participants_by_sector=result.participants,
+            counted_sectors=result.counted,
+            min_sector_participants=MIN_SECTOR_PARTICIPANTS,
+            ideas=[
+                RankedIdeaOut(
+                    rank=r.rank,
+                    id=r.idea.id,
+                    title=r.idea.title,
+                    theme_id=r.idea.theme_id,
+                    votes=r.idea.vote_count,
+                    votes_by_sector=r.by_sector,
+                    breadth=round(r.breadth, 6),
+                    url=f"/ideas/{r.idea.id}",
+                )
+                for r in result.ideas[:limit]
+            ],
+        )
+
+    @get("/processes/{slug:str}/shortlist", summary="Nominations and the ministry's decisions")
+    async def shortlist(self, db_session: AsyncSession, slug: str) -> ShortlistOut:
+        process = await processes_service.get_by_slug(db_session, slug)
+        view = await shortlists_service.view(db_session, process)
+        return ShortlistOut(
+            process=slug,
+            frozen=view.frozen,
+            frozen_at=view.frozen_at,
+            entries=[_entry_out(v) for v in (*view.accepted, *view.pending, *view.declined)],
+        )
+
+    @get(
+        "/processes/{slug:str}/exports/{fmt:str}",
+        guards=[ministry_required],
+        security=SECURITY,
+        summary="Export for the ministry: csv, xlsx, json (all published ideas) or pdf (dossier)",
+        description=(
+            "The same data gives the same bytes. The SHA-256 of the file is in the header "
+            "X-Content-SHA256; /manifest gives it in the sha256sum format. JSON follows "
+            "docs/export-schema.json."
+        ),
+        media_type="application/octet-stream",
+    )
+    async def export(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, slug: str, fmt: str
+    ) -> File:
+        file = await _export_file(request, db_session, slug, fmt)
+        return File(
+            path=file.path,
+            filename=file.name,
+            media_type=file.media_type,
+            headers={"X-Content-SHA256": file.sha256},
+            background=BackgroundTask(file.path.unlink, missing_ok=True),
+        )
+
+    @get(
+        "/processes/{slug:str}/exports/{fmt:str}/manifest",
+        guards=[ministry_required],
+        security=SECURITY,
+        summary="SHA-256 manifest of an export (sha256sum format; check with verify-export)",
+        media_type="text/plain",
+    )
+    async def export_manifest(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, slug: str, fmt: str
+    ) -> Response[str]:
+        file = await _export_file(request, db_session, slug, fmt)
+        file.path.unlink(missing_ok=True)
+        return Response(
+            exports_service.manifest_line(file.sha256, file.name),
+            media_type="text/plain; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{file.name}.sha256"'},
         )

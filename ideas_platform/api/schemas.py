@@ -111,3 +111,42 @@ class ErrorOut(msgspec.Struct):
     status_code: int
     detail: str
     errors: dict[str, str] | None = None
+
+
+class RankedIdeaOut(msgspec.Struct):
+    rank: int
+    id: int
+    title: str
+    theme_id: int | None
+    votes: int
+    votes_by_sector: dict[str, int]
+    breadth: float
+    url: str
+
+
+class RankingOut(msgspec.Struct):
+    method: str
+    participants_by_sector: dict[str, int]
+    counted_sectors: list[str]
+    min_sector_participants: int
+    ideas: list[RankedIdeaOut]
+
+
+class ShortlistEntryOut(msgspec.Struct):
+    id: int
+    kind: str  # "idea" or "theme"
+    idea_id: int | None
+    theme_id: int | None
+    title: str
+    status: str  # pending, accepted, declined
+    position: int | None
+    rationale: str
+    ministry_comment: str
+    url: str
+
+
+class ShortlistOut(msgspec.Struct):
+    process: str
+    frozen: bool
+    frozen_at: datetime | None
+    entries: list[ShortlistEntryOut]

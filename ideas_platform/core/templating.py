@@ -21,6 +21,8 @@ from ideas_platform.core.i18n import (
 )
 from ideas_platform.ideas.models import STATUS_LABELS
 from ideas_platform.processes.models import PHASE_LABELS
+from ideas_platform.ranking.service import METHOD_LABELS
+from ideas_platform.shortlists.models import DECISION_LABELS
 
 
 def readable_json(value: object) -> str:
@@ -47,6 +49,8 @@ def configure_environment(env: Environment) -> None:
         ROLE_LABELS=ROLE_LABELS,
         PHASE_LABELS=PHASE_LABELS,
         STATUS_LABELS=STATUS_LABELS,
+        DECISION_LABELS=DECISION_LABELS,
+        METHOD_LABELS=METHOD_LABELS,
     )
     env.trim_blocks = True
     env.lstrip_blocks = True

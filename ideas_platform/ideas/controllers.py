@@ -29,6 +29,7 @@ from ideas_platform.ideas.models import Idea
 from ideas_platform.moderation import merge as merge_service
 from ideas_platform.processes import service as processes_service
 from ideas_platform.processes.models import PhaseKind, Process
+from ideas_platform.shortlists import service as shortlists_service
 from ideas_platform.similarity import service as similarity_service
 from ideas_platform.votes import service as votes_service
 
@@ -227,6 +228,7 @@ class IdeaController(Controller):
             is_author=user is not None and view.idea.author_id == user.id,
             is_moderator=is_moderator,
             coauthors=await service.coauthor_names(db_session, idea_id),
+            shortlist_entry=await shortlists_service.entry_for_idea(db_session, view.idea),
             merged_ideas=await merge_service.merges_into(db_session, idea_id),
             merged_from=await merge_service.merge_leading_to(db_session, merged_from, idea_id),
             merged_into=(

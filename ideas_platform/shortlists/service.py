@@ -399,3 +399,7 @@ async def entry_for_idea(session: AsyncSession, idea: Idea) -> ShortlistEntry | 
             (ShortlistEntry.idea_id == idea.id) | (ShortlistEntry.theme_id == idea.theme_id)
         )
     return await session.scalar(stmt.order_by(ShortlistEntry.theme_id.nulls_first()).limit(1))
+
+
+async def theme_entry(session: AsyncSession, theme_id: int) -> ShortlistEntry | None:
+    return await session.scalar(select(ShortlistEntry).where(ShortlistEntry.theme_id == theme_id))

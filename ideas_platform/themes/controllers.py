@@ -34,6 +34,7 @@ from ideas_platform.core.web import (
 )
 from ideas_platform.processes import service as processes_service
 from ideas_platform.processes.models import Process
+from ideas_platform.shortlists import service as shortlists_service
 from ideas_platform.themes import jobs, service
 
 HEARTBEAT_SECONDS = 20
@@ -184,6 +185,7 @@ class ThemeController(Controller):
             other_themes=[
                 t for t in await service.active_themes(db_session, process.id) if t.id != theme_id
             ],
+            shortlist_entry=await shortlists_service.theme_entry(db_session, theme_id),
         )
 
 

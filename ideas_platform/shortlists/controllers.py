@@ -1,0 +1,185 @@
+"""Ranking page, shortlist page (public, with the moderation's and the ministry's forms),
+and the shortlist's form actions. Exports are served by the API (`/api/.../exports/...`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ideas_platform.accounts.auth import (
+    admin_required,
+    load_user,
+    ministry_required,
+    moderator_required,
+)
+from ideas_platform.core.choices import N_
+from ideas_platform.core.web import act_and_return, current_user_of, optional_id, page, page_number
+from ideas_platform.exports.service import Format
+from ideas_platform.processes import service as processes_service
+from ideas_platform.ranking import service as ranking
+from ideas_platform.ranking.formula import MIN_SECTOR_PARTICIPANTS
+from ideas_platform.shortlists import service
+
+RANKING_PAGE = 50
+
+
+class ShortlistController(Controller):
+    include_in_schema = False
+
+    @get("/processes/{slug:str}/ranking", name="ranking")
+    async def ranking_page(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        slug: str,
+        method: str = "votes",
+    ) -> Template:
+        process = await processes_service.get_by_slug(db_session, slug)
+        chosen = ranking.Method(method) if method in set(ranking.Method) else ranking.Method.VOTES
+        result = await ranking.rank(db_session, process, chosen)
+        pages = max(1, -(-len(result.ideas) // RANKING_PAGE))
+        number = page_number(request.query_params.get("page"), pages)
+        start = (number - 1) * RANKING_PAGE
+        return page(
+            request,
+            "shortlists/ranking.html",
+            user=await load_user(request),
+            process=process,
+            ranking=result,
+            shown=result.ideas[start : start + RANKING_PAGE],
+            page_number=number,
+            pages=pages,
+            min_participants=MIN_SECTOR_PARTICIPANTS,
+            methods=list(ranking.Method),
+        )
+
+    @get("/processes/{slug:str}/shortlist", name="shortlist")
+    async def shortlist_page(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, slug: str
+    ) -> Template:
+        process = await processes_service.get_by_slug(db_session, slug)
+        return page(
+            request,
+            "shortlists/shortlist.html",
+            user=await load_user(request),
+            process=process,
+            shortlist=await service.view(db_session, process),
+            formats=list(Format),
+        )
+
+    @post("/processes/{slug:str}/shortlist/nominations", guards=[moderator_required])
+    async def nominate(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, slug: str
+    ) -> Redirect:
+        async def action(form: dict[str, str]) -> str | None:
+            process = await processes_service.get_by_slug(db_session, slug)
+            await service.nominate(
+                db_session,
+                process=process,
+                moderator=current_user_of(request),
+                rationale=form.get("rationale", ""),
+                idea_id=optional_id(form.get("idea_id")),
+                theme_id=optional_id(form.get("theme_id")),
+            )
+            return f"/processes/{slug}/shortlist"
+
+        return await act_and_return(
+            request,
+            action,
+            default=f"/processes/{slug}/shortlist",
+            done=N_("The nomination has been sent to the ministry."),
+        )
+
+    @post("/shortlist/entries/{entry_id:int}/withdraw", guards=[moderator_required])
+    async def withdraw(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, entry_id: int
+    ) -> Redirect:
+        async def action(form: dict[str, str]) -> str | None:
+            process_id = await service.withdraw_nomination(
+                db_session, entry_id=entry_id, moderator=current_user_of(request)
+            )
+            return await _shortlist_path(db_session, process_id)
+
+        return await act_and_return(
+            request, action, default="/", done=N_("The nomination has been withdrawn.")
+        )
+
+    @post("/shortlist/entries/{entry_id:int}/decide", guards=[ministry_required])
+    async def decide(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, entry_id: int
+    ) -> Redirect:
+        async def action(form: dict[str, str]) -> str | None:
+            entry = await service.decide(
+                db_session,
+                entry_id=entry_id,
+                official=current_user_of(request),
+                accept=form.get("decision") == "accept",
+                comment=form.get("comment", ""),
+            )
+            return await _shortlist_path(db_session, entry.process_id)
+
+        return await act_and_return(
+            request, action, default="/", done=N_("Your decision has been saved.")
+        )
+
+    @post("/shortlist/entries/{entry_id:int}/move", guards=[ministry_required])
+    async def move(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, entry_id: int
+    ) -> Redirect:
+        async def action(form: dict[str, str]) -> str | None:
+            entry = await service.move(
+                db_session,
+                entry_id=entry_id,
+                official=current_user_of(request),
+                up=form.get("direction") != "down",
+            )
+            return await _shortlist_path(db_session, entry.process_id)
+
+        return await act_and_return(
+            request, action, default="/", done=N_("The order has been changed.")
+        )
+
+    @post("/processes/{slug:str}/shortlist/freeze", guards=[ministry_required])
+    async def freeze(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, slug: str
+    ) -> Redirect:
+        async def action(form: dict[str, str]) -> str | None:
+            process = await processes_service.get_by_slug(db_session, slug)
+            await service.freeze(db_session, process=process, official=current_user_of(request))
+            return None
+
+        return await act_and_return(
+            request,
+            action,
+            default=f"/processes/{slug}/shortlist",
+            done=N_("The shortlist is frozen."),
+        )
+
+    @post("/processes/{slug:str}/shortlist/unfreeze", guards=[admin_required])
+    async def unfreeze(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, slug: str
+    ) -> Redirect:
+        async def action(form: dict[str, str]) -> str | None:
+            process = await processes_service.get_by_slug(db_session, slug)
+            await service.unfreeze(
+                db_session,
+                process=process,
+                admin=current_user_of(request),
+                reason=form.get("reason", ""),
+            )
+            return None
+
+        return await act_and_return(
+            request,
+            action,
+            default=f"/processes/{slug}/shortlist",
+            done=N_("The shortlist can be changed again."),
+        )
+
+
+async def _shortlist_path(session: AsyncSession, process_id: int) -> str:
+    process = await processes_service.get_by_id(session, process_id)
+    return f"/processes/{process.slug}/shortlist"
