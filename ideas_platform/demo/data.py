@@ -1140,3 +1140,17 @@ COMMENTS: list[str] = [
     "Gute Idee, aber bitte barrierefrei und auch auf Englisch anbieten.",
     "Bei der Umsetzung sollte man die Kommunen finanziell nicht allein lassen.",
 ]
+
+# Why the moderation nominates the most supported ideas for the shortlist (demo).
+DEMO_NOMINATION_RATIONALES = [
+    "Breite Unterstützung aus Industrie, Wissenschaft und Verwaltung; in drei Werkstätten "
+    "unabhängig voneinander vorgeschlagen.",
+    "Schnell umsetzbar mit vorhandenen Förderinstrumenten; mehrere Kammern haben Mitwirkung "
+    "angeboten.",
+    "Greift den Fachkräftebedarf im ländlichen Raum auf, den viele Beiträge beschreiben.",
+    "Verbindet Transfer aus den Hochschulen mit dem Bedarf kleiner und mittlerer Unternehmen.",
+    "Hohe Zustimmung der Sozialpartner; passt zum Handlungsfeld Arbeit und Qualifizierung.",
+    "Konkretes Pilotprojekt mit klarer Zuständigkeit; Kosten und Nutzen gut abschätzbar.",
+    "Bündelt mehrere zusammengeführte Vorschläge zu einem tragfähigen Vorhaben.",
+    "Stärkt die Energiewende in der Industrie und wurde in der Lausitz besonders unterstützt.",
+]

@@ -15,6 +15,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ideas_platform.accounts.models import User
+from ideas_platform.audit.service import record as audit
 from ideas_platform.comments.models import Comment
 from ideas_platform.core.choices import Region, Role, Sector
 from ideas_platform.core.markdown import render_markdown
@@ -24,6 +25,7 @@ from ideas_platform.events.models import Event
 from ideas_platform.ideas.models import Idea
 from ideas_platform.moderation.models import Report, ReportReason
 from ideas_platform.processes.models import PhaseKind, Process, ProcessPhase, Topic
+from ideas_platform.shortlists.models import Decision, ShortlistEntry
 from ideas_platform.similarity.service import rebuild as rebuild_similarity
 from ideas_platform.votes.models import Vote
 
@@ -196,6 +198,8 @@ async def seed_demo(
                     role=Role.PARTICIPANT,
                     locale="de",
                     created_at=now - timedelta(seconds=rng.uniform(30 * 86400, 45 * 86400)),
+                    # About two in three agree to appear by name in the ministry's exports.
+                    name_in_exports=rng.random() < 0.65,
                 )
             )
         staff = [
@@ -342,4 +346,27 @@ async def seed_demo(
                 )
             )
         session.add_all(reports)
+
+        # --- nominations for the shortlist, for the ministry to decide ------------------------
+        moderator = next(u for u in staff if u.role == Role.MODERATOR)
+        most_supported = sorted(range(len(ideas)), key=lambda i: (-vote_counts[i], i))
+        for i, rationale in zip(most_supported, data.DEMO_NOMINATION_RATIONALES, strict=False):
+            entry = ShortlistEntry(
+                process_id=process.id,
+                idea_id=ideas[i].id,
+                rationale=rationale,
+                nominated_by_id=moderator.id,
+                decision=Decision.PENDING,
+                decision_comment="",
+            )
+            session.add(entry)
+            await session.flush()
+            audit(
+                session,
+                actor_id=moderator.id,
+                action="shortlist.nominate",
+                target_type="shortlist_entry",
+                target_id=entry.id,
+                after={"idea_id": ideas[i].id, "theme_id": None, "rationale": rationale},
+            )
     return True

@@ -228,16 +228,16 @@ async def decide(
                 )
             )
             entry.position = (last or 0) + 1
-        elif not accept and entry.position is not None:
-            old = entry.position
+        gap = entry.position if not accept else None
+        if gap is not None:
             entry.position = None
-            await session.flush()
-            await _close_gap(session, process_id, old)
         entry.decision = Decision.ACCEPTED if accept else Decision.DECLINED
         entry.decision_comment = comment
         entry.decided_by_id = official.id
         entry.decided_at = now_utc()
         await session.flush()
+        if gap is not None:
+            await _close_gap(session, process_id, gap)
         audit(
             session,
             actor_id=official.id,
