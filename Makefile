@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: run test install lint format messages check bench-votes bench-duplicates bench-similar bench-clusters screenshots board-check clean-data
+.PHONY: run test install lint format messages check bench-votes bench-duplicates bench-similar bench-clusters screenshots board-check handover-check bench-export clean-data
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,11 @@ bench-similar: install
 board-check: install
 	$(BIN)/pip install -q -e '.[e2e]'
 	$(BIN)/python tools/board_live_check.py
+
+## The ministry's hand-over in a real browser: decide, freeze, download and check all four formats.
+handover-check: install
+	$(BIN)/pip install -q -e '.[e2e]'
+	$(BIN)/python tools/handover_check.py
 
 ## Screenshots of the main pages (desktop, phone) into docs/screenshots/ (needs Debian's chromium).
 screenshots: install
