@@ -144,7 +144,7 @@ async def test_csv_opens_in_excel_and_matches_the_database(scene, db):
     assert second[col["Beschreibung"]].startswith("'@SUM")
     # no consent: no name, but sector and region
     assert "Max Verborgen" not in raw.decode("utf-8-sig")
-    assert second[col["Autor*in"]] == "Teilnehmer*in aus Industrie, Görlitz (Landkreis)"
+    assert second[col["Autor*in"]] == "Teilnehmer*in aus Industrie, Landkreis Görlitz"
 
 
 async def test_xlsx_has_four_sheets_that_match_the_database(scene, db):

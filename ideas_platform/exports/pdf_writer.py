@@ -307,7 +307,8 @@ def _idea_page(pdf: _Pdf, row: IdeaRow, base_url: str) -> None:
     pdf.text_block(row.title, size=16, bold=True, gap=3)
     theme = row.theme
     if theme and row.via_theme:
-        theme = f"{theme} ({gettext('nominated with its theme')})"
+        with_theme = gettext("nominated with its theme")
+        theme = f"{theme} ({with_theme})"
     pdf.fields(
         [
             (gettext("Theme"), theme),
