@@ -96,7 +96,7 @@ def main() -> None:
             page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
             log_in(page, "ministry@example.org")
             page.goto(f"{BASE}/processes/{SLUG}/shortlist")
-            decide(page, 0, "accept", "Wird in die Wasserstoffstrategie des Landes aufgenommen.")
+            decide(page, 0, "accept", "Wird in die Umsetzungsplanung 2027 aufgenommen.")
             for _ in range(4):
                 page.goto(f"{BASE}/processes/{SLUG}/shortlist")
                 # accepted entries keep their form at the top; the next pending one follows

@@ -1143,14 +1143,13 @@ COMMENTS: list[str] = [
 
 # Why the moderation nominates the most supported ideas for the shortlist (demo).
 DEMO_NOMINATION_RATIONALES = [
-    "Breite Unterstützung aus Industrie, Wissenschaft und Verwaltung; in drei Werkstätten "
-    "unabhängig voneinander vorgeschlagen.",
+    "Breite Unterstützung aus Industrie, Wissenschaft und Verwaltung.",
     "Schnell umsetzbar mit vorhandenen Förderinstrumenten; mehrere Kammern haben Mitwirkung "
     "angeboten.",
-    "Greift den Fachkräftebedarf im ländlichen Raum auf, den viele Beiträge beschreiben.",
-    "Verbindet Transfer aus den Hochschulen mit dem Bedarf kleiner und mittlerer Unternehmen.",
-    "Hohe Zustimmung der Sozialpartner; passt zum Handlungsfeld Arbeit und Qualifizierung.",
+    "In mehreren Werkstätten unabhängig voneinander vorgeschlagen.",
     "Konkretes Pilotprojekt mit klarer Zuständigkeit; Kosten und Nutzen gut abschätzbar.",
-    "Bündelt mehrere zusammengeführte Vorschläge zu einem tragfähigen Vorhaben.",
-    "Stärkt die Energiewende in der Industrie und wurde in der Lausitz besonders unterstützt.",
+    "Hohe Zustimmung der Sozialpartner und der Zivilgesellschaft.",
+    "Passt zu den Zielen der Industriestrategie und ergänzt laufende Landesprogramme.",
+    "Viele Kommentare mit konkreten Angeboten zur Mitwirkung aus Unternehmen und Hochschulen.",
+    "Stärkt kleine und mittlere Unternehmen in den ländlichen Regionen.",
 ]
