@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ideas_platform.audit.models import AuditEntry
 from ideas_platform.core.choices import Role
 from ideas_platform.core.errors import ConflictError, DomainError, InvalidInput, PermissionError_
+from ideas_platform.core.invariants import find_violations
 from ideas_platform.ideas.models import Idea
 from ideas_platform.shortlists import service as shortlists
 from ideas_platform.shortlists.models import Decision, ShortlistEntry
@@ -285,3 +286,18 @@ async def test_pages_per_role(scene, client, session_factory):
         {"idea_id": "abc", "rationale": "Wichtig für die Region."},
     )
     assert nominated.status_code == 303
+
+
+async def test_the_check_command_finds_a_gap_in_the_order(scene, db):
+    ids = [(await _nominate(db, scene, idea)).id for idea in scene["ideas"][:3]]
+    for entry_id in ids:
+        await shortlists.decide(
+            db, entry_id=entry_id, official=scene["ministry"], accept=True, comment=""
+        )
+    assert await find_violations(db) == []
+    await db.execute(update(ShortlistEntry).where(ShortlistEntry.id == ids[1]).values(position=7))
+    await db.commit()
+    problems = await find_violations(db)
+    assert problems == [
+        f"process {scene['process'].id}: accepted shortlist places [1, 3, 7] are not 1..3"
+    ]

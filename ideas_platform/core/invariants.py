@@ -40,6 +40,13 @@ CHECKS: list[tuple[str, str]] = [
         """SELECT v.idea_id, count(*), 0 FROM votes v JOIN ideas i ON i.id = v.idea_id
            WHERE i.status = 'merged' GROUP BY v.idea_id""",
     ),
+    (
+        "process {0}: accepted shortlist places {1} are not 1..{2}",
+        """SELECT process_id, array_agg(position ORDER BY position), count(*)
+           FROM shortlist_entries WHERE decision = 'accepted' GROUP BY process_id
+           HAVING min(position) <> 1 OR max(position) <> count(*)
+               OR count(DISTINCT position) <> count(*)""",
+    ),
 ]
 
 
