@@ -27,3 +27,9 @@ async def test_demo_is_realistic_consistent_and_seeded_once(session_factory, db,
     await login(client, "moderator@example.org", DEMO_PASSWORD)
     page = await client.get("/processes/industrie-der-zukunft/ideas?q=Wasserstoff")
     assert page.status_code == 200 and "Wasserstoff" in page.text
+    # The ministry finds nominations to decide on.
+    await login(client, "ministry@example.org", DEMO_PASSWORD)
+    shortlist = await client.get("/processes/industrie-der-zukunft/shortlist")
+    assert shortlist.text.count('class="form decide-form"') == 8
+    consenting = await db.scalar(select(func.count()).where(User.name_in_exports))
+    assert 0 < consenting < participants

@@ -1,7 +1,8 @@
 """Seed the demo process "Industrie der Zukunft" into an empty database.
 
 Deterministic for a given `rng_seed` (apart from the dates, which are relative to now).
-Everything is written in one transaction with bulk inserts.
+Everything is written in one transaction with bulk inserts; then the moderation nominates
+the most supported ideas for the shortlist through the shortlist service.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ideas_platform.accounts.models import User
-from ideas_platform.audit.service import record as audit
 from ideas_platform.comments.models import Comment
 from ideas_platform.core.choices import Region, Role, Sector
 from ideas_platform.core.markdown import render_markdown
@@ -25,7 +25,7 @@ from ideas_platform.events.models import Event
 from ideas_platform.ideas.models import Idea
 from ideas_platform.moderation.models import Report, ReportReason
 from ideas_platform.processes.models import PhaseKind, Process, ProcessPhase, Topic
-from ideas_platform.shortlists.models import Decision, ShortlistEntry
+from ideas_platform.shortlists import service as shortlists
 from ideas_platform.similarity.service import rebuild as rebuild_similarity
 from ideas_platform.votes.models import Vote
 
@@ -347,26 +347,17 @@ async def seed_demo(
             )
         session.add_all(reports)
 
-        # --- nominations for the shortlist, for the ministry to decide ------------------------
         moderator = next(u for u in staff if u.role == Role.MODERATOR)
         most_supported = sorted(range(len(ideas)), key=lambda i: (-vote_counts[i], i))
-        for i, rationale in zip(most_supported, data.DEMO_NOMINATION_RATIONALES, strict=False):
-            entry = ShortlistEntry(
-                process_id=process.id,
-                idea_id=ideas[i].id,
-                rationale=rationale,
-                nominated_by_id=moderator.id,
-                decision=Decision.PENDING,
-                decision_comment="",
-            )
-            session.add(entry)
-            await session.flush()
-            audit(
-                session,
-                actor_id=moderator.id,
-                action="shortlist.nominate",
-                target_type="shortlist_entry",
-                target_id=entry.id,
-                after={"idea_id": ideas[i].id, "theme_id": None, "rationale": rationale},
+        nominations = [
+            (ideas[i].id, rationale)
+            for i, rationale in zip(most_supported, data.DEMO_NOMINATION_RATIONALES, strict=False)
+        ]
+
+    # Nominations for the shortlist, for the ministry to decide (through the service, audited).
+    async with session_factory() as session:
+        for idea_id, rationale in nominations:
+            await shortlists.nominate(
+                session, process=process, moderator=moderator, rationale=rationale, idea_id=idea_id
             )
     return True
