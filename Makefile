@@ -56,6 +56,10 @@ bench-clusters: install
 bench-similar: install
 	$(BIN)/python -m bench.similar_speed
 
+## Speed and peak memory of the exports (XLSX, CSV, JSON: 20,000 ideas, 1,000,000 votes; PDF dossier).
+bench-export: install
+	$(BIN)/python -m bench.export
+
 ## The cluster board live in two browser windows (suggest, accept, drag, see it in the other).
 board-check: install
 	$(BIN)/pip install -q -e '.[e2e]'
