@@ -47,7 +47,7 @@ def idea_columns(base_url: str) -> list[Column]:
         Column(gettext(N_("Title")), lambda r: r.title, 40),
         Column(gettext(N_("Description")), lambda r: r.body, 60),
         Column(gettext(N_("Theme")), lambda r: r.theme, 24),
-        Column(gettext(N_("Topic")), lambda r: r.topic, 20),
+        Column(gettext(N_("Field of action")), lambda r: r.topic, 20),
         Column(gettext(N_("Region")), lambda r: r.region, 20),
         Column(gettext(N_("Author")), lambda r: r.author, 28),
         Column(gettext(N_("Co-authors")), lambda r: "; ".join(r.coauthors), 28),

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-# Every published idea of the process, accepted shortlist entries first in the ministry's order
+# Every published idea of the process (or only the accepted shortlist, for the dossier: then the
+# votes are aggregated for those ideas only), accepted shortlist entries first in the ministry's order
 # (an idea counts as shortlisted through its own nomination or through its theme's), then by
 # votes. Votes by sector and by region are aggregated in the database, so that a row costs the
 # app the same memory whatever the number of votes.
 IDEA_ROWS = text(
     """
-WITH by_sector AS (
+WITH selected AS (
+    SELECT i.id FROM ideas i
+    LEFT JOIN shortlist_entries ei ON ei.idea_id = i.id
+    LEFT JOIN shortlist_entries et ON et.theme_id = i.theme_id
+    WHERE i.process_id = :process_id AND i.status = 'published'
+      AND (:shortlisted_only = false OR coalesce(ei.decision, et.decision) = 'accepted')
+), by_sector AS (
     SELECT idea_id, jsonb_object_agg(sector, n) AS votes FROM (
         SELECT v.idea_id, u.sector, count(*) AS n
         FROM votes v JOIN users u ON u.id = v.user_id
         WHERE v.process_id = :process_id
+          AND (:shortlisted_only = false OR v.idea_id IN (SELECT id FROM selected))
         GROUP BY v.idea_id, u.sector
     ) s GROUP BY idea_id
 ), by_region AS (
@@ -22,6 +30,7 @@ WITH by_sector AS (
         SELECT v.idea_id, u.region, count(*) AS n
         FROM votes v JOIN users u ON u.id = v.user_id
         WHERE v.process_id = :process_id
+          AND (:shortlisted_only = false OR v.idea_id IN (SELECT id FROM selected))
         GROUP BY v.idea_id, u.region
     ) r GROUP BY idea_id
 )
@@ -40,7 +49,8 @@ SELECT
     (ei.id IS NULL AND et.id IS NOT NULL) AS via_theme,
     coalesce(bs.votes, '{}'::jsonb) AS votes_by_sector,
     coalesce(br.votes, '{}'::jsonb) AS votes_by_region
-FROM ideas i
+FROM selected
+JOIN ideas i ON i.id = selected.id
 LEFT JOIN users u ON u.id = i.author_id
 LEFT JOIN themes th ON th.id = i.theme_id
 LEFT JOIN topics tp ON tp.id = i.topic_id
@@ -49,8 +59,6 @@ LEFT JOIN shortlist_entries ei ON ei.idea_id = i.id
 LEFT JOIN shortlist_entries et ON et.theme_id = i.theme_id
 LEFT JOIN by_sector bs ON bs.idea_id = i.id
 LEFT JOIN by_region br ON br.idea_id = i.id
-WHERE i.process_id = :process_id AND i.status = 'published'
-  AND (:shortlisted_only = false OR coalesce(ei.decision, et.decision) = 'accepted')
 ORDER BY coalesce(ei.position, et.position) NULLS LAST, i.vote_count DESC, i.id
 """
 )
