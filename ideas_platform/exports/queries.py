@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-# Every published idea of the process (or only the accepted shortlist, for the dossier: then the
-# votes are aggregated for those ideas only), accepted shortlist entries first in the ministry's order
-# (an idea counts as shortlisted through its own nomination or through its theme's), then by
-# votes. Votes by sector and by region are aggregated in the database, so that a row costs the
-# app the same memory whatever the number of votes.
+# Every published idea of the process (or only the accepted shortlist, for the dossier: then
+# the votes are aggregated for those ideas only), accepted shortlist entries first in the
+# ministry's order (an idea counts as shortlisted through its own nomination or through its
+# theme's), then by votes. Votes by sector and by region are aggregated in the database, so
+# that a row costs the app the same memory whatever the number of votes.
 IDEA_ROWS = text(
     """
 WITH selected AS (
