@@ -5,7 +5,7 @@ from ideas_platform.audit.models import AuditEntry
 from ideas_platform.comments.models import Comment
 from ideas_platform.core.database import Base
 from ideas_platform.core.kv_store import KeyValue
-from ideas_platform.events.models import Event
+from ideas_platform.events.models import Event, EventAttendee
 from ideas_platform.ideas.models import Idea
 from ideas_platform.moderation.models import IdeaCoauthor, MergeRecord, Report
 from ideas_platform.processes.models import Process, ProcessPhase, Topic
@@ -21,6 +21,7 @@ __all__ = [
     "Comment",
     "DuplicatePair",
     "Event",
+    "EventAttendee",
     "Idea",
     "IdeaCoauthor",
     "IdeaTerm",

@@ -43,11 +43,20 @@ class User(Base):
     name_in_exports: Mapped[bool] = mapped_column(
         nullable=False, default=False, server_default=false()
     )
+    # A guest joined one event with a display name only (no email, no password); it becomes a
+    # full account when it adds both, keeping its ideas and votes.
+    guest_event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("events.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = created_at_column()
 
     @property
     def can_moderate(self) -> bool:
         return self.role in (Role.MODERATOR, Role.ADMIN)
+
+    @property
+    def is_guest(self) -> bool:
+        return self.guest_event_id is not None
 
     @property
     def is_ministry(self) -> bool:

@@ -74,6 +74,8 @@ class Idea(Base):
     theme_id: Mapped[int | None] = mapped_column(
         ForeignKey("themes.id", ondelete="SET NULL"), index=True
     )
+    # The moderator who typed or imported the paper card (None: submitted by its author).
+    captured_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     title: Mapped[str] = mapped_column(String(200), nullable=False)
     body: Mapped[str] = mapped_column(Text, nullable=False)
     # Sanitised HTML rendered from `body` when it is written; templates show only this.
