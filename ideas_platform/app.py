@@ -40,6 +40,8 @@ from ideas_platform.core.rate_limits import RATE_LIMIT_STORE
 from ideas_platform.core.request_context import RequestContextMiddleware
 from ideas_platform.core.sessions import SessionCookieConfig
 from ideas_platform.core.templating import template_config
+from ideas_platform.events.capture_controllers import CaptureController
+from ideas_platform.events.controllers import EventController
 from ideas_platform.ideas.controllers import IdeaController
 from ideas_platform.moderation.controllers import ModerationController, ReportController
 from ideas_platform.processes.controllers import ProcessController
@@ -120,6 +122,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
             ThemeModerationController,
             SuggestionController,
             ShortlistController,
+            EventController,
+            CaptureController,
             ApiController,
             create_static_files_router(
                 path="/static", directories=[PROJECT_ROOT / "static"], include_in_schema=False
