@@ -22,8 +22,17 @@ CHECKS: list[tuple[str, str]] = [
         "user {0}: {2} votes in process {1}, above its budget",
         """SELECT v.user_id, v.process_id, count(*) FROM votes v
            JOIN processes p ON p.id = v.process_id
-           WHERE p.vote_budget IS NOT NULL
+           JOIN ideas i ON i.id = v.idea_id
+           LEFT JOIN events e ON e.id = i.event_id
+           WHERE p.vote_budget IS NOT NULL AND e.dot_budget IS NULL
            GROUP BY v.user_id, v.process_id, p.vote_budget HAVING count(*) > p.vote_budget""",
+    ),
+    (
+        "user {0}: {2} dots at event {1}, above its dot budget",
+        """SELECT v.user_id, e.id, count(*) FROM votes v
+           JOIN ideas i ON i.id = v.idea_id JOIN events e ON e.id = i.event_id
+           WHERE e.dot_budget IS NOT NULL
+           GROUP BY v.user_id, e.id, e.dot_budget HAVING count(*) > e.dot_budget""",
     ),
     (
         "vote of user {1} on idea {0}: process {2} is not the idea's process",

@@ -1,11 +1,245 @@
-"""Events of a process (workshops). Managing them comes with the workshop issue."""
+"""Events of a process (workshops): managing them, joining by code, the live state.
+
+Joining takes the event row FOR UPDATE, so the capacity holds when many phones join at once.
+Guests are accounts without email and password, bound to the event (`users.guest_event_id`);
+they can become full accounts later and keep their ideas and votes.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ideas_platform.events.models import Event
+from ideas_platform.accounts.models import User
+from ideas_platform.audit.service import record as audit
+from ideas_platform.core.choices import N_, Region, Role, Sector
+from ideas_platform.core.database import transaction
+from ideas_platform.core.errors import (
+    ConflictError,
+    DomainError,
+    InvalidInput,
+    NotFoundError,
+    PermissionError_,
+)
+from ideas_platform.core.i18n import BERLIN, LOCALES
+from ideas_platform.core.passwords import hash_password, password_problem
+from ideas_platform.core.validation import (
+    choice_problem,
+    clean_text,
+    email_problem,
+    length_problem,
+)
+from ideas_platform.events.models import Event, EventAttendee, LiveMode
+from ideas_platform.ideas.models import Idea, IdeaStatus
+from ideas_platform.processes.models import Process
+from ideas_platform.processes.service import now_utc
+from ideas_platform.votes.models import Vote
+
+EVENT_NOT_FOUND = N_("This event does not exist.")
+WRONG_CODE = N_("There is no event with this code. Please check the code on the screen.")
+CODE_EXPIRED = N_("This code has expired: the event is over.")
+JOINING_CLOSED = N_("The moderation has closed joining for this event.")
+EVENT_FULL = N_("This event is full.")
+ONLY_MODERATION = N_("Only the moderation can do this.")
+NOT_A_GUEST = N_("This account is already a full account.")
+EMAIL_TAKEN = N_("An account with this email address already exists.")
+
+# Without look-alikes (0/O, 1/I/L): people type the code from a projector.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 6
+GUEST_EMAIL_DOMAIN = "guest.invalid"  # reserved: no mail can ever go there
+UNUSABLE_PASSWORD_HASH = "!"  # noqa: S105 - not an argon2 hash: no password verifies against it
+MAX_TIMER_MINUTES = 240
+
+
+def new_join_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise_code(code: str) -> str:
+    return "".join(ch for ch in (code or "").upper() if ch.isalnum())[:16]
+
+
+def _require_moderator(user: User) -> None:
+    if not user.can_moderate:
+        raise PermissionError_(ONLY_MODERATION)
+
+
+@dataclass
+class EventForm:
+    title: str = ""
+    place: str = ""
+    starts_at: str = (
+        ""  # local time (Europe/Berlin), "YYYY-MM-DDTHH:MM" as <input type=datetime-local>
+    )
+    description: str = ""
+    capacity: str = ""
+    join_until: str = ""
+    dot_budget: str = ""
+
+
+@dataclass
+class CleanEvent:
+    title: str
+    place: str
+    starts_at: datetime
+    description: str
+    capacity: int | None
+    join_until: datetime | None
+    dot_budget: int | None
+
+
+def _local_datetime(value: str) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=BERLIN) if parsed.tzinfo is None else parsed
+
+
+def _optional_number(
+    value: str, maximum: int, *, field: str, message: str, errors: dict[str, str]
+) -> int | None:
+    """An optional whole number from 1 to `maximum`; anything else notes `message`."""
+    value = value.strip()
+    if not value:
+        return None
+    if value.isascii() and value.isdigit() and 0 < int(value) <= maximum:
+        return int(value)
+    errors[field] = message
+    return None
+
+
+def validate(form: EventForm) -> CleanEvent:
+    title = clean_text(form.title, max_length=200)
+    place = clean_text(form.place, max_length=200)
+    description = clean_text(form.description, max_length=5000)
+    starts_at = _local_datetime(form.starts_at)
+    join_until = _local_datetime(form.join_until) if form.join_until.strip() else None
+    errors: dict[str, str] = {}
+    capacity = _optional_number(
+        form.capacity,
+        100_000,
+        field="capacity",
+        message=N_("Please give a whole number above zero, or leave it empty."),
+        errors=errors,
+    )
+    dot_budget = _optional_number(
+        form.dot_budget,
+        100,
+        field="dot_budget",
+        message=N_("Please give a number of dots between 1 and 100, or none."),
+        errors=errors,
+    )
+    if problem := length_problem(title, minimum=3, maximum=200):
+        errors["title"] = problem
+    if problem := length_problem(place, minimum=0, maximum=200):
+        errors["place"] = problem
+    if problem := length_problem(description, minimum=0, maximum=5000):
+        errors["description"] = problem
+    if starts_at is None:
+        errors["starts_at"] = N_("Please give the date and time of the event.")
+    if form.join_until.strip() and join_until is None:
+        errors["join_until"] = N_("Please give a valid date and time.")
+    elif join_until is not None and starts_at is not None and join_until <= starts_at:
+        errors["join_until"] = N_("Joining must stay possible until after the start.")
+    if errors:
+        raise InvalidInput(errors)
+    assert starts_at is not None
+    return CleanEvent(title, place, starts_at, description, capacity, join_until, dot_budget)
+
+
+def form_of(event: Event) -> EventForm:
+    def local(value: datetime | None) -> str:
+        return value.astimezone(BERLIN).strftime("%Y-%m-%dT%H:%M") if value else ""
+
+    return EventForm(
+        title=event.title,
+        place=event.place,
+        starts_at=local(event.starts_at),
+        description=event.description,
+        capacity=str(event.capacity or ""),
+        join_until=local(event.join_until),
+        dot_budget=str(event.dot_budget or ""),
+    )
+
+
+def _snapshot(event: Event) -> dict[str, object]:
+    return {
+        "title": event.title,
+        "place": event.place,
+        "starts_at": event.starts_at.isoformat(),
+        "capacity": event.capacity,
+        "join_until": event.join_until.isoformat() if event.join_until else None,
+        "dot_budget": event.dot_budget,
+    }
+
+
+async def save_event(
+    session: AsyncSession,
+    *,
+    process: Process,
+    moderator: User,
+    form: EventForm,
+    event_id: int | None = None,
+) -> Event:
+    """Create (event_id None) or change an event of the process."""
+    _require_moderator(moderator)
+    clean = validate(form)
+    for _attempt in range(5):
+        try:
+            async with transaction(session):
+                event = await _locked(session, event_id) if event_id else None
+                before = _snapshot(event) if event else None
+                if event is None:
+                    event = Event(process_id=process.id, join_code=new_join_code())
+                    session.add(event)
+                event.title, event.place, event.description = (
+                    clean.title,
+                    clean.place,
+                    clean.description,
+                )
+                event.starts_at, event.join_until = clean.starts_at, clean.join_until
+                event.capacity, event.dot_budget = clean.capacity, clean.dot_budget
+                await session.flush()
+                audit(
+                    session,
+                    actor_id=moderator.id,
+                    action="event.update" if before else "event.create",
+                    target_type="event",
+                    target_id=event.id,
+                    before=before,
+                    after=_snapshot(event),
+                )
+            return event
+        except IntegrityError:
+            continue  # the random join code was taken: draw another
+    raise ConflictError(N_("Please try again."))
+
+
+async def get_event(session: AsyncSession, event_id: int) -> Event:
+    event = await session.get(Event, event_id)
+    if event is None:
+        raise NotFoundError(EVENT_NOT_FOUND)
+    return event
+
+
+async def _locked(session: AsyncSession, event_id: int) -> Event:
+    event = await session.scalar(
+        select(Event)
+        .where(Event.id == event_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if event is None:
+        raise NotFoundError(EVENT_NOT_FOUND)
+    return event
 
 
 async def list_events(session: AsyncSession, process_id: int) -> list[Event]:
@@ -13,4 +247,260 @@ async def list_events(session: AsyncSession, process_id: int) -> list[Event]:
         await session.scalars(
             select(Event).where(Event.process_id == process_id).order_by(Event.starts_at)
         )
+    )
+
+
+def join_problem(event: Event | None, at: datetime | None = None) -> str | None:
+    """Why this code cannot be used now (untranslated), or None."""
+    if event is None:
+        return WRONG_CODE
+    if event.join_until is not None and (at or now_utc()) >= event.join_until:
+        return CODE_EXPIRED
+    if not event.joining_open:
+        return JOINING_CLOSED
+    return None
+
+
+async def event_for_code(session: AsyncSession, code: str) -> Event:
+    event = await session.scalar(select(Event).where(Event.join_code == normalise_code(code)))
+    if problem := join_problem(event):
+        raise (NotFoundError if event is None else DomainError)(problem)
+    assert event is not None
+    return event
+
+
+async def attendee_count(session: AsyncSession, event_id: int) -> int:
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(EventAttendee)
+            .where(EventAttendee.event_id == event_id)
+        )
+        or 0
+    )
+
+
+async def is_attendee(session: AsyncSession, event_id: int, user_id: int) -> bool:
+    found = await session.get(EventAttendee, (event_id, user_id))
+    return found is not None
+
+
+async def _admit(session: AsyncSession, event: Event, user_id: int) -> None:
+    """Under the event's lock: add the person unless the event is full (re-joining is free)."""
+    if await session.get(EventAttendee, (event.id, user_id)) is not None:
+        return
+    if event.capacity is not None and await attendee_count(session, event.id) >= event.capacity:
+        raise ConflictError(EVENT_FULL)
+    await session.execute(
+        insert(EventAttendee).values(event_id=event.id, user_id=user_id).on_conflict_do_nothing()
+    )
+
+
+async def join_as_user(session: AsyncSession, *, code: str, user: User) -> Event:
+    async with transaction(session):
+        found = await event_for_code(session, code)
+        event = await _locked(session, found.id)
+        if problem := join_problem(event):
+            raise DomainError(problem)
+        await _admit(session, event, user.id)
+    return event
+
+
+@dataclass
+class GuestForm:
+    display_name: str = ""
+    sector: str = ""
+    organisation: str = ""
+    region: str = ""
+    locale: str = "de"
+
+
+async def join_as_guest(session: AsyncSession, *, code: str, form: GuestForm) -> tuple[Event, User]:
+    """A guest account bound to the event, with just a name, sector, organisation, region."""
+    name = clean_text(form.display_name, max_length=80)
+    organisation = clean_text(form.organisation, max_length=160)
+    errors: dict[str, str] = {}
+    for field, problem in (
+        ("display_name", length_problem(name, minimum=2, maximum=80)),
+        ("sector", choice_problem(form.sector, Sector)),
+        ("region", choice_problem(form.region, Region)),
+        ("organisation", length_problem(organisation, minimum=0, maximum=160)),
+    ):
+        if problem:
+            errors[field] = problem
+    if errors:
+        raise InvalidInput(errors)
+    async with transaction(session):
+        found = await event_for_code(session, code)
+        event = await _locked(session, found.id)
+        if problem := join_problem(event):
+            raise DomainError(problem)
+        if event.capacity is not None and await attendee_count(session, event.id) >= event.capacity:
+            raise ConflictError(EVENT_FULL)
+        guest = User(
+            email=f"guest-{secrets.token_hex(12)}@{GUEST_EMAIL_DOMAIN}",
+            display_name=name,
+            password_hash=UNUSABLE_PASSWORD_HASH,
+            sector=Sector(form.sector),
+            region=Region(form.region),
+            organisation=organisation,
+            role=Role.PARTICIPANT,
+            locale=form.locale if form.locale in LOCALES else "de",
+            session_version=0,
+            is_active=True,
+            guest_event_id=event.id,
+        )
+        session.add(guest)
+        await session.flush()
+        await _admit(session, event, guest.id)
+    return event, guest
+
+
+async def make_full_account(
+    session: AsyncSession, *, user_id: int, email: str, password: str
+) -> User:
+    """A guest adds email and password; ideas, votes and comments stay theirs (same user)."""
+    email = clean_text(email, max_length=254).lower()
+    async with transaction(session):
+        user = await session.scalar(select(User).where(User.id == user_id).with_for_update())
+        if user is None or user.guest_event_id is None:
+            raise ConflictError(NOT_A_GUEST)
+        errors: dict[str, str] = {}
+        if problem := email_problem(email):
+            errors["email"] = problem
+        elif email.endswith("@" + GUEST_EMAIL_DOMAIN):
+            errors["email"] = N_("Please enter a valid email address.")
+        if problem := password_problem(password, email=email, display_name=user.display_name):
+            errors["password"] = problem
+        if errors:
+            raise InvalidInput(errors)
+        taken = await session.scalar(
+            select(User.id).where(func.lower(User.email) == email, User.id != user.id)
+        )
+        if taken is not None:
+            raise InvalidInput({"email": EMAIL_TAKEN})
+        user.email = email
+        user.password_hash = hash_password(password)
+        user.guest_event_id = None
+    return user
+
+
+async def set_joining(
+    session: AsyncSession, *, event_id: int, moderator: User, open_: bool
+) -> Event:
+    _require_moderator(moderator)
+    async with transaction(session):
+        event = await _locked(session, event_id)
+        if event.joining_open != open_:
+            audit(
+                session,
+                actor_id=moderator.id,
+                action="event.joining_open" if open_ else "event.joining_closed",
+                target_type="event",
+                target_id=event.id,
+                before={"joining_open": event.joining_open},
+                after={"joining_open": open_},
+            )
+            event.joining_open = open_
+    return event
+
+
+async def set_mode(session: AsyncSession, *, event_id: int, moderator: User, mode: str) -> Event:
+    _require_moderator(moderator)
+    if mode not in set(LiveMode):
+        raise DomainError(N_("Please choose a value from the list."))
+    async with transaction(session):
+        event = await _locked(session, event_id)
+        if event.live_mode != mode:
+            audit(
+                session,
+                actor_id=moderator.id,
+                action="event.mode",
+                target_type="event",
+                target_id=event.id,
+                before={"mode": event.live_mode.value},
+                after={"mode": mode},
+            )
+            event.live_mode = LiveMode(mode)
+    return event
+
+
+async def set_timer(
+    session: AsyncSession, *, event_id: int, moderator: User, minutes: str, label: str
+) -> Event:
+    """Start a countdown of `minutes` for the current activity; empty minutes stop it."""
+    _require_moderator(moderator)
+    label = clean_text(label, max_length=120)
+    errors: dict[str, str] = {}
+    length = _optional_number(
+        minutes,
+        MAX_TIMER_MINUTES,
+        field="minutes",
+        message=N_("Please give the minutes as a number from 1 to 240."),
+        errors=errors,
+    )
+    if errors:
+        raise InvalidInput(errors)
+    async with transaction(session):
+        event = await _locked(session, event_id)
+        before = {"timer_ends_at": event.timer_ends_at.isoformat() if event.timer_ends_at else None}
+        event.timer_ends_at = now_utc() + timedelta(minutes=length) if length else None
+        event.timer_label = label if length else ""
+        audit(
+            session,
+            actor_id=moderator.id,
+            action="event.timer",
+            target_type="event",
+            target_id=event.id,
+            before=before,
+            after={
+                "timer_ends_at": event.timer_ends_at.isoformat() if event.timer_ends_at else None,
+                "label": event.timer_label,
+            },
+        )
+    return event
+
+
+@dataclass
+class LiveState:
+    event: Event
+    ideas: list[Idea]
+    attendees: int
+    votes: int
+    seconds_left: int | None  # of the timer; None: no timer
+
+    @property
+    def mode(self) -> str:
+        return self.event.live_mode.value
+
+
+async def live_state(session: AsyncSession, event_id: int) -> LiveState:
+    """What the projector shows: the event's ideas (newest first while collecting, by votes
+    otherwise), how many joined, votes cast, the timer."""
+    event = await session.get(Event, event_id, populate_existing=True)
+    if event is None:
+        raise NotFoundError(EVENT_NOT_FOUND)
+    order = (
+        (Idea.created_at.desc(), Idea.id.desc())
+        if event.live_mode == LiveMode.COLLECT
+        else (Idea.vote_count.desc(), Idea.id)
+    )
+    ideas = list(
+        await session.scalars(
+            select(Idea)
+            .where(Idea.event_id == event.id, Idea.status == IdeaStatus.PUBLISHED)
+            .order_by(*order)
+        )
+    )
+    votes = await session.scalar(
+        select(func.count())
+        .select_from(Vote)
+        .join(Idea, Idea.id == Vote.idea_id)
+        .where(Idea.event_id == event.id)
+    )
+    seconds_left = None
+    if event.timer_ends_at is not None:
+        seconds_left = max(0, int((event.timer_ends_at - now_utc()).total_seconds()))
+    return LiveState(
+        event, ideas, await attendee_count(session, event.id), int(votes or 0), seconds_left
     )

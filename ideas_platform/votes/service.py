@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ideas_platform.accounts.auth import Principal
 from ideas_platform.core.choices import N_
 from ideas_platform.core.errors import ConflictError, DomainError, NotFoundError, PermissionError_
+from ideas_platform.events.models import Event
 from ideas_platform.ideas.models import Idea
 from ideas_platform.processes.models import Process
 from ideas_platform.votes.models import Vote
@@ -31,6 +32,7 @@ ALREADY_VOTED = N_("You already support this idea.")
 NOT_VOTED = N_("You do not support this idea.")
 VOTES_FROZEN = N_("This idea is no longer published; its votes cannot change.")
 NO_BUDGET_LEFT = N_("You have no votes left in this process.")
+NO_DOTS_LEFT = N_("You have no dots left at this event.")
 SESSION_EXPIRED = N_("Your session has expired. Please log in again.")
 
 
@@ -41,6 +43,7 @@ class VoteState:
     vote_count: int
     budget: int | None = None
     used: int | None = None
+    event_id: int | None = None  # the idea's event: its projector hears of the vote
 
     @property
     def remaining(self) -> int | None:
@@ -66,8 +69,10 @@ _CAST = f"""
 WITH idea AS (
     SELECT i.id, i.process_id
     FROM ideas i JOIN processes p ON p.id = i.process_id
-    WHERE i.id = $1 AND i.status = 'published' AND (p.vote_budget IS NULL OR $4::boolean)
-      AND {_VOTE_PHASE_OPEN} AND {_VOTER_OK}
+    LEFT JOIN events e ON e.id = i.event_id
+    WHERE i.id = $1 AND i.status = 'published'
+      AND (COALESCE(e.dot_budget, p.vote_budget) IS NULL OR $4::boolean)
+      AND ({_VOTE_PHASE_OPEN} OR e.live_mode = 'vote') AND {_VOTER_OK}
     FOR NO KEY UPDATE OF i
 ), ins AS (
     INSERT INTO votes (idea_id, user_id, process_id)
@@ -77,13 +82,14 @@ WITH idea AS (
 )
 UPDATE ideas SET vote_count = vote_count + 1
 WHERE id IN (SELECT idea_id FROM ins)
-RETURNING vote_count
+RETURNING vote_count, event_id
 """
 
 _WITHDRAW = f"""
 WITH idea AS (
-    SELECT i.id FROM ideas i
-    WHERE i.id = $1 AND i.status = 'published' AND {_VOTE_PHASE_OPEN} AND {_VOTER_OK}
+    SELECT i.id FROM ideas i LEFT JOIN events e ON e.id = i.event_id
+    WHERE i.id = $1 AND i.status = 'published'
+      AND ({_VOTE_PHASE_OPEN} OR e.live_mode = 'vote') AND {_VOTER_OK}
     FOR NO KEY UPDATE OF i
 ), del AS (
     DELETE FROM votes v USING idea
@@ -92,24 +98,47 @@ WITH idea AS (
 )
 UPDATE ideas SET vote_count = vote_count - 1
 WHERE id IN (SELECT idea_id FROM del)
-RETURNING vote_count, process_id,
-          (SELECT p.vote_budget FROM processes p WHERE p.id = ideas.process_id) AS budget
+RETURNING vote_count, process_id, event_id,
+          (SELECT e.dot_budget FROM events e WHERE e.id = ideas.event_id) AS dot_budget,
+          (SELECT p.vote_budget FROM processes p WHERE p.id = ideas.process_id) AS process_budget
 """
 
 _WHY = f"""
 SELECT (SELECT u.is_active AND ($3::integer IS NULL OR u.session_version = $3::integer)
           FROM users u WHERE u.id = $2) AS voter_ok,
-       i.status, i.process_id, i.vote_count, p.vote_budget AS budget,
-       {_VOTE_PHASE_OPEN} AS vote_open,
+       i.status, i.process_id, i.vote_count, i.event_id, e.dot_budget,
+       p.vote_budget AS process_budget,
+       ({_VOTE_PHASE_OPEN} OR coalesce(e.live_mode = 'vote', false)) AS vote_open,
        EXISTS (SELECT 1 FROM votes v WHERE v.idea_id = $1 AND v.user_id = $2) AS voted
 FROM (SELECT $1::bigint AS id) AS wanted
 LEFT JOIN ideas i ON i.id = wanted.id
 LEFT JOIN processes p ON p.id = i.process_id
+LEFT JOIN events e ON e.id = i.event_id
 """
 # NO KEY UPDATE: serialises one voter's budget checks, but does not block the foreign-key locks
 # that inserting rows pointing at the user takes (votes, audit entries, co-authors).
 _LOCK_VOTER = "SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE"
-_USED = "SELECT count(*) FROM votes WHERE user_id = $1 AND process_id = $2"
+# An event with a dot budget has its own: votes on its ideas count there, not in the process.
+_USED_IN_PROCESS = """
+SELECT count(*) FROM votes v JOIN ideas i ON i.id = v.idea_id
+LEFT JOIN events e ON e.id = i.event_id
+WHERE v.user_id = $1 AND v.process_id = $2 AND e.dot_budget IS NULL
+"""
+_USED_AT_EVENT = """
+SELECT count(*) FROM votes v JOIN ideas i ON i.id = v.idea_id
+WHERE v.user_id = $1 AND i.event_id = $2
+"""
+
+
+def _budget(facts: asyncpg.Record) -> int | None:
+    """The budget that applies to this idea: its event's dots, else the process's votes."""
+    return facts["dot_budget"] if facts["dot_budget"] is not None else facts["process_budget"]
+
+
+async def _used(conn: asyncpg.Connection, user_id: int, facts: asyncpg.Record) -> int:
+    if facts["dot_budget"] is not None:
+        return int(await conn.fetchval(_USED_AT_EVENT, user_id, facts["event_id"]))
+    return int(await conn.fetchval(_USED_IN_PROCESS, user_id, facts["process_id"]))
 
 
 def _args(principal: Principal, idea_id: int) -> tuple[int, int, int | None]:
@@ -134,13 +163,13 @@ def _raise_refusal(why: asyncpg.Record, *, withdrawing: bool = False) -> None:
 
 async def cast_vote(pool: asyncpg.Pool, principal: Principal, idea_id: int) -> VoteState:
     async with pool.acquire() as conn:
-        new_count = await conn.fetchval(_CAST, *_args(principal, idea_id), False)
-        if new_count is not None:
-            return VoteState(idea_id, True, new_count)
+        cast = await conn.fetchrow(_CAST, *_args(principal, idea_id), False)
+        if cast is not None:
+            return VoteState(idea_id, True, cast["vote_count"], event_id=cast["event_id"])
         why = await conn.fetchrow(_WHY, *_args(principal, idea_id))
         assert why is not None
         _raise_refusal(why)
-        if why["budget"] is None:
+        if _budget(why) is None:
             raise DomainError(NOT_VOTABLE)  # changed between the two statements
         return await _cast_with_budget(conn, principal, idea_id)
 
@@ -154,14 +183,14 @@ async def _cast_with_budget(
         why = await conn.fetchrow(_WHY, *_args(principal, idea_id))
         assert why is not None
         _raise_refusal(why)
-        budget = why["budget"]
-        used = await conn.fetchval(_USED, principal.user_id, why["process_id"])
+        budget = _budget(why)
+        used = await _used(conn, principal.user_id, why)
         if budget is not None and used >= budget:
-            raise DomainError(NO_BUDGET_LEFT)
-        new_count = await conn.fetchval(_CAST, *_args(principal, idea_id), True)
-        if new_count is None:
+            raise DomainError(NO_DOTS_LEFT if why["dot_budget"] is not None else NO_BUDGET_LEFT)
+        cast = await conn.fetchrow(_CAST, *_args(principal, idea_id), True)
+        if cast is None:
             raise DomainError(NOT_VOTABLE)
-        return VoteState(idea_id, True, new_count, budget, used + 1)
+        return VoteState(idea_id, True, cast["vote_count"], budget, used + 1, cast["event_id"])
 
 
 async def withdraw_vote(pool: asyncpg.Pool, principal: Principal, idea_id: int) -> VoteState:
@@ -172,10 +201,9 @@ async def withdraw_vote(pool: asyncpg.Pool, principal: Principal, idea_id: int) 
             assert why is not None
             _raise_refusal(why, withdrawing=True)
             raise ConflictError(NOT_VOTED)
-        used = None
-        if row["budget"] is not None:
-            used = await conn.fetchval(_USED, principal.user_id, row["process_id"])
-        return VoteState(idea_id, False, row["vote_count"], row["budget"], used)
+        budget = _budget(row)
+        used = await _used(conn, principal.user_id, row) if budget is not None else None
+        return VoteState(idea_id, False, row["vote_count"], budget, used, row["event_id"])
 
 
 async def current_state(pool: asyncpg.Pool, user_id: int, idea_id: int) -> VoteState | None:
@@ -184,19 +212,29 @@ async def current_state(pool: asyncpg.Pool, user_id: int, idea_id: int) -> VoteS
         why = await conn.fetchrow(_WHY, idea_id, user_id, None)
         if why is None or why["status"] is None:
             return None
-        budget = why["budget"]
-        used = (
-            await conn.fetchval(_USED, user_id, why["process_id"]) if budget is not None else None
+        budget = _budget(why)
+        used = await _used(conn, user_id, why) if budget is not None else None
+        return VoteState(
+            idea_id, bool(why["voted"]), why["vote_count"], budget, used, why["event_id"]
         )
-        return VoteState(idea_id, bool(why["voted"]), why["vote_count"], budget, used)
 
 
 async def states_for(
     session: AsyncSession, user_id: int | None, process: Process, ideas: list[Idea]
 ) -> dict[int, VoteState]:
-    """The vote button of each idea as this viewer sees it (voted?, votes left)."""
+    """The vote button of each idea as this viewer sees it (voted?, votes or dots left)."""
+    event_ids = {idea.event_id for idea in ideas if idea.event_id is not None}
+    dot_budgets: dict[int, int] = {}
+    if event_ids:
+        rows = await session.execute(
+            select(Event.id, Event.dot_budget).where(
+                Event.id.in_(event_ids), Event.dot_budget.is_not(None)
+            )
+        )
+        dot_budgets = {event_id: int(budget) for event_id, budget in rows}
     voted: set[int] = set()
-    used = None
+    used_in_process: int | None = None
+    used_at_event: dict[int, int] = {}
     if user_id is not None and ideas:
         voted = set(
             await session.scalars(
@@ -206,10 +244,32 @@ async def states_for(
             )
         )
         if process.vote_budget is not None:
-            used = await session.scalar(
-                select(func.count()).where(Vote.user_id == user_id, Vote.process_id == process.id)
+            used_in_process = await session.scalar(
+                select(func.count())
+                .select_from(Vote)
+                .join(Idea, Idea.id == Vote.idea_id)
+                .outerjoin(Event, Event.id == Idea.event_id)
+                .where(
+                    Vote.user_id == user_id,
+                    Vote.process_id == process.id,
+                    Event.dot_budget.is_(None),
+                )
             )
-    return {
-        idea.id: VoteState(idea.id, idea.id in voted, idea.vote_count, process.vote_budget, used)
-        for idea in ideas
-    }
+        if dot_budgets:
+            counted = await session.execute(
+                select(Idea.event_id, func.count())
+                .join(Vote, Vote.idea_id == Idea.id)
+                .where(Vote.user_id == user_id, Idea.event_id.in_(dot_budgets))
+                .group_by(Idea.event_id)
+            )
+            used_at_event = {int(event_id): count for event_id, count in counted}
+
+    def state(idea: Idea) -> VoteState:
+        if idea.event_id is not None and idea.event_id in dot_budgets:
+            used = used_at_event.get(idea.event_id, 0) if user_id is not None else None
+            budget: int | None = dot_budgets[idea.event_id]
+        else:
+            used, budget = used_in_process, process.vote_budget
+        return VoteState(idea.id, idea.id in voted, idea.vote_count, budget, used, idea.event_id)
+
+    return {idea.id: state(idea) for idea in ideas}
