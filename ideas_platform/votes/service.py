@@ -231,7 +231,7 @@ async def states_for(
                 Event.id.in_(event_ids), Event.dot_budget.is_not(None)
             )
         )
-        dot_budgets = {event_id: int(budget) for event_id, budget in rows}
+        dot_budgets = {event_id: budget for event_id, budget in rows if budget is not None}
     voted: set[int] = set()
     used_in_process: int | None = None
     used_at_event: dict[int, int] = {}
@@ -262,7 +262,7 @@ async def states_for(
                 .where(Vote.user_id == user_id, Idea.event_id.in_(dot_budgets))
                 .group_by(Idea.event_id)
             )
-            used_at_event = {int(event_id): count for event_id, count in counted}
+            used_at_event = {event_id: count for event_id, count in counted if event_id is not None}
 
     def state(idea: Idea) -> VoteState:
         if idea.event_id is not None and idea.event_id in dot_budgets:
