@@ -22,6 +22,7 @@ from ideas_platform.core.errors import DomainError, InvalidInput
 from ideas_platform.core.i18n import LOCALE_COOKIE, LOCALES, gettext
 from ideas_platform.core.rate_limits import AUTH_RATE_LIMIT
 from ideas_platform.core.web import form_data, page, safe_next, see_other
+from ideas_platform.events import service as events_service
 from ideas_platform.ideas import service as ideas_service
 
 REGISTER_FIELDS = ("email", "display_name", "password", "sector", "region", "organisation")
@@ -146,6 +147,37 @@ class AccountController(Controller):
             new_token=new_token,
             error=error,
         )
+
+    @post("/profile/full-account", guards=[login_required])
+    async def full_account(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Any:
+        """A guest of a workshop keeps the account: adds email and password (same user)."""
+        form = await form_data(request)
+        try:
+            user = await events_service.make_full_account(
+                db_session,
+                user_id=request.user.user_id,
+                email=form.get("email", ""),
+                password=form.get("password", ""),
+            )
+        except InvalidInput as exc:
+            return page(
+                request,
+                "accounts/profile.html",
+                status_code=422,
+                tokens=[],
+                my_ideas=await ideas_service.mine(db_session, request.user.user_id),
+                new_token=None,
+                error=None,
+                account_form=form,
+                account_errors=exc.translated_errors(),
+            )
+        start_session(request, user)  # a new session for the new credentials
+        flash(
+            request,
+            gettext("Your account is complete. Log in with your email address from now on."),
+            category="success",
+        )
+        return see_other("/profile")
 
     @post("/profile/consent", guards=[login_required])
     async def consent(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Redirect:

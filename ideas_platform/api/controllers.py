@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.background_tasks import BackgroundTask
+from litestar.channels import ChannelsPlugin
 from litestar.openapi.spec import SecurityRequirement
 from litestar.params import Parameter
 from litestar.response import File
@@ -38,6 +39,7 @@ from ideas_platform.api.schemas import (
 from ideas_platform.comments import service as comments_service
 from ideas_platform.core.rate_limits import SUBMIT_RATE_LIMIT
 from ideas_platform.core.validation import clean_text
+from ideas_platform.events import live
 from ideas_platform.exports import service as exports_service
 from ideas_platform.ideas import service as ideas_service
 from ideas_platform.processes import service as processes_service
@@ -225,7 +227,12 @@ class ApiController(Controller):
         summary="Submit an idea (collect phase)",
     )
     async def create_idea(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, slug: str, data: IdeaIn
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        channels: ChannelsPlugin,
+        slug: str,
+        data: IdeaIn,
     ) -> IdeaOut:
         process = await processes_service.get_by_slug(db_session, slug)
         idea = await ideas_service.submit(
@@ -236,6 +243,7 @@ class ApiController(Controller):
                 data.title, data.body, data.topic_id, data.region, data.event_id
             ),
         )
+        live.announce_idea(channels, idea)
         return _idea_out(await ideas_service.get_view(db_session, idea.id), slug)
 
     @get("/ideas/{idea_id:int}", summary="One idea")
@@ -253,9 +261,15 @@ class ApiController(Controller):
         summary="Support an idea (vote phase)",
     )
     async def vote(
-        self, request: Request[Any, Any, Any], driver_pool: asyncpg.Pool, idea_id: int
+        self,
+        request: Request[Any, Any, Any],
+        driver_pool: asyncpg.Pool,
+        channels: ChannelsPlugin,
+        idea_id: int,
     ) -> VoteOut:
-        return _vote_out(await votes_service.cast_vote(driver_pool, request.user, idea_id))
+        state = await votes_service.cast_vote(driver_pool, request.user, idea_id)
+        votes_service.announce_vote(channels, state)
+        return _vote_out(state)
 
     @delete(
         "/ideas/{idea_id:int}/vote",
@@ -265,9 +279,15 @@ class ApiController(Controller):
         summary="Withdraw the support",
     )
     async def withdraw(
-        self, request: Request[Any, Any, Any], driver_pool: asyncpg.Pool, idea_id: int
+        self,
+        request: Request[Any, Any, Any],
+        driver_pool: asyncpg.Pool,
+        channels: ChannelsPlugin,
+        idea_id: int,
     ) -> VoteOut:
-        return _vote_out(await votes_service.withdraw_vote(driver_pool, request.user, idea_id))
+        state = await votes_service.withdraw_vote(driver_pool, request.user, idea_id)
+        votes_service.announce_vote(channels, state)
+        return _vote_out(state)
 
     @get("/ideas/{idea_id:int}/comments", summary="Comments on an idea, oldest first")
     async def comments(

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import AsyncGenerator, Iterable
 
+import anyio
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.asyncpg import AsyncPgChannelsBackend
+from litestar.response.sse import ServerSentEventMessage
 
 log = logging.getLogger(__name__)
 
 
 RESYNC = b'{"kind":"resync"}'
+HEARTBEAT_SECONDS = 20
 
 
 class ResilientAsyncPgBackend(AsyncPgChannelsBackend):
@@ -76,3 +79,30 @@ def channels_plugin(dsn: str) -> ChannelsPlugin:
         subscriber_max_backlog=200,
         subscriber_backlog_strategy="dropleft",
     )
+
+
+async def subscription_stream(
+    channels: ChannelsPlugin, channel: str, *, heartbeat: float = HEARTBEAT_SECONDS
+) -> AsyncGenerator[ServerSentEventMessage, None]:
+    """Server-sent events of one channel: each published message as `data`, and a keep-alive
+    comment on quiet streams (so that proxies do not close them)."""
+    subscriber = await channels.subscribe([channel])
+    waiting: asyncio.Future[bytes] | None = None
+    try:
+        yield ServerSentEventMessage(comment="connected", retry=2000)
+        messages = subscriber.iter_events()
+        while True:
+            waiting = waiting or asyncio.ensure_future(anext(messages))
+            done, _ = await asyncio.wait({waiting}, timeout=heartbeat)
+            if not done:
+                yield ServerSentEventMessage(comment="keep-alive")
+                continue
+            message, waiting = waiting.result(), None
+            yield ServerSentEventMessage(data=message.decode(), event="message")
+    finally:
+        if waiting is not None:
+            waiting.cancel()
+        # Shielded: a disconnect cancels this stream, but the backend must finish its
+        # UNLISTEN bookkeeping, or the next viewer of this channel would hear nothing.
+        with anyio.CancelScope(shield=True):
+            await channels.unsubscribe(subscriber)

@@ -3,7 +3,7 @@
 `middleware=[AUTH_RATE_LIMIT]` on a route handler; the limit per minute comes from the
 settings of the running app (AUTH_RATE_LIMIT_PER_MINUTE, SUBMIT_RATE_LIMIT_PER_MINUTE). The
 routes of one category share a counter per client address: login and registration ("auth"),
-new ideas and comments ("submit"). The
+new ideas and comments ("submit"); joining an event counts per event code ("join"). The
 counters live in the PostgreSQL store, so a limit holds across all worker processes. Routes
 without a limit (voting, the hottest path) never pass through this middleware.
 """
@@ -36,17 +36,19 @@ class SettingsRateLimitMiddleware(RateLimitMiddleware):
         await super().__call__(scope, receive, send)
 
 
-def _identifier(category: str) -> Callable[[Request[Any, Any, Any]], str]:
+def _identifier(category: str, per_path: bool) -> Callable[[Request[Any, Any, Any]], str]:
     def identify(request: Request[Any, Any, Any]) -> str:
-        return f"{category}:{get_remote_address(request)}"
+        who = request.url.path if per_path else get_remote_address(request)
+        return f"{category}:{who}"
 
     return identify
 
 
-def rate_limited(category: str) -> DefineMiddleware:
+def rate_limited(category: str, *, per_path: bool = False) -> DefineMiddleware:
+    """`per_path`: one counter per URL (e.g. per event code) instead of per client address."""
     config = RateLimitConfig(
         rate_limit=("minute", 1),  # replaced by the app's setting on each request
-        identifier_for_request=_identifier(category),
+        identifier_for_request=_identifier(category, per_path),
         store=RATE_LIMIT_STORE,
     )
     return DefineMiddleware(
@@ -56,3 +58,5 @@ def rate_limited(category: str) -> DefineMiddleware:
 
 AUTH_RATE_LIMIT = rate_limited("auth")
 SUBMIT_RATE_LIMIT = rate_limited("submit")
+# Joining an event counts per event, not per address: a whole room shares the venue's network.
+JOIN_RATE_LIMIT = rate_limited("join", per_path=True)

@@ -19,6 +19,7 @@ from ideas_platform.core.i18n import (
     gettext,
     ngettext,
 )
+from ideas_platform.events.models import LIVE_MODE_LABELS
 from ideas_platform.ideas.models import STATUS_LABELS
 from ideas_platform.processes.models import PHASE_LABELS
 from ideas_platform.ranking.service import METHOD_LABELS
@@ -50,6 +51,7 @@ def configure_environment(env: Environment) -> None:
         PHASE_LABELS=PHASE_LABELS,
         STATUS_LABELS=STATUS_LABELS,
         DECISION_LABELS=DECISION_LABELS,
+        LIVE_MODE_LABELS=LIVE_MODE_LABELS,
         METHOD_LABELS=METHOD_LABELS,
     )
     env.trim_blocks = True

@@ -1,9 +1,373 @@
-"""Events: pages, joining by code, projector (placeholder, being written)."""
+"""Events: pages, joining by code (account or guest), the projector and its live stream,
+the moderator's controls. Every change is announced on the event's channel after commit."""
 
 from __future__ import annotations
 
-from litestar import Controller
+from typing import Any
+
+import segno
+from litestar import Controller, Request, Response, get, post
+from litestar.channels import ChannelsPlugin
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, ServerSentEvent, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ideas_platform.accounts.auth import load_user, login_required, moderator_required
+from ideas_platform.accounts.controllers import start_session
+from ideas_platform.core.channels import subscription_stream
+from ideas_platform.core.choices import N_
+from ideas_platform.core.errors import DomainError, InvalidInput
+from ideas_platform.core.i18n import get_locale, gettext
+from ideas_platform.core.rate_limits import JOIN_RATE_LIMIT
+from ideas_platform.core.web import act_and_return, current_user_of, form_data, page, see_other
+from ideas_platform.events import live, service
+from ideas_platform.events.models import Event, LiveMode
+from ideas_platform.processes import service as processes_service
+from ideas_platform.processes.models import PhaseKind
+from ideas_platform.votes import service as votes_service
+
+EVENT_FIELDS = (
+    "title",
+    "place",
+    "starts_at",
+    "description",
+    "capacity",
+    "join_until",
+    "dot_budget",
+)
+GUEST_FIELDS = ("display_name", "sector", "organisation", "region")
+
+
+def join_url(request: Request[Any, Any, Any], event: Event) -> str:
+    return f"{request.app.state.settings.public_url}/join/{event.join_code}"
+
+
+async def _event_page(
+    request: Request[Any, Any, Any],
+    db_session: AsyncSession,
+    event: Event,
+    *,
+    errors: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Template:
+    user = await load_user(request)
+    process = await processes_service.get_by_id(db_session, event.process_id)
+    state = await service.live_state(db_session, event.id)
+    attending = user is not None and (
+        user.can_moderate or await service.is_attendee(db_session, event.id, user.id)
+    )
+    return page(
+        request,
+        "events/detail.html",
+        status_code=status_code,
+        user=user,
+        event=event,
+        process=process,
+        state=state,
+        attending=attending,
+        votes=await votes_service.states_for(
+            db_session, user.id if user else None, process, state.ideas
+        ),
+        vote_open=event.live_mode == LiveMode.VOTE
+        or processes_service.is_open_for(process, PhaseKind.VOTE),
+        join_url=join_url(request, event),
+        errors=errors or {},
+        form=form or {},
+    )
 
 
 class EventController(Controller):
     include_in_schema = False
+
+    # --- managing events (moderators) ---------------------------------------------------------
+
+    @get("/processes/{slug:str}/events/new", guards=[moderator_required])
+    async def new_form(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, slug: str
+    ) -> Template:
+        process = await processes_service.get_by_slug(db_session, slug)
+        return page(request, "events/form.html", process=process, event=None, form={}, errors={})
+
+    @post("/processes/{slug:str}/events", guards=[moderator_required])
+    async def create(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, slug: str
+    ) -> Any:
+        process = await processes_service.get_by_slug(db_session, slug)
+        return await _save(request, db_session, process, None)
+
+    @get("/events/{event_id:int}/edit", guards=[moderator_required])
+    async def edit_form(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, event_id: int
+    ) -> Template:
+        event = await service.get_event(db_session, event_id)
+        process = await processes_service.get_by_id(db_session, event.process_id)
+        form = vars(service.form_of(event))
+        return page(request, "events/form.html", process=process, event=event, form=form, errors={})
+
+    @post("/events/{event_id:int}/edit", guards=[moderator_required])
+    async def edit(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, event_id: int
+    ) -> Any:
+        event = await service.get_event(db_session, event_id)
+        process = await processes_service.get_by_id(db_session, event.process_id)
+        return await _save(request, db_session, process, event)
+
+    # --- the event page and submitting at the event ---------------------------------------------
+
+    @get("/events/{event_id:int}", name="event")
+    async def detail(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, event_id: int
+    ) -> Template:
+        event = await service.get_event(db_session, event_id)
+        return await _event_page(request, db_session, event)
+
+    @post("/events/{event_id:int}/ideas", guards=[login_required])
+    async def submit(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        channels: ChannelsPlugin,
+        event_id: int,
+    ) -> Any:
+        event = await service.get_event(db_session, event_id)
+        user = current_user_of(request)
+        form = await form_data(request)
+        try:
+            idea = await service.submit_at_event(
+                db_session,
+                event=event,
+                user=user,
+                title=form.get("title", ""),
+                body=form.get("body", ""),
+            )
+        except InvalidInput as exc:
+            return await _event_page(
+                request,
+                db_session,
+                event,
+                errors=exc.translated_errors(),
+                form=form,
+                status_code=422,
+            )
+        except DomainError as exc:  # e.g. the collect phase is over
+            flash(request, exc.translated(), category="error")
+            return see_other(f"/events/{event_id}")
+        live.announce_idea(channels, idea)
+        request_flash(request, N_("Thank you! Your idea is on the screen."))
+        return see_other(f"/events/{event_id}#ideas")
+
+    # --- joining ----------------------------------------------------------------------------
+
+    @get("/join", name="join")
+    async def join_code_form(self, request: Request[Any, Any, Any], code: str = "") -> Any:
+        if code.strip():
+            return see_other(f"/join/{service.normalise_code(code)}")
+        return page(request, "events/join_code.html")
+
+    @get("/join/{code:str}")
+    async def join_form(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, code: str
+    ) -> Template:
+        return await _join_page(request, db_session, code)
+
+    @post("/join/{code:str}", middleware=[JOIN_RATE_LIMIT])
+    async def join(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, code: str
+    ) -> Any:
+        user = await load_user(request)
+        form = await form_data(request)
+        try:
+            if user is not None:
+                event = await service.join_as_user(db_session, code=code, user=user)
+            else:
+                event, guest = await service.join_as_guest(
+                    db_session,
+                    code=code,
+                    form=service.GuestForm(
+                        **{f: form.get(f, "") for f in GUEST_FIELDS}, locale=get_locale()
+                    ),
+                )
+                start_session(request, guest)
+        except InvalidInput as exc:
+            return await _join_page(
+                request, db_session, code, errors=exc.translated_errors(), form=form, status=422
+            )
+        except DomainError as exc:
+            return await _join_page(
+                request, db_session, code, problem=exc.translated(), status=exc.status_code
+            )
+        return see_other(f"/events/{event.id}")
+
+    # --- projector and live stream ------------------------------------------------------------
+
+    @get("/events/{event_id:int}/live", guards=[moderator_required])
+    async def projector(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, event_id: int
+    ) -> Template:
+        state = await service.live_state(db_session, event_id)
+        return page(
+            request,
+            "events/live.html",
+            state=state,
+            event=state.event,
+            join_url=join_url(request, state.event),
+        )
+
+    @get("/events/{event_id:int}/live/state")
+    async def live_state(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, event_id: int
+    ) -> Template:
+        """The projector's content as a fragment: fetched on every reconnect and change."""
+        state = await service.live_state(db_session, event_id)
+        return page(request, "events/_live_state.html", state=state, event=state.event)
+
+    @get("/events/{event_id:int}/live/stream")
+    async def stream(
+        self, db_session: AsyncSession, channels: ChannelsPlugin, event_id: int
+    ) -> ServerSentEvent:
+        """Server-sent events: new ideas, votes, state changes of the event (and a heartbeat)."""
+        await service.get_event(db_session, event_id)
+        await db_session.close()  # the stream may stay open for hours; give the connection back
+        return ServerSentEvent(subscription_stream(channels, live.event_channel(event_id)))
+
+    @get("/events/{event_id:int}/qr.svg", guards=[moderator_required])
+    async def qr(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, event_id: int
+    ) -> Response[bytes]:
+        event = await service.get_event(db_session, event_id)
+        svg = segno.make(join_url(request, event), error="m").svg_inline(scale=8, border=2)
+        return Response(
+            svg.encode(),
+            media_type="image/svg+xml",
+            headers={"Cache-Control": "private, max-age=300"},
+        )
+
+    # --- the moderator's controls --------------------------------------------------------------
+
+    @post("/events/{event_id:int}/mode", guards=[moderator_required])
+    async def mode(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        channels: ChannelsPlugin,
+        event_id: int,
+    ) -> Redirect:
+        async def action(form: dict[str, str]) -> str | None:
+            await service.set_mode(
+                db_session,
+                event_id=event_id,
+                moderator=current_user_of(request),
+                mode=form.get("mode", ""),
+            )
+            live.announce(channels, event_id, "state")
+            return None
+
+        return await act_and_return(
+            request, action, default=f"/events/{event_id}", done=N_("The screen shows it now.")
+        )
+
+    @post("/events/{event_id:int}/timer", guards=[moderator_required])
+    async def timer(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        channels: ChannelsPlugin,
+        event_id: int,
+    ) -> Redirect:
+        async def action(form: dict[str, str]) -> str | None:
+            await service.set_timer(
+                db_session,
+                event_id=event_id,
+                moderator=current_user_of(request),
+                minutes=form.get("minutes", ""),
+                label=form.get("label", ""),
+            )
+            live.announce(channels, event_id, "state")
+            return None
+
+        return await act_and_return(
+            request, action, default=f"/events/{event_id}", done=N_("The timer has been set.")
+        )
+
+    @post("/events/{event_id:int}/joining", guards=[moderator_required])
+    async def joining(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        channels: ChannelsPlugin,
+        event_id: int,
+    ) -> Redirect:
+        async def action(form: dict[str, str]) -> str | None:
+            await service.set_joining(
+                db_session,
+                event_id=event_id,
+                moderator=current_user_of(request),
+                open_=form.get("open") == "1",
+            )
+            live.announce(channels, event_id, "state")
+            return None
+
+        return await act_and_return(
+            request, action, default=f"/events/{event_id}", done=N_("Joining has been updated.")
+        )
+
+
+def request_flash(request: Request[Any, Any, Any], message: str) -> None:
+    flash(request, gettext(message), category="success")
+
+
+async def _save(
+    request: Request[Any, Any, Any],
+    db_session: AsyncSession,
+    process: Any,
+    event: Event | None,
+) -> Any:
+    form = await form_data(request)
+    try:
+        saved = await service.save_event(
+            db_session,
+            process=process,
+            moderator=current_user_of(request),
+            form=service.EventForm(**{f: form.get(f, "") for f in EVENT_FIELDS}),
+            event_id=event.id if event else None,
+        )
+    except InvalidInput as exc:
+        return page(
+            request,
+            "events/form.html",
+            status_code=422,
+            process=process,
+            event=event,
+            form=form,
+            errors=exc.translated_errors(),
+        )
+    request_flash(request, N_("The event has been saved."))
+    return see_other(f"/events/{saved.id}")
+
+
+async def _join_page(
+    request: Request[Any, Any, Any],
+    db_session: AsyncSession,
+    code: str,
+    *,
+    errors: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+    problem: str | None = None,
+    status: int = 200,
+) -> Template:
+    """The join page of a code: the reason it cannot be used, or the ways to join."""
+    event = await service.find_by_code(db_session, code)
+    if problem is None and (reason := service.join_problem(event)):
+        problem, status = gettext(reason), 404 if event is None else 410
+    return page(
+        request,
+        "events/join.html",
+        status_code=status,
+        user=await load_user(request),
+        event=event if problem is None or status in (409, 422) else None,
+        code=service.normalise_code(code),
+        problem=problem,
+        errors=errors or {},
+        form=form or {},
+    )

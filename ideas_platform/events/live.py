@@ -15,6 +15,8 @@ from typing import Any
 
 from litestar.channels import ChannelsPlugin
 
+from ideas_platform.ideas.models import Idea
+
 
 def event_channel(event_id: int) -> str:
     return f"event_{event_id}"
@@ -25,3 +27,9 @@ def announce(channels: ChannelsPlugin, event_id: int, kind: str, **details: Any)
     delay from the change to the projector."""
     message = {"kind": kind, "sent": round(time.time(), 4), **details}
     channels.publish(json.dumps(message, separators=(",", ":")), event_channel(event_id))
+
+
+def announce_idea(channels: ChannelsPlugin, idea: Idea) -> None:
+    """A new idea of an event appears on its projector."""
+    if idea.event_id is not None:
+        announce(channels, idea.event_id, "idea", idea_id=idea.id, title=idea.title)

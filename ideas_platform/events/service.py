@@ -36,6 +36,7 @@ from ideas_platform.core.validation import (
     length_problem,
 )
 from ideas_platform.events.models import Event, EventAttendee, LiveMode
+from ideas_platform.ideas import service as ideas_service
 from ideas_platform.ideas.models import Idea, IdeaStatus
 from ideas_platform.processes.models import Process
 from ideas_platform.processes.service import now_utc
@@ -261,8 +262,12 @@ def join_problem(event: Event | None, at: datetime | None = None) -> str | None:
     return None
 
 
+async def find_by_code(session: AsyncSession, code: str) -> Event | None:
+    return await session.scalar(select(Event).where(Event.join_code == normalise_code(code)))
+
+
 async def event_for_code(session: AsyncSession, code: str) -> Event:
-    event = await session.scalar(select(Event).where(Event.join_code == normalise_code(code)))
+    event = await find_by_code(session, code)
     if problem := join_problem(event):
         raise (NotFoundError if event is None else DomainError)(problem)
     assert event is not None
@@ -459,6 +464,24 @@ async def set_timer(
             },
         )
     return event
+
+
+async def submit_at_event(
+    session: AsyncSession, *, event: Event, user: User, title: str, body: str
+) -> Idea:
+    """A participant's idea from the room: the event and the person's region preset."""
+    if not (user.can_moderate or await is_attendee(session, event.id, user.id)):
+        raise PermissionError_(N_("Join the event with its code first."))
+    process = await session.get(Process, event.process_id)
+    assert process is not None
+    return await ideas_service.submit(
+        session,
+        process=process,
+        author_id=user.id,
+        form=ideas_service.IdeaForm(
+            title=title, body=body, topic_id=None, region=user.region.value, event_id=event.id
+        ),
+    )
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.channels import ChannelsPlugin
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +24,7 @@ from ideas_platform.core.web import (
     page,
     see_other,
 )
+from ideas_platform.events import live
 from ideas_platform.events.service import list_events
 from ideas_platform.ideas import service
 from ideas_platform.ideas.models import Idea
@@ -132,7 +134,11 @@ class IdeaController(Controller):
 
     @post("/processes/{slug:str}/ideas", guards=[login_required], middleware=[SUBMIT_RATE_LIMIT])
     async def create(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, slug: str
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        channels: ChannelsPlugin,
+        slug: str,
     ) -> Any:
         process = await processes_service.get_by_slug(db_session, slug)
         form = await form_data(request)
@@ -175,6 +181,7 @@ class IdeaController(Controller):
                 errors=exc.translated_errors(),
                 status_code=422,
             )
+        live.announce_idea(channels, idea)
         flash(request, gettext("Thank you! Your idea has been published."), category="success")
         return see_other(f"/ideas/{idea.id}")
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.core.markdown import render_markdown
 from ideas_platform.core.web import page
+from ideas_platform.events import service as events_service
 from ideas_platform.processes import service
 
 
@@ -39,4 +40,6 @@ class ProcessController(Controller):
             active=service.active_phases(process),
             figures=await service.figures(db_session, process.id),
             topics=await service.list_topics(db_session, process.id),
+            events=await events_service.list_events(db_session, process.id),
+            now=service.now_utc(),
         )

@@ -7,19 +7,17 @@ made through another.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-import anyio
 from litestar import Controller, Request, get, post
 from litestar.channels import ChannelsPlugin
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, ServerSentEvent, Template
-from litestar.response.sse import ServerSentEventMessage
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.accounts.auth import load_user, login_required, moderator_required
+from ideas_platform.core.channels import subscription_stream
 from ideas_platform.core.choices import N_
 from ideas_platform.core.database import asyncpg_dsn
 from ideas_platform.core.errors import DomainError, InvalidInput
@@ -36,8 +34,6 @@ from ideas_platform.processes import service as processes_service
 from ideas_platform.processes.models import Process
 from ideas_platform.shortlists import service as shortlists_service
 from ideas_platform.themes import jobs, service
-
-HEARTBEAT_SECONDS = 20
 
 
 def board_channel(process_id: int) -> str:
@@ -88,30 +84,7 @@ class ThemeController(Controller):
         process = await processes_service.get_by_slug(db_session, slug)
         await db_session.close()  # the stream may stay open for hours; give the connection back
 
-        async def stream() -> AsyncGenerator[ServerSentEventMessage, None]:
-            subscriber = await channels.subscribe([board_channel(process.id)])
-            waiting: asyncio.Future[bytes] | None = None
-            try:
-                yield ServerSentEventMessage(comment="connected", retry=3000)
-                events = subscriber.iter_events()
-                while True:
-                    waiting = waiting or asyncio.ensure_future(anext(events))
-                    done, _ = await asyncio.wait({waiting}, timeout=HEARTBEAT_SECONDS)
-                    if not done:
-                        # keeps proxies from closing a quiet connection
-                        yield ServerSentEventMessage(comment="keep-alive")
-                        continue
-                    message, waiting = waiting.result(), None
-                    yield ServerSentEventMessage(data=message.decode(), event="message")
-            finally:
-                if waiting is not None:
-                    waiting.cancel()
-                # Shielded: a disconnect cancels this stream, but the backend must finish its
-                # UNLISTEN bookkeeping, or the next viewer of this board would hear nothing.
-                with anyio.CancelScope(shield=True):
-                    await channels.unsubscribe(subscriber)
-
-        return ServerSentEvent(stream())
+        return ServerSentEvent(subscription_stream(channels, board_channel(process.id)))
 
     @post("/processes/{slug:str}/themes", guards=[login_required])
     async def create(

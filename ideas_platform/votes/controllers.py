@@ -7,6 +7,7 @@ from typing import Any
 
 import asyncpg
 from litestar import Controller, Request, post
+from litestar.channels import ChannelsPlugin
 from litestar.exceptions import NotAuthorizedException
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
@@ -15,7 +16,7 @@ from ideas_platform.accounts.auth import Principal
 from ideas_platform.core.errors import DomainError
 from ideas_platform.core.web import is_htmx, page, safe_next, see_other
 from ideas_platform.votes import service
-from ideas_platform.votes.service import VoteState
+from ideas_platform.votes.service import VoteState, announce_vote
 
 
 async def _respond(
@@ -53,20 +54,29 @@ class VoteController(Controller):
     # database, so the hot path is one round trip.
     @post("/ideas/{idea_id:int}/vote")
     async def vote(
-        self, request: Request[Any, Any, Any], driver_pool: asyncpg.Pool, idea_id: int
+        self,
+        request: Request[Any, Any, Any],
+        driver_pool: asyncpg.Pool,
+        channels: ChannelsPlugin,
+        idea_id: int,
     ) -> Any:
-        return await _act(request, driver_pool, idea_id, service.cast_vote)
+        return await _act(request, driver_pool, channels, idea_id, service.cast_vote)
 
     @post("/ideas/{idea_id:int}/unvote")
     async def unvote(
-        self, request: Request[Any, Any, Any], driver_pool: asyncpg.Pool, idea_id: int
+        self,
+        request: Request[Any, Any, Any],
+        driver_pool: asyncpg.Pool,
+        channels: ChannelsPlugin,
+        idea_id: int,
     ) -> Any:
-        return await _act(request, driver_pool, idea_id, service.withdraw_vote)
+        return await _act(request, driver_pool, channels, idea_id, service.withdraw_vote)
 
 
 async def _act(
     request: Request[Any, Any, Any],
     pool: asyncpg.Pool,
+    channels: ChannelsPlugin,
     idea_id: int,
     action: Callable[[asyncpg.Pool, Principal, int], Awaitable[VoteState]],
 ) -> Template | Redirect:
@@ -77,4 +87,5 @@ async def _act(
         # e.g. a double click: answer the true state of the button, with the reason
         current = await service.current_state(pool, principal.user_id, idea_id)
         return await _respond(request, idea_id, current, exc)
+    announce_vote(channels, state)
     return await _respond(request, idea_id, state, None)

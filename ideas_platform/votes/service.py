@@ -14,12 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import asyncpg
+from litestar.channels import ChannelsPlugin
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.accounts.auth import Principal
 from ideas_platform.core.choices import N_
 from ideas_platform.core.errors import ConflictError, DomainError, NotFoundError, PermissionError_
+from ideas_platform.events import live
 from ideas_platform.events.models import Event
 from ideas_platform.ideas.models import Idea
 from ideas_platform.processes.models import Process
@@ -204,6 +206,14 @@ async def withdraw_vote(pool: asyncpg.Pool, principal: Principal, idea_id: int) 
         budget = _budget(row)
         used = await _used(conn, principal.user_id, row) if budget is not None else None
         return VoteState(idea_id, False, row["vote_count"], budget, used, row["event_id"])
+
+
+def announce_vote(channels: ChannelsPlugin, state: VoteState) -> None:
+    """A vote on an idea of an event moves the count on its projector."""
+    if state.event_id is not None:
+        live.announce(
+            channels, state.event_id, "vote", idea_id=state.idea_id, vote_count=state.vote_count
+        )
 
 
 async def current_state(pool: asyncpg.Pool, user_id: int, idea_id: int) -> VoteState | None:
