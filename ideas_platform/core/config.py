@@ -37,7 +37,7 @@ class Settings:
     db_max_overflow: int = 20
     auth_rate_limit_per_minute: int = 20
     submit_rate_limit_per_minute: int = 30
-    join_rate_limit_per_minute: int = 600
+    join_rate_limit_per_minute: int = 1200
     secure_cookies: bool = False
     # Where people reach the platform; links in exports start with it.
     public_url: str = "http://127.0.0.1:8000"
@@ -74,7 +74,7 @@ class Settings:
             db_max_overflow=int(env.get("DB_MAX_OVERFLOW", "20")),
             auth_rate_limit_per_minute=int(env.get("AUTH_RATE_LIMIT_PER_MINUTE", "20")),
             submit_rate_limit_per_minute=int(env.get("SUBMIT_RATE_LIMIT_PER_MINUTE", "30")),
-            join_rate_limit_per_minute=int(env.get("JOIN_RATE_LIMIT_PER_MINUTE", "600")),
+            join_rate_limit_per_minute=int(env.get("JOIN_RATE_LIMIT_PER_MINUTE", "1200")),
             secure_cookies=_bool(env.get("SECURE_COOKIES"), default=environment == "production"),
             public_url=env.get("PUBLIC_URL", "").rstrip("/")
             or f"http://{env.get('HOST', '127.0.0.1')}:{env.get('PORT', '8000')}",
