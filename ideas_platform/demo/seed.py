@@ -8,7 +8,6 @@ the most supported ideas for the shortlist through the shortlist service.
 from __future__ import annotations
 
 import random
-import string
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,6 +21,7 @@ from ideas_platform.core.markdown import render_markdown
 from ideas_platform.core.passwords import hash_password
 from ideas_platform.demo import data
 from ideas_platform.events.models import Event
+from ideas_platform.events.service import CODE_ALPHABET, CODE_LENGTH
 from ideas_platform.ideas.models import Idea
 from ideas_platform.moderation.models import Report, ReportReason
 from ideas_platform.processes.models import PhaseKind, Process, ProcessPhase, Topic
@@ -77,7 +77,6 @@ _REGION_WEIGHTS: dict[Region, int] = {
     Region.ELSEWHERE: 2,
 }
 
-_JOIN_CODE_ALPHABET = string.ascii_uppercase + string.digits
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
 
@@ -150,11 +149,12 @@ async def seed_demo(
         join_codes: set[str] = set()
         events: list[Event] = []
         for spec in data.EVENTS:
-            code = "".join(rng.choices(_JOIN_CODE_ALPHABET, k=8))
+            code = "".join(rng.choices(CODE_ALPHABET, k=CODE_LENGTH))
             while code in join_codes:
-                code = "".join(rng.choices(_JOIN_CODE_ALPHABET, k=8))
+                code = "".join(rng.choices(CODE_ALPHABET, k=CODE_LENGTH))
             join_codes.add(code)
             starts_at = (now + spec["days"] * day).replace(hour=8, minute=30, second=0)
+            upcoming = starts_at > now
             events.append(
                 Event(
                     process_id=process.id,
@@ -164,6 +164,10 @@ async def seed_demo(
                     description=spec["description"],
                     join_code=code,
                     created_at=min(now, starts_at) - 14 * day,
+                    join_until=starts_at + day,
+                    # the next workshop votes with dots: 5 per person for its ideas
+                    capacity=120 if upcoming else None,
+                    dot_budget=5 if upcoming else None,
                 )
             )
         session.add_all(events)
