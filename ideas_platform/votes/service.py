@@ -46,6 +46,7 @@ class VoteState:
     budget: int | None = None
     used: int | None = None
     event_id: int | None = None  # the idea's event: its projector hears of the vote
+    dots: bool = False  # the budget is the event's dots, not the process's votes
 
     @property
     def remaining(self) -> int | None:
@@ -192,7 +193,15 @@ async def _cast_with_budget(
         cast = await conn.fetchrow(_CAST, *_args(principal, idea_id), True)
         if cast is None:
             raise DomainError(NOT_VOTABLE)
-        return VoteState(idea_id, True, cast["vote_count"], budget, used + 1, cast["event_id"])
+        return VoteState(
+            idea_id,
+            True,
+            cast["vote_count"],
+            budget,
+            used + 1,
+            cast["event_id"],
+            why["dot_budget"] is not None,
+        )
 
 
 async def withdraw_vote(pool: asyncpg.Pool, principal: Principal, idea_id: int) -> VoteState:
@@ -205,7 +214,15 @@ async def withdraw_vote(pool: asyncpg.Pool, principal: Principal, idea_id: int) 
             raise ConflictError(NOT_VOTED)
         budget = _budget(row)
         used = await _used(conn, principal.user_id, row) if budget is not None else None
-        return VoteState(idea_id, False, row["vote_count"], budget, used, row["event_id"])
+        return VoteState(
+            idea_id,
+            False,
+            row["vote_count"],
+            budget,
+            used,
+            row["event_id"],
+            row["dot_budget"] is not None,
+        )
 
 
 def announce_vote(channels: ChannelsPlugin, state: VoteState) -> None:
@@ -225,7 +242,13 @@ async def current_state(pool: asyncpg.Pool, user_id: int, idea_id: int) -> VoteS
         budget = _budget(why)
         used = await _used(conn, user_id, why) if budget is not None else None
         return VoteState(
-            idea_id, bool(why["voted"]), why["vote_count"], budget, used, why["event_id"]
+            idea_id,
+            bool(why["voted"]),
+            why["vote_count"],
+            budget,
+            used,
+            why["event_id"],
+            why["dot_budget"] is not None,
         )
 
 
@@ -275,11 +298,15 @@ async def states_for(
             used_at_event = {event_id: count for event_id, count in counted if event_id is not None}
 
     def state(idea: Idea) -> VoteState:
-        if idea.event_id is not None and idea.event_id in dot_budgets:
+        dot_budget = dot_budgets.get(idea.event_id) if idea.event_id is not None else None
+        dots = dot_budget is not None
+        if idea.event_id is not None and dot_budget is not None:
             used = used_at_event.get(idea.event_id, 0) if user_id is not None else None
-            budget: int | None = dot_budgets[idea.event_id]
+            budget: int | None = dot_budget
         else:
             used, budget = used_in_process, process.vote_budget
-        return VoteState(idea.id, idea.id in voted, idea.vote_count, budget, used, idea.event_id)
+        return VoteState(
+            idea.id, idea.id in voted, idea.vote_count, budget, used, idea.event_id, dots
+        )
 
     return {idea.id: state(idea) for idea in ideas}
