@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: run test install lint format messages check bench-votes bench-duplicates bench-similar bench-clusters screenshots board-check handover-check bench-export clean-data
+.PHONY: run test install lint format messages check bench-votes bench-duplicates bench-similar bench-clusters screenshots board-check handover-check workshop-check bench-export clean-data
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,12 @@ board-check: install
 handover-check: install
 	$(BIN)/pip install -q -e '.[e2e]'
 	$(BIN)/python tools/handover_check.py
+
+## A workshop in Chromium: a phone joins and sends an idea and a dot, the projector shows them live
+## (also after a network drop). Writes screenshots of the projector and the phone.
+workshop-check: install
+	$(BIN)/pip install -q -e '.[e2e]'
+	$(BIN)/python tools/workshop_check.py
 
 ## Screenshots of the main pages (desktop, phone) into docs/screenshots/ (needs Debian's chromium).
 screenshots: install

@@ -29,9 +29,16 @@
     var list = document.querySelector(".live-ideas");
     if (message.kind === "vote" && list && !list.classList.contains("mode-results")) {
       var count = document.querySelector('[data-idea="' + message.idea_id + '"] .count');
-      if (count) { count.textContent = message.vote_count; return; }
+      if (count) { count.textContent = message.vote_count; refreshSoon(); return; }
     }
     refresh();
+  }
+
+  // The totals follow the counts, at most every 2 s however many votes arrive.
+  var soon = null;
+  function refreshSoon() {
+    if (soon) return;
+    soon = setTimeout(function () { soon = null; refresh(); }, 2000);
   }
 
   function tick() {

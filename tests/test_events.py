@@ -81,7 +81,7 @@ async def test_moderators_create_events_participants_cannot(scene, client, sessi
     process_page = await client.get("/processes/werkstatt")
     assert "Werkstatt Görlitz" in process_page.text
     qr = await client.get(made.headers["location"] + "/qr.svg")
-    assert qr.status_code == 200 and qr.text.startswith("<svg")
+    assert qr.status_code == 200 and "<svg xmlns" in qr.text[:200]
 
 
 async def test_joining_with_a_valid_wrong_expired_and_closed_code(scene, client, db):

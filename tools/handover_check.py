@@ -36,8 +36,8 @@ SLUG = "industrie-der-zukunft"
 SAMPLE = Path(tempfile.mkdtemp(prefix="handover-"))
 
 
-def log_in(page: Page, email: str) -> None:
-    page.goto(BASE + "/login")
+def log_in(page: Page, email: str, base: str = BASE) -> None:
+    page.goto(base + "/login")
     page.fill("#email", email)
     page.fill("#password", "demo-passwort-2026")
     with page.expect_navigation():

@@ -3,6 +3,7 @@ the moderator's controls. Every change is announced on the event's channel after
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import segno
@@ -236,9 +237,10 @@ class EventController(Controller):
         self, request: Request[Any, Any, Any], db_session: AsyncSession, event_id: int
     ) -> Response[bytes]:
         event = await service.get_event(db_session, event_id)
-        svg = segno.make(join_url(request, event), error="m").svg_inline(scale=8, border=2)
+        svg = io.BytesIO()
+        segno.make(join_url(request, event), error="m").save(svg, kind="svg", scale=8, border=2)
         return Response(
-            svg.encode(),
+            svg.getvalue(),
             media_type="image/svg+xml",
             headers={"Cache-Control": "private, max-age=300"},
         )
