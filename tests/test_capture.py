@@ -3,15 +3,19 @@ rows or none)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
+import json
 from datetime import UTC, datetime
 
+import asyncpg
 import openpyxl
 import pytest
 from sqlalchemy import func, select
 
 from ideas_platform.core.choices import Role
+from ideas_platform.core.database import asyncpg_dsn
 from ideas_platform.events import live
 from ideas_platform.events.models import Event
 from ideas_platform.ideas import importer
@@ -49,13 +53,32 @@ async def scene(session_factory):
 
 
 @pytest.fixture
-def announced(monkeypatch):
-    """The ideas announced on the event channels (for the projector)."""
-    ideas: list[tuple[int | None, str]] = []
-    monkeypatch.setattr(
-        live, "announce_idea", lambda _, idea: ideas.append((idea.event_id, idea.title))
-    )
-    return ideas
+async def announced(database_url, scene):
+    """What a projector of the event hears: a LISTEN on the event's channel in PostgreSQL
+    (the channels backend publishes with pg_notify), as (event id, idea title) of new ideas."""
+    event_id = scene["event"].id
+    heard = Heard()
+
+    def on_notify(_conn, _pid, _channel, payload: str) -> None:
+        message = json.loads(payload)
+        if message["kind"] == "idea":
+            heard.append((event_id, message["title"]))
+
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    await conn.add_listener(live.event_channel(event_id), on_notify)
+    yield heard
+    await conn.close()
+
+
+class Heard(list):
+    async def settle(self, expected: int, seconds: float = 5) -> Heard:
+        """Wait until `expected` messages arrived (or the time is up), then a moment more."""
+        for _ in range(int(seconds * 20)):
+            if len(self) >= expected:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)
+        return self
 
 
 async def count_ideas(db) -> int:
@@ -127,7 +150,7 @@ async def test_a_moderator_captures_cards_one_after_another(scene, client, db, a
         (title, event.id, moderator.id, None, sector or None, region)
         for title, sector, region in cards
     ]
-    assert announced == [(event.id, title) for title, _, _ in cards]
+    assert await announced.settle(3) == [(event.id, title) for title, _, _ in cards]
 
 
 async def test_an_invalid_card_comes_back_with_its_message_and_nothing_is_saved(scene, client, db):
@@ -183,7 +206,7 @@ async def test_csv_import_previews_every_row_then_creates_them_all(scene, client
     assert "Dresden (Stadt)" in preview.text and "Zivilgesellschaft" in preview.text
     assert f'action="/events/{event.id}/import"' in preview.text
     assert "2 Ideen anlegen" in preview.text
-    assert await count_ideas(db) == 0 and announced == []  # a preview creates nothing
+    assert await count_ideas(db) == 0 and await announced.settle(0) == []  # preview: nothing
 
     created = await confirm(client, event.id, data)
     assert created.status_code == 303
@@ -199,7 +222,7 @@ async def test_csv_import_previews_every_row_then_creates_them_all(scene, client
         ("chemnitz", "industry"),
     ]
     assert all(i.topic_id is not None for i in ideas)  # "digitalisierung" is "Digitalisierung"
-    assert announced == [(event.id, i.title) for i in ideas]
+    assert await announced.settle(len(ideas)) == [(event.id, i.title) for i in ideas]
 
 
 async def test_an_import_with_a_bad_row_creates_nothing_and_names_the_row(scene, client, db):

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.accounts.models import User
+from ideas_platform.audit.service import record as audit
 from ideas_platform.core.choices import Sector
 from ideas_platform.core.database import transaction
 from ideas_platform.core.errors import InvalidInput, PermissionError_
@@ -75,6 +76,14 @@ async def capture_card(
         session.add(idea)
         await session.flush()
         await index_and_record(session, idea)
+        audit(
+            session,
+            actor_id=moderator.id,
+            action="idea.capture",
+            target_type="idea",
+            target_id=idea.id,
+            after={"event_id": event.id, "title": idea.title},
+        )
     return idea
 
 
