@@ -88,8 +88,13 @@ class AccountController(Controller):
             )
         except DomainError as exc:
             form.pop("password", None)
+            # 400 for a wrong password, 429 while the account is locked after many failures
             return page(
-                request, "accounts/login.html", status_code=400, form=form, error=exc.translated()
+                request,
+                "accounts/login.html",
+                status_code=exc.status_code,
+                form=form,
+                error=exc.translated(),
             )
         start_session(request, user)
         return with_locale_cookie(see_other(safe_next(form.get("next"), "/")), user.locale)

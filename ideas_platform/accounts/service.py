@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,7 +17,7 @@ from ideas_platform.audit import service as audit
 from ideas_platform.core.choices import N_, Region, Role, Sector
 from ideas_platform.core.database import transaction
 from ideas_platform.core.errors import DomainError, InvalidInput, NotFoundError, PermissionError_
-from ideas_platform.core.i18n import LOCALES
+from ideas_platform.core.i18n import LOCALES, ngettext
 from ideas_platform.core.passwords import hash_password, password_problem, verify_password
 from ideas_platform.core.validation import (
     choice_problem,
@@ -111,13 +113,116 @@ async def register(
     return user
 
 
+# Account lockout. Per account (the email as typed, also for unknown addresses, so that a lock
+# does not tell whether an account exists): LOCKOUT_THRESHOLD failed logins within
+# LOCKOUT_WINDOW seconds lock the account for LOCKOUT_FIRST_DELAY seconds; every further lock
+# doubles the delay up to LOCKOUT_MAX_DELAY. Attempts during a lock are refused without checking
+# the password and neither count nor extend the lock, so nobody can lock an account for longer
+# than the cap at a time. A successful login resets everything; the state is forgotten
+# LOCKOUT_MEMORY seconds after the last failure. The per-address rate limit (AUTH_RATE_LIMIT)
+# bounds the guessing on top. Stored in the PostgreSQL key-value store (`kv_store`).
+LOCKOUT_THRESHOLD = 10
+LOCKOUT_WINDOW = 15 * 60
+LOCKOUT_FIRST_DELAY = 60
+LOCKOUT_MAX_DELAY = 15 * 60
+LOCKOUT_MEMORY = 24 * 3600
+
+
+class AccountLocked(DomainError):
+    """Too many failed logins for one account: refused for a while (HTTP 429)."""
+
+    status_code = 429
+
+    def __init__(self, seconds: float) -> None:
+        self.minutes = max(1, -(-int(seconds) // 60))  # rounded up
+        super().__init__("Too many failed login attempts for this account.", field="email")
+
+    def translated(self) -> str:
+        return ngettext(
+            "Too many failed login attempts for this account. Please try again in %(num)s minute.",
+            "Too many failed login attempts for this account. Please try again in %(num)s minutes.",
+            self.minutes,
+        )
+
+
+_LOCKOUT_READ = (
+    "SELECT value FROM kv_store WHERE key = :k AND (expires_at IS NULL OR expires_at > now())"
+)
+_LOCKOUT_READ_FOR_UPDATE = _LOCKOUT_READ + " FOR UPDATE"
+
+
+def lockout_key(email: str) -> str:
+    digest = hashlib.sha256((email or "").strip().lower().encode()).hexdigest()
+    return f"lockout:{digest}"
+
+
+async def _lockout_state(
+    session: AsyncSession, key: str, *, for_update: bool
+) -> tuple[float, dict[str, float]]:
+    """(the database's now as epoch seconds, the stored state or {})."""
+    now = float(await session.scalar(text("SELECT extract(epoch FROM now())")) or 0)
+    value = await session.scalar(
+        text(_LOCKOUT_READ_FOR_UPDATE if for_update else _LOCKOUT_READ), {"k": key}
+    )
+    return now, (json.loads(bytes(value)) if value is not None else {})
+
+
+async def _check_not_locked(session: AsyncSession, key: str) -> None:
+    async with transaction(session):
+        now, state = await _lockout_state(session, key, for_update=False)
+    if state.get("locked_until", 0) > now:
+        raise AccountLocked(state["locked_until"] - now)
+
+
+async def _record_failure(session: AsyncSession, key: str) -> float | None:
+    """Counts a failed login; answers the seconds of the lock it started, if it started one."""
+    async with transaction(session):
+        await session.execute(
+            text(
+                "INSERT INTO kv_store (key, value, expires_at) VALUES (:k, '{}', NULL) "
+                "ON CONFLICT (key) DO NOTHING"
+            ),
+            {"k": key},
+        )
+        now, state = await _lockout_state(session, key, for_update=True)
+        locked_for: float | None = None
+        if state.get("locked_until", 0) > now:
+            # A parallel request locked it meanwhile: this attempt does not count.
+            locked_for = state["locked_until"] - now
+        else:
+            if now - state.get("window_start", 0) > LOCKOUT_WINDOW:
+                state["window_start"], state["failures"] = now, 0
+            state["failures"] = state.get("failures", 0) + 1
+            if state["failures"] >= LOCKOUT_THRESHOLD:
+                level = int(state.get("level", 0))
+                locked_for = float(min(LOCKOUT_FIRST_DELAY * 2**level, LOCKOUT_MAX_DELAY))
+                state.update(
+                    locked_until=now + locked_for, level=level + 1, failures=0, window_start=now
+                )
+        await session.execute(
+            text(
+                "UPDATE kv_store SET value = :v, "
+                "expires_at = now() + make_interval(secs => :s) WHERE key = :k"
+            ),
+            {"k": key, "v": json.dumps(state).encode(), "s": float(LOCKOUT_MEMORY)},
+        )
+    return locked_for
+
+
 async def authenticate(session: AsyncSession, email: str, password: str) -> User:
+    key = lockout_key(email)
+    await _check_not_locked(session, key)
     user = await session.scalar(
         select(User).where(func.lower(User.email) == (email or "").strip().lower())
     )
     ok = verify_password(user.password_hash if user else None, password or "")
     if user is None or not ok or not user.is_active:
+        locked_for = await _record_failure(session, key)
+        if locked_for:
+            raise AccountLocked(locked_for)
         raise DomainError(WRONG_LOGIN, field="email")
+    async with transaction(session):
+        await session.execute(text("DELETE FROM kv_store WHERE key = :k"), {"k": key})
     return user
 
 
