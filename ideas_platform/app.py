@@ -38,6 +38,7 @@ from ideas_platform.core.exception_handlers import exception_handlers
 from ideas_platform.core.kv_store import PostgresStore
 from ideas_platform.core.rate_limits import RATE_LIMIT_STORE
 from ideas_platform.core.request_context import RequestContextMiddleware
+from ideas_platform.core.security_headers import SecurityHeaders
 from ideas_platform.core.sessions import SessionCookieConfig
 from ideas_platform.core.templating import template_config
 from ideas_platform.events.capture_controllers import CaptureController
@@ -141,6 +142,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
             "db_session": Provide(provide_db_session),
             "driver_pool": Provide(provide_driver_pool, sync_to_thread=False),
         },
+        # Security headers on every response, also 404s without a route (see security_headers).
+        before_send=[SecurityHeaders(settings)],
         middleware=[
             DefineMiddleware(RequestContextMiddleware, default_locale=settings.default_locale),
             session_config.middleware,
