@@ -40,7 +40,7 @@ class Format(StrEnum):
 
 
 MEDIA_TYPES = {
-    Format.CSV: "text/csv; charset=utf-8",
+    Format.CSV: "text/csv",  # Litestar adds "; charset=utf-8" to every text/* type
     Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     Format.JSON: "application/json",
     Format.PDF: "application/pdf",
