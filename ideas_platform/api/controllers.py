@@ -6,13 +6,23 @@ Authentication: the session cookie (with the CSRF header on writes) or a persona
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.channels import ChannelsPlugin
-from litestar.openapi.spec import SecurityRequirement
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import (
+    OpenAPIHeader,
+    OpenAPIMediaType,
+    OpenAPIType,
+    Operation,
+    Reference,
+    Schema,
+    SecurityRequirement,
+)
 from litestar.params import Parameter
 from litestar.response import File
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +31,7 @@ from ideas_platform.accounts.auth import load_user, login_required, ministry_req
 from ideas_platform.api.schemas import (
     CommentIn,
     CommentOut,
+    ErrorOut,
     IdeaIn,
     IdeaOut,
     IdeaPageOut,
@@ -53,6 +64,45 @@ from ideas_platform.votes import service as votes_service
 from ideas_platform.votes.service import VoteState
 
 SECURITY: list[SecurityRequirement] = [{"bearer": []}, {"session": []}]
+
+_ERROR_DESCRIPTIONS = {
+    401: "Not authenticated",
+    403: "Not allowed (role, phase, or a cookie write without the CSRF header)",
+    404: "No such process or idea",
+    409: "Conflicts with the current state (e.g. already voted)",
+    422: "Invalid input; `errors` names the fields",
+    429: "Too many requests; see Retry-After",
+    503: "Database briefly unavailable; see Retry-After",
+}
+
+
+def errors(*codes: int) -> dict[int, ResponseSpec]:
+    """The JSON error answers a route can give (400 is documented by Litestar itself)."""
+    return {
+        code: ResponseSpec(
+            data_container=ErrorOut, description=_ERROR_DESCRIPTIONS[code], generate_examples=False
+        )
+        for code in (*codes, 503)
+    }
+
+
+@dataclass
+class _ExportOperation(Operation):
+    """The export's 200: one content type per format; Last-Modified is an HTTP date."""
+
+    def __post_init__(self) -> None:
+        ok = (self.responses or {}).get("200")
+        if ok is None or isinstance(ok, Reference) or ok.content is None:
+            return
+        ok.content = {
+            media_type: OpenAPIMediaType(
+                schema=Schema(type=OpenAPIType.STRING, content_media_type=media_type)
+            )
+            for media_type in exports_service.MEDIA_TYPES.values()
+        }
+        for name, header in (ok.headers or {}).items():
+            if name.lower() == "last-modified" and isinstance(header, OpenAPIHeader):
+                header.schema = Schema(type=OpenAPIType.STRING)
 
 
 def _process_out(process: Process) -> dict[str, Any]:
@@ -128,7 +178,13 @@ class ApiController(Controller):
     path = "/api"
     tags = ["API"]
 
-    @get("/me", guards=[login_required], security=SECURITY, summary="The authenticated user")
+    @get(
+        "/me",
+        guards=[login_required],
+        security=SECURITY,
+        responses=errors(401),
+        summary="The authenticated user",
+    )
     async def me(self, request: Request[Any, Any, Any]) -> MeOut:
         user = await load_user(request)
         assert user is not None
@@ -143,14 +199,14 @@ class ApiController(Controller):
             user.locale,
         )
 
-    @get("/processes", summary="All processes")
+    @get("/processes", responses=errors(), summary="All processes")
     async def processes(self, db_session: AsyncSession) -> list[ProcessOut]:
         return [
             ProcessOut(**_process_out(p))
             for p in await processes_service.list_processes(db_session)
         ]
 
-    @get("/processes/{slug:str}", summary="One process with its figures")
+    @get("/processes/{slug:str}", responses=errors(404), summary="One process with its figures")
     async def process(self, db_session: AsyncSession, slug: str) -> ProcessDetailOut:
         process = await processes_service.get_by_slug(db_session, slug)
         figures = await processes_service.figures(db_session, process.id)
@@ -165,7 +221,11 @@ class ApiController(Controller):
             topics=[TopicOut(t.id, t.name) for t in topics],
         )
 
-    @get("/processes/{slug:str}/ideas", summary="Published ideas, filtered, sorted and paginated")
+    @get(
+        "/processes/{slug:str}/ideas",
+        responses=errors(404),
+        summary="Published ideas, filtered, sorted and paginated",
+    )
     async def ideas(
         self,
         db_session: AsyncSession,
@@ -203,6 +263,7 @@ class ApiController(Controller):
 
     @get(
         "/processes/{slug:str}/similar-ideas",
+        responses=errors(404),
         summary="Published ideas similar to a text (duplicate check), best first, at most 5",
     )
     async def similar_ideas(
@@ -224,6 +285,7 @@ class ApiController(Controller):
         guards=[login_required],
         security=SECURITY,
         middleware=[SUBMIT_RATE_LIMIT],
+        responses=errors(401, 403, 404, 409, 422, 429),
         summary="Submit an idea (collect phase)",
     )
     async def create_idea(
@@ -246,7 +308,7 @@ class ApiController(Controller):
         live.announce_idea(channels, idea)
         return _idea_out(await ideas_service.get_view(db_session, idea.id), slug)
 
-    @get("/ideas/{idea_id:int}", summary="One idea")
+    @get("/ideas/{idea_id:int}", responses=errors(404), summary="One idea")
     async def idea(
         self, request: Request[Any, Any, Any], db_session: AsyncSession, idea_id: int
     ) -> IdeaOut:
@@ -258,6 +320,7 @@ class ApiController(Controller):
         "/ideas/{idea_id:int}/vote",
         guards=[login_required],
         security=SECURITY,
+        responses=errors(401, 403, 404, 409),
         summary="Support an idea (vote phase)",
     )
     async def vote(
@@ -276,6 +339,7 @@ class ApiController(Controller):
         guards=[login_required],
         security=SECURITY,
         status_code=200,
+        responses=errors(401, 403, 404, 409),
         summary="Withdraw the support",
     )
     async def withdraw(
@@ -289,7 +353,11 @@ class ApiController(Controller):
         votes_service.announce_vote(channels, state)
         return _vote_out(state)
 
-    @get("/ideas/{idea_id:int}/comments", summary="Comments on an idea, oldest first")
+    @get(
+        "/ideas/{idea_id:int}/comments",
+        responses=errors(404),
+        summary="Comments on an idea, oldest first",
+    )
     async def comments(
         self, request: Request[Any, Any, Any], db_session: AsyncSession, idea_id: int
     ) -> list[CommentOut]:
@@ -304,6 +372,7 @@ class ApiController(Controller):
         guards=[login_required],
         security=SECURITY,
         middleware=[SUBMIT_RATE_LIMIT],
+        responses=errors(401, 403, 404, 409, 422, 429),
         summary="Comment on an idea",
     )
     async def add_comment(
@@ -323,6 +392,7 @@ class ApiController(Controller):
 
     @get(
         "/processes/{slug:str}/ranking",
+        responses=errors(404),
         summary="Published ideas ranked by votes or by breadth of support across sectors",
         description=(
             "breadth: for each sector with at least 5 participants (people who voted in the "
@@ -359,7 +429,11 @@ class ApiController(Controller):
             ],
         )
 
-    @get("/processes/{slug:str}/shortlist", summary="Nominations and the ministry's decisions")
+    @get(
+        "/processes/{slug:str}/shortlist",
+        responses=errors(404),
+        summary="Nominations and the ministry's decisions",
+    )
     async def shortlist(self, db_session: AsyncSession, slug: str) -> ShortlistOut:
         process = await processes_service.get_by_slug(db_session, slug)
         view = await shortlists_service.view(db_session, process)
@@ -381,6 +455,8 @@ class ApiController(Controller):
             "docs/export-schema.json."
         ),
         media_type="application/octet-stream",
+        responses=errors(401, 403, 404),
+        operation_class=_ExportOperation,
     )
     async def export(
         self, request: Request[Any, Any, Any], db_session: AsyncSession, slug: str, fmt: str
@@ -398,6 +474,7 @@ class ApiController(Controller):
         "/processes/{slug:str}/exports/{fmt:str}/manifest",
         guards=[ministry_required],
         security=SECURITY,
+        responses=errors(401, 403, 404),
         summary="SHA-256 manifest of an export (sha256sum format; check with verify-export)",
         media_type="text/plain",
     )
