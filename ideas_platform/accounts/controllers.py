@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from typing import Any
 
@@ -10,7 +11,7 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Response, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ideas_platform.accounts import service
+from ideas_platform.accounts import privacy, service
 from ideas_platform.accounts.auth import (
     SESSION_USER_KEY,
     SESSION_VERSION_KEY,
@@ -199,3 +200,61 @@ class AccountController(Controller):
         await service.revoke_api_token(db_session, request.user.user_id, token_id)
         flash(request, gettext("The token was revoked."), category="success")
         return see_other("/profile")
+
+    @get("/profile/data", guards=[login_required], name="my_data")
+    async def my_data(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession
+    ) -> Response[Any]:
+        """All data stored about the person, as a JSON download."""
+        data = await privacy.export_data(db_session, request.user.user_id)
+        return Response(
+            content=json.dumps(data, ensure_ascii=False, indent=2).encode(),
+            media_type="application/json",
+            headers={
+                "Content-Disposition": 'attachment; filename="meine-daten.json"',
+                "Cache-Control": "no-store",
+            },
+        )
+
+    @get(
+        "/api/me/data",
+        guards=[login_required],
+        include_in_schema=True,
+        tags=["me"],
+        summary="All data stored about the authenticated user (GDPR export)",
+    )
+    async def api_my_data(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession
+    ) -> Response[Any]:
+        data = await privacy.export_data(db_session, request.user.user_id)
+        return Response(content=data, headers={"Cache-Control": "no-store"})
+
+    @post("/profile/delete", guards=[login_required], middleware=[AUTH_RATE_LIMIT])
+    async def delete_account(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession
+    ) -> Any:
+        """Deletes the account after the password (a guest: the display name) is confirmed."""
+        form = await form_data(request)
+        user_id = request.user.user_id
+        try:
+            await privacy.delete_account(
+                db_session,
+                user_id,
+                password=form.get("password", ""),
+                display_name=form.get("display_name", ""),
+            )
+        except DomainError as exc:
+            return page(
+                request,
+                "accounts/profile.html",
+                status_code=exc.status_code,
+                tokens=await service.list_api_tokens(db_session, user_id),
+                my_ideas=await ideas_service.mine(db_session, user_id),
+                new_token=None,
+                error=None,
+                delete_error=exc.translated(),
+            )
+        request.clear_session()
+        request.set_session({})  # an empty, anonymous session that carries the message
+        flash(request, gettext("Your account has been deleted."), category="success")
+        return see_other("/")
