@@ -19,6 +19,7 @@ from ideas_platform.accounts.auth import (
     login_required,
 )
 from ideas_platform.accounts.models import User
+from ideas_platform.api.controllers import errors as api_errors
 from ideas_platform.core.errors import DomainError, InvalidInput
 from ideas_platform.core.i18n import LOCALE_COOKIE, LOCALES, gettext
 from ideas_platform.core.rate_limits import AUTH_RATE_LIMIT
@@ -221,6 +222,7 @@ class AccountController(Controller):
         guards=[login_required],
         include_in_schema=True,
         tags=["me"],
+        responses=api_errors(401),
         summary="All data stored about the authenticated user (GDPR export)",
     )
     async def api_my_data(
