@@ -42,8 +42,8 @@ from tests.helpers import make_idea, make_process, make_user
 SLUG = "idz"
 BASE_URL = "http://testserver.local"
 # Examples per operation and generation mode; exports build files, so they get fewer.
-EXAMPLES = 20
-EXPORT_EXAMPLES = 4
+EXAMPLES = 30
+EXPORT_EXAMPLES = 6
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
