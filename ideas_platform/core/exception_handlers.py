@@ -117,8 +117,10 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
         status = 404 if request.method == "GET" else 400
         return http_exception_handler(request, HTTPException(status_code=status))
     # Raw asyncpg errors come from the hot paths that use the driver connection directly.
-    if isinstance(exc, (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)) or (
-        _sqlstates(exc) & RETRYABLE_SQLSTATES
+    if (
+        isinstance(exc, (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError))
+        or _sqlstates(exc) & RETRYABLE_SQLSTATES
+        or _database_away(exc)
     ):
         return database_unavailable_handler(request, exc)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -144,6 +146,16 @@ def _sqlstates(exc: BaseException) -> set[str]:
 RETRYABLE_SQLSTATES = {"40P01", "40001"}
 
 
+def _database_away(exc: BaseException) -> bool:
+    """The server is shutting down, starting up or gone (SQLSTATE class 08, 57P01-57P03)."""
+    return any(s.startswith("08") or s in UNAVAILABLE_SQLSTATES for s in _sqlstates(exc))
+
+
+# admin_shutdown (a restart ended the connection), crash_shutdown, cannot_connect_now (the
+# server is starting up or shutting down): come back in a moment.
+UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03"}
+
+
 def _is_bad_value(exc: BaseException) -> bool:
     """A value PostgreSQL cannot take (SQLSTATE class 22, or asyncpg's client-side check)."""
     return any(isinstance(seen, asyncpg.exceptions.DataError) for seen in _chain(exc)) or any(
@@ -158,6 +170,7 @@ def _dbapi_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response
         exc.connection_invalidated
         or isinstance(exc, (OperationalError, InterfaceError))
         or _sqlstates(exc) & RETRYABLE_SQLSTATES
+        or _database_away(exc)
     ):
         return database_unavailable_handler(request, exc)
     return internal_error_handler(request, exc)
