@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: run test install lint format messages check bench-votes bench-duplicates bench-similar bench-clusters screenshots board-check handover-check workshop-check bench-export clean-data
+.PHONY: run test install lint format messages check bench-votes bench-duplicates bench-similar bench-clusters screenshots board-check handover-check workshop-check bench-export bench-faults clean-data
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,10 @@ bench-similar: install
 ## Speed and peak memory of the exports (XLSX, CSV, JSON: 20,000 ideas, 1,000,000 votes; PDF dossier).
 bench-export: install
 	$(BIN)/python -m bench.export
+
+## The vote endpoint at 25/50/75 % load, PostgreSQL restarted and a worker killed mid-load (~3 min).
+bench-faults: install
+	$(BIN)/python -m bench.faults
 
 ## The cluster board live in two browser windows (suggest, accept, drag, see it in the other).
 board-check: install
