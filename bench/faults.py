@@ -277,6 +277,18 @@ def latency_row(name: str, rate: float, outcomes: list[Outcome], seconds: float)
     )
 
 
+def print_timeline(name: str, outcomes: list[Outcome], origin: float) -> None:
+    """Answers by the second of their planned start, relative to the fault."""
+    buckets: dict[int, list[Outcome]] = {}
+    for o in outcomes:
+        buckets.setdefault(int((o.scheduled - origin) // 1), []).append(o)
+    print(f"{name}: second (0 = fault), answers, p50 ms")
+    for second in sorted(buckets):
+        items = buckets[second]
+        p50 = percentile(sorted(int(o.latency_ms) for o in items), 50)
+        print(f"  {second:+3d} {dict(tally(items))} {p50}")
+
+
 async def verify_acknowledged(params: dict[str, Any], outcomes: list[Outcome]) -> tuple[int, int]:
     """(acknowledged, acknowledged but missing from the votes table)."""
     acked = [o for o in outcomes if o.acknowledged]
@@ -407,7 +419,8 @@ async def measure(
     last_bad = max((o.done for o in failed_after), default=marks["up"])
     recovery_first = first_ok - marks["up"]
     recovery_steady = last_bad - marks["up"]
-    bad_down = {k: v for k, v in tally(during).items() if k != "503"}
+    # A vote stored while the server was still shutting down is fine (it is checked below).
+    bad_down = {k: v for k, v in tally(during).items() if k not in ("503", "201")}
     n500 = sum(o.status == 500 for o in f1)
     transport = sum(o.status == 0 for o in f1)
     acked1, missing1 = await verify_acknowledged(params, f1)
@@ -423,6 +436,12 @@ async def measure(
     )
     if not f1_ok:
         failures.append("fault 1")
+    print_timeline("fault 1", f1, marks["stop"])
+    log("closed loop again after the restart, 5 s")
+    again = await closed_loop(client, args.max_connections, 5.0)
+    rate_again = sum(o.acknowledged for o in again) / 5.0
+    log(f"throughput after the restart: {rate_again:.0f} votes/s ({dict(tally(again))})")
+    all_outcomes += again
 
     # Fault 2: kill -9 one app worker.
     killed: dict[str, int] = {}
@@ -449,6 +468,7 @@ async def measure(
     killed["after"] = len(worker_pids(servers.procs["app"].pid))
     failed2 = [o for o in f2 if not o.acknowledged]
     last_bad2 = max((o.done for o in failed2), default=marks.get("kill", 0.0))
+    print_timeline("fault 2", f2, marks.get("kill", 0.0))
     check2_ok, check2 = run_check(bench_url)
     if missing2 or not check2_ok or served_after == 0 or sum(o.status == 500 for o in f2):
         failures.append("fault 2")
