@@ -20,7 +20,11 @@ from litestar.static_files import create_static_files_router
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform import __version__
-from ideas_platform.accounts.auth import AuthenticationMiddleware, TokenAwareCSRFMiddleware
+from ideas_platform.accounts.auth import (
+    AuthenticationMiddleware,
+    TokenAwareCSRFMiddleware,
+    load_user_for_pages,
+)
 from ideas_platform.accounts.controllers import AccountController
 from ideas_platform.admin.controllers import AdminController
 from ideas_platform.api.controllers import ApiController
@@ -143,6 +147,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
             "driver_pool": Provide(provide_driver_pool, sync_to_thread=False),
         },
         # Security headers on every response, also 404s without a route (see security_headers).
+        before_request=load_user_for_pages,
         before_send=[SecurityHeaders(settings)],
         middleware=[
             DefineMiddleware(RequestContextMiddleware, default_locale=settings.default_locale),

@@ -20,6 +20,7 @@ from tests.helpers import (
     csrf,
     login,
     logout_keeping_old_cookies,
+    make_process,
     make_user,
     post_form,
     prime_csrf,
@@ -476,3 +477,13 @@ async def test_session_cookie_is_only_rewritten_when_the_session_changes(client,
     response = await client.get("/profile")
     assert response.status_code == 200
     assert "session=" not in response.headers.get("set-cookie", "")
+
+
+async def test_every_page_header_knows_who_is_logged_in(client, session_factory):
+    """Pages that never load the user themselves (start, process, board) still show the name."""
+    process = await make_process(session_factory, slug="kopfzeile")
+    user = await make_user(session_factory, name="Karla Kopfzeile")
+    await login(client, user.email)
+    for path in ("/", f"/processes/{process.slug}", f"/processes/{process.slug}/board"):
+        page = await client.get(path)
+        assert "Karla Kopfzeile" in page.text and "Abmelden" in page.text, path

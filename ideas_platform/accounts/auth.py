@@ -15,6 +15,7 @@ from ideas_platform.core.choices import Role
 from ideas_platform.core.web import CURRENT_USER_STATE_KEY
 
 if TYPE_CHECKING:
+    from litestar import Request
     from litestar.connection import ASGIConnection
     from litestar.handlers.base import BaseRouteHandler
     from litestar.types import ASGIApp, Receive, Scope, Send
@@ -144,3 +145,16 @@ def role_required(*roles: Role):
 admin_required = role_required(Role.ADMIN)
 moderator_required = role_required(Role.MODERATOR)
 ministry_required = role_required(Role.MINISTRY)
+
+
+async def load_user_for_pages(request: Request[Any, Any, Any]) -> None:
+    """Before every page (GET, not the API, not assets or event streams): confirm the user, so
+    that the header of every page knows who is logged in. One cached query per request."""
+    path = request.url.path
+    if (
+        request.method == "GET"
+        and request.scope.get("user") is not None
+        and not path.startswith(("/api/", "/static/", "/schema"))
+        and not path.endswith(("/stream", "/events"))
+    ):
+        await load_user(request)
