@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: run test install lint format messages check bench-votes bench-duplicates bench-similar bench-clusters screenshots board-check handover-check workshop-check bench-export bench-faults clean-data
+.PHONY: run test install lint format messages check bench-votes bench-duplicates bench-similar bench-clusters screenshots board-check handover-check workshop-check bench-export bench-faults bench-workshop clean-data
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,10 @@ bench-export: install
 ## The vote endpoint at 25/50/75 % load, PostgreSQL restarted and a worker killed mid-load (~3 min).
 bench-faults: install
 	$(BIN)/python -m bench.faults
+
+## A live workshop on two app processes: 300 phones, 600 ideas, 6,000 dots, 3 projectors (~6 min).
+bench-workshop: install
+	$(BIN)/python -m bench.workshop
 
 ## The cluster board live in two browser windows (suggest, accept, drag, see it in the other).
 board-check: install
