@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncGenerator, Iterable
 
 import anyio
+import asyncpg
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.asyncpg import AsyncPgChannelsBackend
 from litestar.response.sse import ServerSentEventMessage
@@ -21,29 +22,46 @@ HEARTBEAT_SECONDS = 20
 class ResilientAsyncPgBackend(AsyncPgChannelsBackend):
     """Litestar's LISTEN/NOTIFY backend, made to survive the database going away.
 
+    * Publishing keeps one connection open (Litestar's backend opens a new one for every
+      message: 3-4 ms each on an idle machine, hundreds under load, and the plugin publishes
+      from one task, so updates queued behind it; see bench/README.md, workshop load).
     * A publish that fails (the database away for a moment) is logged, not raised: the plugin
       publishes from one task, and an exception there would end all live updates of the process.
+      The kept connection is dropped then and opened again on the next publish.
     * When the listening connection is lost (a restart, a failover, a killed backend), it is
       opened again and every channel listened to again; subscribers then get a "resync" event,
       since changes in between were not heard (the board reloads itself on it).
     """
 
     _closing = False
+    _publisher: asyncpg.Connection | None = None
 
     async def on_startup(self) -> None:
         self._closing = False
+        self._publish_lock = asyncio.Lock()
         await super().on_startup()
         self._listener_conn.add_termination_listener(self._connection_lost)
 
     async def on_shutdown(self) -> None:
         self._closing = True
+        if self._publisher is not None:
+            await self._publisher.close()
+            self._publisher = None
         await super().on_shutdown()
 
     async def publish(self, data: bytes, channels: Iterable[str]) -> None:
+        payload = data.decode()
         try:
-            await super().publish(data, channels)
+            async with self._publish_lock:
+                if self._publisher is None or self._publisher.is_closed():
+                    self._publisher = await self._connect()
+                for channel in channels:
+                    await self._publisher.execute("SELECT pg_notify($1, $2)", channel, payload)
         except Exception:
             log.warning("live update not sent to %s", list(channels), exc_info=True)
+            if self._publisher is not None:
+                self._publisher.terminate()
+                self._publisher = None
 
     def _connection_lost(self, _connection: object) -> None:
         if not self._closing:
