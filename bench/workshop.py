@@ -1053,7 +1053,7 @@ def report(
     if figures["sessions"] is not None:
         print(
             f"Database sessions opened during the load: {figures['sessions']} "
-            f"({figures['sessions'] / load:.1f}/s; the channels backend opens one per publish)"
+            f"({figures['sessions'] / load:.1f}/s)"
         )
     print(
         f"Rows: {counts.get('attendees')} attendees, {counts.get('ideas')} ideas, "
