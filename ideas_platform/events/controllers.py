@@ -4,6 +4,7 @@ the moderator's controls. Every change is announced on the event's channel after
 from __future__ import annotations
 
 import io
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import segno
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.accounts.auth import load_user, login_required, moderator_required
 from ideas_platform.accounts.controllers import start_session
+from ideas_platform.accounts.models import User
 from ideas_platform.core.channels import subscription_stream
 from ideas_platform.core.choices import N_
 from ideas_platform.core.errors import DomainError, InvalidInput
@@ -255,19 +257,12 @@ class EventController(Controller):
         channels: ChannelsPlugin,
         event_id: int,
     ) -> Redirect:
-        async def action(form: dict[str, str]) -> str | None:
+        async def change(moderator: User, form: dict[str, str]) -> None:
             await service.set_mode(
-                db_session,
-                event_id=event_id,
-                moderator=current_user_of(request),
-                mode=form.get("mode", ""),
+                db_session, event_id=event_id, moderator=moderator, mode=form.get("mode", "")
             )
-            live.announce(channels, event_id, "state")
-            return None
 
-        return await act_and_return(
-            request, action, default=f"/events/{event_id}", done=N_("The screen shows it now.")
-        )
+        return await _control(request, channels, event_id, change, N_("The screen shows it now."))
 
     @post("/events/{event_id:int}/timer", guards=[moderator_required])
     async def timer(
@@ -277,20 +272,16 @@ class EventController(Controller):
         channels: ChannelsPlugin,
         event_id: int,
     ) -> Redirect:
-        async def action(form: dict[str, str]) -> str | None:
+        async def change(moderator: User, form: dict[str, str]) -> None:
             await service.set_timer(
                 db_session,
                 event_id=event_id,
-                moderator=current_user_of(request),
+                moderator=moderator,
                 minutes=form.get("minutes", ""),
                 label=form.get("label", ""),
             )
-            live.announce(channels, event_id, "state")
-            return None
 
-        return await act_and_return(
-            request, action, default=f"/events/{event_id}", done=N_("The timer has been set.")
-        )
+        return await _control(request, channels, event_id, change, N_("The timer has been set."))
 
     @post("/events/{event_id:int}/joining", guards=[moderator_required])
     async def joining(
@@ -300,19 +291,29 @@ class EventController(Controller):
         channels: ChannelsPlugin,
         event_id: int,
     ) -> Redirect:
-        async def action(form: dict[str, str]) -> str | None:
+        async def change(moderator: User, form: dict[str, str]) -> None:
             await service.set_joining(
-                db_session,
-                event_id=event_id,
-                moderator=current_user_of(request),
-                open_=form.get("open") == "1",
+                db_session, event_id=event_id, moderator=moderator, open_=form.get("open") == "1"
             )
-            live.announce(channels, event_id, "state")
-            return None
 
-        return await act_and_return(
-            request, action, default=f"/events/{event_id}", done=N_("Joining has been updated.")
-        )
+        return await _control(request, channels, event_id, change, N_("Joining has been updated."))
+
+
+async def _control(
+    request: Request[Any, Any, Any],
+    channels: ChannelsPlugin,
+    event_id: int,
+    change: Callable[[User, dict[str, str]], Awaitable[None]],
+    done: str,
+) -> Redirect:
+    """A moderator's control of the running workshop: change, then tell the screens."""
+
+    async def action(form: dict[str, str]) -> str | None:
+        await change(current_user_of(request), form)
+        live.announce(channels, event_id, "state")
+        return None
+
+    return await act_and_return(request, action, default=f"/events/{event_id}", done=done)
 
 
 def request_flash(request: Request[Any, Any, Any], message: str) -> None:
