@@ -29,10 +29,8 @@ import hashlib
 import json
 import os
 import secrets
-import shutil
 import signal
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -44,7 +42,15 @@ import asyncpg
 
 from bench.database import Embedded, log, pg_params, recreate_database
 from bench.loadgen import percentile
-from bench.votes import Servers, free_port, run_check, seed, uvicorn_args, wait_ready
+from bench.votes import (
+    Servers,
+    free_port,
+    run_benchmark,
+    run_check,
+    seed,
+    uvicorn_args,
+    wait_ready,
+)
 
 FAULTS_DB = "ideas_faults"
 HOST = "127.0.0.1"
@@ -562,26 +568,7 @@ def run(
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    work_dir = Path(tempfile.mkdtemp(prefix="bench-faults-"))
-    servers = Servers(work_dir)
-    embedded: list[Embedded] = []
-
-    def on_signal(signum: int, _frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, on_signal)
-    try:
-        return run(args, work_dir, servers, embedded)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    finally:
-        servers.stop_all()
-        for server in embedded:
-            with contextlib.suppress(Exception):
-                server.remove()
-        shutil.rmtree(work_dir, ignore_errors=True)
+    return run_benchmark("bench-faults", run, parse_args(argv))
 
 
 if __name__ == "__main__":

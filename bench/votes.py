@@ -32,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -714,9 +714,17 @@ def run(
     return 0 if check_ok and app_result.errors == 0 else 1
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    work_dir = Path(tempfile.mkdtemp(prefix="bench-votes-"))
+def run_benchmark(
+    name: str,
+    run: Callable[[argparse.Namespace, Path, Servers, list[Embedded]], int],
+    args: argparse.Namespace,
+    *,
+    keep_work_dir: bool = False,
+) -> int:
+    """The frame every benchmark with app servers shares: a work directory, SIGTERM as an
+    interrupt, the servers' last log lines when it fails, and everything stopped and removed
+    at the end (the work directory kept only if asked)."""
+    work_dir = Path(tempfile.mkdtemp(prefix=f"{name}-"))
     servers = Servers(work_dir)
     embedded: list[Embedded] = []
 
@@ -730,17 +738,23 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
-        for name in list(servers.procs):
-            tail = servers.log_tail(name)
+        for process in list(servers.procs):
+            tail = servers.log_tail(process)
             if tail:
-                print(f"--- {name} server log ---\n{tail}", file=sys.stderr)
-        print(f"bench-votes failed: {exc}", file=sys.stderr)
+                print(f"--- {process} server log ---\n{tail}", file=sys.stderr)
+        print(f"{name} failed: {exc}", file=sys.stderr)
         raise
     finally:
         servers.stop_all()
         for server in embedded:
-            server.remove()
-        shutil.rmtree(work_dir, ignore_errors=True)
+            with contextlib.suppress(Exception):
+                server.remove()
+        if not keep_work_dir:
+            shutil.rmtree(work_dir, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_benchmark("bench-votes", run, parse_args(argv))
 
 
 if __name__ == "__main__":

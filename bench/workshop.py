@@ -41,11 +41,8 @@ import os
 import re
 import resource
 import secrets
-import shutil
-import signal
 import ssl
 import sys
-import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
@@ -58,7 +55,14 @@ import asyncpg
 import httpx
 
 from bench.database import Embedded, log, pg_params, recreate_database, server_url
-from bench.votes import Servers, free_port, group_cpu_seconds, uvicorn_args, wait_ready
+from bench.votes import (
+    Servers,
+    free_port,
+    group_cpu_seconds,
+    run_benchmark,
+    uvicorn_args,
+    wait_ready,
+)
 
 BENCH_DB = "ideas_bench_workshop"
 HOST = "127.0.0.1"
@@ -1179,32 +1183,7 @@ def run(
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    work_dir = Path(tempfile.mkdtemp(prefix="bench-workshop-"))
-    servers = Servers(work_dir)
-    embedded: list[Embedded] = []
-
-    def on_signal(signum: int, _frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, on_signal)
-    try:
-        return run(args, work_dir, servers, embedded)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:
-        for name in list(servers.procs):
-            tail = servers.log_tail(name)
-            if tail:
-                print(f"--- {name} server log ---\n{tail}", file=sys.stderr)
-        print(f"bench-workshop failed: {exc}", file=sys.stderr)
-        raise
-    finally:
-        servers.stop_all()
-        for server in embedded:
-            server.remove()
-        if not args.keep_logs:
-            shutil.rmtree(work_dir, ignore_errors=True)
+    return run_benchmark("bench-workshop", run, args, keep_work_dir=args.keep_logs)
 
 
 if __name__ == "__main__":
