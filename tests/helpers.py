@@ -13,7 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ideas_platform.accounts import service as accounts
 from ideas_platform.accounts.models import User
 from ideas_platform.core.choices import Role
+from ideas_platform.core.i18n import BERLIN
 from ideas_platform.core.passwords import hash_password
+from ideas_platform.events import service as events
+from ideas_platform.events.models import Event
 from ideas_platform.ideas import service as ideas
 from ideas_platform.ideas.models import Idea
 from ideas_platform.processes import service as processes
@@ -133,6 +136,31 @@ async def make_idea(factory: Factory, process: Process, author: User | int, **fi
     async with factory() as session:
         process = await processes.get_by_id(session, process.id)
         return await ideas.submit(session, process=process, author_id=author_id, form=form)
+
+
+async def make_event(
+    factory: Factory,
+    process: Process,
+    moderator: User,
+    *,
+    title: str = "Zukunftswerkstatt Chemnitz",
+    starts_at: datetime | None = None,
+    **fields: str,
+) -> Event:
+    """An event of the process through the events service (default: starts in an hour).
+    `fields`: the other form fields as typed (place, capacity, dot_budget, join_until …)."""
+    start = starts_at or datetime.now(UTC) + timedelta(hours=1)
+    async with factory() as session:
+        return await events.save_event(
+            session,
+            process=process,
+            moderator=moderator,
+            form=events.EventForm(
+                title=title,
+                starts_at=start.astimezone(BERLIN).strftime("%Y-%m-%dT%H:%M"),
+                **fields,
+            ),
+        )
 
 
 async def set_phase(factory: Factory, process: Process, **states: str) -> None:

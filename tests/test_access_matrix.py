@@ -21,7 +21,6 @@ Pairs checked: (len(ACCESS) - len(STREAMS)) x 6 (the test asserts the number).
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -31,12 +30,19 @@ from sqlalchemy import select
 from ideas_platform.accounts import service as accounts
 from ideas_platform.audit.models import AuditEntry
 from ideas_platform.core.choices import Role
-from ideas_platform.events import service as events
-from ideas_platform.processes.service import now_utc
 from ideas_platform.shortlists import service as shortlists
 from ideas_platform.themes import jobs as theme_jobs
 from ideas_platform.themes import service as themes
-from tests.helpers import csrf, login, make_idea, make_process, make_user, post_form, prime_csrf
+from tests.helpers import (
+    csrf,
+    login,
+    make_event,
+    make_idea,
+    make_process,
+    make_user,
+    post_form,
+    prime_csrf,
+)
 
 P, L, MOD, MIN, ADM = "public", "login", "moderator", "ministry", "admin"
 OWN = "author"  # only the idea's author (the participant here), not even an admin
@@ -201,14 +207,8 @@ async def world(session_factory):
     idea = await make_idea(session_factory, process, users["participant"])
     other_idea = await make_idea(session_factory, process, users["participant"])
     async with session_factory() as session:
-        event = await events.save_event(
-            session,
-            process=process,
-            moderator=users["moderator"],
-            form=events.EventForm(
-                title="Zukunftswerkstatt",
-                starts_at=(now_utc() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
-            ),
+        event = await make_event(
+            session_factory, process, users["moderator"], title="Zukunftswerkstatt"
         )
         theme = await themes.create_theme(
             session, process=process, user=users["moderator"], title="Wasserstoff"

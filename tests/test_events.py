@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -25,6 +25,7 @@ from ideas_platform.votes.models import Vote
 from tests.helpers import (
     PASSWORD,
     login,
+    make_event,
     make_idea,
     make_process,
     make_user,
@@ -39,19 +40,14 @@ GUEST = {"display_name": "Anna aus Zwickau", "sector": "industry", "region": "zw
 async def scene(session_factory):
     process = await make_process(session_factory, slug="werkstatt", budget=2)
     moderator = await make_user(session_factory, role=Role.MODERATOR)
-    async with session_factory() as session:
-        event = await events.save_event(
-            session,
-            process=process,
-            moderator=moderator,
-            form=events.EventForm(
-                title="Zukunftswerkstatt Chemnitz",
-                place="Smart Systems Hub, Chemnitz",
-                starts_at=(now_utc() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
-                capacity="50",
-                dot_budget="3",
-            ),
-        )
+    event = await make_event(
+        session_factory,
+        process,
+        moderator,
+        place="Smart Systems Hub, Chemnitz",
+        capacity="50",
+        dot_budget="3",
+    )
     return {"process": process, "mod": moderator, "event": event}
 
 
@@ -219,13 +215,13 @@ async def test_voting_in_the_room_when_the_moderator_opens_it(
     scene, session_factory, driver_pool, db
 ):
     process = await make_process(session_factory, slug="spaeter", vote="future")
-    async with session_factory() as session:
-        event = await events.save_event(
-            session,
-            process=process,
-            moderator=scene["mod"],
-            form=events.EventForm(title="Werkstatt Leipzig", starts_at="2027-01-10T10:00"),
-        )
+    event = await make_event(
+        session_factory,
+        process,
+        scene["mod"],
+        title="Werkstatt Leipzig",
+        starts_at=datetime(2027, 1, 10, 9, 0, tzinfo=UTC),
+    )
     author = await make_user(session_factory)
     idea = await make_idea(session_factory, process, author, event_id=event.id)
     voter = Principal((await make_user(session_factory)).id, None)

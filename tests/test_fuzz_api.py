@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -34,10 +33,8 @@ from schemathesis.core.failures import FailureGroup
 
 from ideas_platform.accounts import service as accounts
 from ideas_platform.core.choices import Role
-from ideas_platform.events import service as events
-from ideas_platform.processes.service import now_utc
 from ideas_platform.shortlists import service as shortlists
-from tests.helpers import make_idea, make_process, make_user
+from tests.helpers import make_event, make_idea, make_process, make_user
 
 SLUG = "idz"
 BASE_URL = "http://testserver.local"
@@ -74,17 +71,7 @@ async def _seed(session_factory: Any) -> Scene:
     author = await make_user(session_factory, sector="civil_society")
     moderator = await make_user(session_factory, role=Role.MODERATOR)
     official = await make_user(session_factory, role=Role.MINISTRY)
-    async with session_factory() as session:
-        event = await events.save_event(
-            session,
-            process=process,
-            moderator=moderator,
-            form=events.EventForm(
-                title="Zukunftswerkstatt Chemnitz",
-                place="Chemnitz",
-                starts_at=(now_utc() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
-            ),
-        )
+    event = await make_event(session_factory, process, moderator, place="Chemnitz")
     ideas = [
         await make_idea(session_factory, process, author, title="Reparaturcafés überall"),
         await make_idea(session_factory, process, author, event_id=event.id),

@@ -20,11 +20,19 @@ from hypothesis import strategies as st
 from litestar.testing import AsyncTestClient
 
 from ideas_platform.core.choices import Role
-from ideas_platform.events import service as events
 from ideas_platform.processes.service import now_utc
 from ideas_platform.shortlists import service as shortlists
 from ideas_platform.themes import service as themes
-from tests.helpers import PASSWORD, csrf, login, make_idea, make_process, make_user, prime_csrf
+from tests.helpers import (
+    PASSWORD,
+    csrf,
+    login,
+    make_event,
+    make_idea,
+    make_process,
+    make_user,
+    prime_csrf,
+)
 
 SLUG = "idz"
 BASE_URL = "http://testserver.local"
@@ -147,17 +155,14 @@ async def _scene(session_factory: Any) -> dict[str, Any]:
     participant = await make_user(session_factory)
     moderator = await make_user(session_factory, role=Role.MODERATOR)
     official = await make_user(session_factory, role=Role.MINISTRY)
-    async with session_factory() as session:
-        event = await events.save_event(
-            session,
-            process=process,
-            moderator=moderator,
-            form=events.EventForm(
-                title="Zukunftswerkstatt",
-                place="Chemnitz",
-                starts_at=now_utc().strftime("%Y-%m-%dT%H:%M"),
-            ),
-        )
+    event = await make_event(
+        session_factory,
+        process,
+        moderator,
+        title="Zukunftswerkstatt",
+        place="Chemnitz",
+        starts_at=now_utc(),
+    )
     idea = await make_idea(session_factory, process, author)
     other = await make_idea(session_factory, process, author)
     async with session_factory() as session:

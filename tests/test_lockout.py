@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import timedelta
 
 import pytest
 from litestar.testing import AsyncTestClient
@@ -20,9 +19,16 @@ from ideas_platform.accounts import service as accounts
 from ideas_platform.app import create_app
 from ideas_platform.core.choices import Role
 from ideas_platform.core.errors import DomainError
-from ideas_platform.events import service as events
-from ideas_platform.processes.service import now_utc
-from tests.helpers import PASSWORD, login, make_idea, make_process, make_user, post_form, prime_csrf
+from tests.helpers import (
+    PASSWORD,
+    login,
+    make_event,
+    make_idea,
+    make_process,
+    make_user,
+    post_form,
+    prime_csrf,
+)
 
 WRONG = "Falsches-Passwort-99"
 
@@ -147,16 +153,7 @@ async def test_a_lock_on_one_account_leaves_the_others_alone(client, session_fac
 async def test_joining_an_event_is_rate_limited_per_event(settings, database_url, session_factory):
     process = await make_process(session_factory, slug="werkstatt")
     moderator = await make_user(session_factory, role=Role.MODERATOR)
-    async with session_factory() as session:
-        event = await events.save_event(
-            session,
-            process=process,
-            moderator=moderator,
-            form=events.EventForm(
-                title="Zukunftswerkstatt Chemnitz",
-                starts_at=(now_utc() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
-            ),
-        )
+    event = await make_event(session_factory, process, moderator)
     limited = create_app(replace(settings, join_rate_limit_per_minute=2), database_url)
     guest = {"display_name": "Anna aus Zwickau", "sector": "industry", "region": "zwickau"}
     statuses = []

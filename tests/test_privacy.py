@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, insert, select
@@ -24,12 +23,12 @@ from ideas_platform.events.models import EventAttendee
 from ideas_platform.ideas.models import Idea
 from ideas_platform.moderation import reports
 from ideas_platform.moderation.models import IdeaCoauthor, Report
-from ideas_platform.processes.service import now_utc
 from ideas_platform.votes import service as votes
 from ideas_platform.votes.models import Vote
 from tests.helpers import (
     PASSWORD,
     login,
+    make_event,
     make_idea,
     make_process,
     make_user,
@@ -58,15 +57,7 @@ async def scene(session_factory, driver_pool):
         token = await accounts.create_api_token(session, person.id, "Mein Skript")
         await session.execute(insert(IdeaCoauthor).values(idea_id=others[2].id, user_id=person.id))
         await session.commit()
-        event = await events.save_event(
-            session,
-            process=process,
-            moderator=moderator,
-            form=events.EventForm(
-                title="Zukunftswerkstatt Chemnitz",
-                starts_at=(now_utc() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
-            ),
-        )
+        event = await make_event(session_factory, process, moderator)
         await events.join_as_user(session, code=event.join_code, user=person)
     return {
         "process": process,

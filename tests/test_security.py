@@ -30,6 +30,7 @@ from tests.helpers import (
     PASSWORD,
     csrf,
     login,
+    make_event,
     make_idea,
     make_process,
     make_user,
@@ -193,28 +194,20 @@ def fill(path: str, values: dict[str, Any]) -> str:
 
 @pytest.fixture
 async def world(session_factory):
-    from datetime import timedelta
-
-    from ideas_platform.events import service as events
-    from ideas_platform.processes.service import now_utc
 
     process = await make_process(session_factory, slug="welt", cluster="open")
     admin = await make_user(session_factory, role=Role.ADMIN)
     other = await make_user(session_factory)
     idea = await make_idea(session_factory, process, other)
-    async with session_factory() as session:
-        event = await events.save_event(
-            session,
-            process=process,
-            moderator=admin,
-            form=events.EventForm(
-                title="Werkstatt",
-                place="Chemnitz",
-                starts_at=(now_utc() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
-                capacity="50",
-                dot_budget="3",
-            ),
-        )
+    event = await make_event(
+        session_factory,
+        process,
+        admin,
+        title="Werkstatt",
+        place="Chemnitz",
+        capacity="50",
+        dot_budget="3",
+    )
     return {
         "process": process,
         "admin": admin,
