@@ -13,13 +13,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.accounts.models import User
+from ideas_platform.accounts.permissions import require_moderator
 from ideas_platform.audit.service import record as audit
 from ideas_platform.core.choices import Sector
 from ideas_platform.core.database import transaction
-from ideas_platform.core.errors import InvalidInput, PermissionError_
+from ideas_platform.core.errors import InvalidInput
 from ideas_platform.core.validation import choice_problem, clean_text
 from ideas_platform.events.models import Event
-from ideas_platform.events.service import ONLY_MODERATION
 from ideas_platform.ideas import importer
 from ideas_platform.ideas.models import Idea
 from ideas_platform.ideas.service import IdeaForm, validate
@@ -32,11 +32,6 @@ CARDS_SHOWN = 100
 
 async def process_of(session: AsyncSession, event: Event) -> Process:
     return await get_process(session, event.process_id)
-
-
-def _require_moderator(user: User) -> None:
-    if not user.can_moderate:
-        raise PermissionError_(ONLY_MODERATION)
 
 
 async def capture_card(
@@ -52,7 +47,7 @@ async def capture_card(
 ) -> Idea:
     """One paper card as an idea of the event, indexed for the duplicates queue. The rules of
     the idea form apply; InvalidInput maps each wrong field to its message."""
-    _require_moderator(moderator)
+    require_moderator(moderator)
     process = await process_of(session, event)
     sector = clean_text(author_sector, max_length=40)
     errors: dict[str, str] = {}
@@ -128,7 +123,7 @@ async def import_cards(
 ) -> list[Idea]:
     """Every row of the file as an idea of the event captured by the moderator, in one
     transaction; or ImportFailed (with the checked rows) and nothing written."""
-    _require_moderator(moderator)
+    require_moderator(moderator)
     return await importer.import_ideas(
         session,
         await process_of(session, event),

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.accounts.models import User
+from ideas_platform.accounts.permissions import require_moderator
 from ideas_platform.audit.service import record as audit
 from ideas_platform.core.choices import N_, Region, Role, Sector
 from ideas_platform.core.database import transaction
@@ -47,7 +48,6 @@ WRONG_CODE = N_("There is no event with this code. Please check the code on the 
 CODE_EXPIRED = N_("This code has expired: the event is over.")
 JOINING_CLOSED = N_("The moderation has closed joining for this event.")
 EVENT_FULL = N_("This event is full.")
-ONLY_MODERATION = N_("Only the moderation can do this.")
 NOT_A_GUEST = N_("This account is already a full account.")
 EMAIL_TAKEN = N_("An account with this email address already exists.")
 
@@ -65,11 +65,6 @@ def new_join_code() -> str:
 
 def normalise_code(code: str) -> str:
     return "".join(ch for ch in (code or "").upper() if ch.isalnum())[:16]
-
-
-def _require_moderator(user: User) -> None:
-    if not user.can_moderate:
-        raise PermissionError_(ONLY_MODERATION)
 
 
 @dataclass
@@ -191,7 +186,7 @@ async def save_event(
     event_id: int | None = None,
 ) -> Event:
     """Create (event_id None) or change an event of the process."""
-    _require_moderator(moderator)
+    require_moderator(moderator)
     clean = validate(form)
     for _attempt in range(5):
         try:
@@ -393,7 +388,7 @@ async def make_full_account(
 async def set_joining(
     session: AsyncSession, *, event_id: int, moderator: User, open_: bool
 ) -> Event:
-    _require_moderator(moderator)
+    require_moderator(moderator)
     async with transaction(session):
         event = await _locked(session, event_id)
         if event.joining_open != open_:
@@ -411,7 +406,7 @@ async def set_joining(
 
 
 async def set_mode(session: AsyncSession, *, event_id: int, moderator: User, mode: str) -> Event:
-    _require_moderator(moderator)
+    require_moderator(moderator)
     if mode not in set(LiveMode):
         raise DomainError(N_("Please choose a value from the list."))
     async with transaction(session):
@@ -434,7 +429,7 @@ async def set_timer(
     session: AsyncSession, *, event_id: int, moderator: User, minutes: str, label: str
 ) -> Event:
     """Start a countdown of `minutes` for the current activity; empty minutes stop it."""
-    _require_moderator(moderator)
+    require_moderator(moderator)
     label = clean_text(label, max_length=120)
     errors: dict[str, str] = {}
     length = _optional_number(

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.accounts.models import User
+from ideas_platform.accounts.permissions import require_ministry, require_moderator
 from ideas_platform.audit.service import record as audit
 from ideas_platform.core.choices import N_, Role
 from ideas_platform.core.database import transaction
@@ -75,16 +76,6 @@ class ShortlistView:
         return self.frozen_at is not None
 
 
-def _require_moderator(user: User) -> None:
-    if not user.can_moderate:
-        raise PermissionError_(ONLY_MODERATION)
-
-
-def _require_ministry(user: User) -> None:
-    if not user.is_ministry:
-        raise PermissionError_(ONLY_MINISTRY)
-
-
 def clean_note(value: str, *, required: bool, field: str) -> str:
     text = clean_text(value, max_length=2000)
     if problem := length_problem(text, minimum=3 if required else 0, maximum=2000):
@@ -136,7 +127,7 @@ async def nominate(
     idea_id: int | None = None,
     theme_id: int | None = None,
 ) -> ShortlistEntry:
-    _require_moderator(moderator)
+    require_moderator(moderator, ONLY_MODERATION)
     rationale = clean_note(rationale, required=True, field="rationale")
     if (idea_id is None) == (theme_id is None):
         raise DomainError(NOT_NOMINABLE)
@@ -178,7 +169,7 @@ async def nominate(
 
 async def withdraw_nomination(session: AsyncSession, *, entry_id: int, moderator: User) -> int:
     """Takes back a nomination the ministry has not decided on; answers the process id."""
-    _require_moderator(moderator)
+    require_moderator(moderator, ONLY_MODERATION)
     async with transaction(session):
         process_id = (await _entry(session, entry_id)).process_id
         await _locked_open(session, process_id)
@@ -214,7 +205,7 @@ async def decide(
 ) -> ShortlistEntry:
     """Accept (appended at the end of the order) or decline, with a comment for the public.
     A decision may be changed until the shortlist is frozen."""
-    _require_ministry(official)
+    require_ministry(official, ONLY_MINISTRY)
     comment = clean_note(comment, required=not accept, field="comment")
     async with transaction(session):
         process_id = (await _entry(session, entry_id)).process_id
@@ -252,7 +243,7 @@ async def decide(
 
 async def move(session: AsyncSession, *, entry_id: int, official: User, up: bool) -> ShortlistEntry:
     """One place up or down in the order of the accepted entries."""
-    _require_ministry(official)
+    require_ministry(official, ONLY_MINISTRY)
     async with transaction(session):
         process_id = (await _entry(session, entry_id)).process_id
         await _locked_open(session, process_id)
@@ -282,7 +273,7 @@ async def move(session: AsyncSession, *, entry_id: int, official: User, up: bool
 
 
 async def freeze(session: AsyncSession, *, process: Process, official: User) -> Shortlist:
-    _require_ministry(official)
+    require_ministry(official, ONLY_MINISTRY)
     async with transaction(session):
         shortlist = await _locked_open(session, process.id)
         decisions = dict(

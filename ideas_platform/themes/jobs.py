@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
 
 from ideas_platform.accounts.models import User
+from ideas_platform.accounts.permissions import require_moderator
 from ideas_platform.audit.service import record as audit
 from ideas_platform.core.choices import N_
 from ideas_platform.core.database import transaction
@@ -32,7 +33,7 @@ from ideas_platform.ideas.models import Idea, IdeaStatus
 from ideas_platform.ideas.service import ideas_by_id
 from ideas_platform.processes.models import Process
 from ideas_platform.themes.models import Theme, ThemeSuggestion
-from ideas_platform.themes.service import clean_theme, require_moderator
+from ideas_platform.themes.service import clean_theme
 
 log = logging.getLogger(__name__)
 

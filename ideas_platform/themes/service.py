@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.accounts.models import User
+from ideas_platform.accounts.permissions import require_moderator
 from ideas_platform.audit.models import AuditEntry
 from ideas_platform.audit.service import record as audit
 from ideas_platform.core.choices import N_, Sector
@@ -43,11 +44,6 @@ def can_sort(process: Process, user: User | None) -> bool:
 def _require_sorting(process: Process, user: User) -> None:
     if not can_sort(process, user):
         raise PermissionError_(NOT_CLUSTER_PHASE)
-
-
-def require_moderator(user: User) -> None:
-    if not user.can_moderate:
-        raise PermissionError_(N_("Only the moderation can do this."))
 
 
 def clean_theme(title: str, description: str) -> tuple[str, str]:
