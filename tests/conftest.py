@@ -32,7 +32,7 @@ from ideas_platform.core.database import (
 )
 from ideas_platform.core.embedded_pg import start_embedded
 from ideas_platform.core.migrations import upgrade
-from tests.helpers import TEST_SECRET
+from tests.helpers import TEST_SECRET, app_servers
 
 
 def _server_url() -> str:
@@ -135,66 +135,8 @@ async def db(session_factory: async_sessionmaker[AsyncSession]) -> AsyncIterator
         yield session
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def two_servers(database_url: str) -> Iterator[tuple[str, str]]:
     """Two app processes (uvicorn) on 127.0.0.1 sharing the test database."""
-    import os
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": TEST_SECRET,
-        "APP_ENV": "test",
-        "AUTH_RATE_LIMIT_PER_MINUTE": "10000",
-        "SUBMIT_RATE_LIMIT_PER_MINUTE": "10000",
-    }
-    servers, urls = [], []
-    for _ in range(2):
-        port = _free_port()
-        servers.append(
-            subprocess.Popen(  # noqa: S603 - our own app
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "--factory",
-                    "ideas_platform.app:app_for_uvicorn",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--log-level",
-                    "warning",
-                ],
-                env=env,
-            )
-        )
-        urls.append(f"http://127.0.0.1:{port}")
-    try:
-        for url in urls:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    urllib.request.urlopen(url + "/", timeout=2)  # noqa: S310 - local server
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.2)
-        yield urls[0], urls[1]
-    finally:
-        for server in servers:
-            server.terminate()
-            server.wait(timeout=10)
+    with app_servers(database_url, count=2, seconds=30) as (first, second):
+        yield first, second

@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -230,3 +238,47 @@ async def logout_keeping_old_cookies(client: AsyncTestClient[Any]) -> None:
 async def stored(db: AsyncSession, idea_id: int, column: str) -> int:
     """A denormalised counter as stored on the idea (`vote_count`, `comment_count`)."""
     return int(await db.scalar(select(getattr(Idea, column)).where(Idea.id == idea_id)))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def app_servers(database_url: str, count: int = 1, seconds: float = 60) -> Iterator[list[str]]:
+    """`count` real app processes (uvicorn) on free ports of 127.0.0.1, sharing a database;
+    answers their URLs once each serves pages, and stops them afterwards."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": TEST_SECRET,
+        "APP_ENV": "test",
+        "AUTH_RATE_LIMIT_PER_MINUTE": "10000",
+        "SUBMIT_RATE_LIMIT_PER_MINUTE": "10000",
+    }
+    servers: list[tuple[subprocess.Popen[bytes], str]] = []
+    try:
+        for _ in range(count):
+            port = free_port()
+            command = [sys.executable, "-m", "uvicorn", "--factory"]
+            command += ["ideas_platform.app:app_for_uvicorn", "--host", "127.0.0.1"]
+            command += ["--port", str(port), "--log-level", "warning"]
+            process = subprocess.Popen(command, env=env)  # noqa: S603 - our own app
+            servers.append((process, f"http://127.0.0.1:{port}"))
+        for process, url in servers:
+            deadline = time.monotonic() + seconds
+            while True:
+                try:
+                    urllib.request.urlopen(url + "/", timeout=2)  # noqa: S310 - local server
+                    break
+                except OSError:
+                    if time.monotonic() > deadline or process.poll() is not None:
+                        raise
+                    time.sleep(0.2)
+        yield [url for _, url in servers]
+    finally:
+        for process, _ in servers:
+            process.terminate()
+            process.wait(timeout=10)

@@ -10,10 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
-import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,8 +19,8 @@ import pytest
 
 from ideas_platform.core.database import asyncpg_dsn
 from ideas_platform.core.migrations import upgrade
-from tests.conftest import _free_port, _with_database
-from tests.helpers import TEST_SECRET
+from tests.conftest import _with_database
+from tests.helpers import app_servers
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -90,46 +86,8 @@ def e2e_database_url(database_url: str) -> Iterator[str]:
 @pytest.fixture(scope="package")
 def base_url(e2e_database_url: str) -> Iterator[str]:
     """One app process (uvicorn) on a free port of 127.0.0.1."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": e2e_database_url,
-        "SECRET_KEY": TEST_SECRET,
-        "APP_ENV": "test",
-        "AUTH_RATE_LIMIT_PER_MINUTE": "10000",
-        "SUBMIT_RATE_LIMIT_PER_MINUTE": "10000",
-    }
-    server = subprocess.Popen(  # noqa: S603 - our own app
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "ideas_platform.app:app_for_uvicorn",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(url + "/", timeout=2)  # noqa: S310 - local server
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise
-                time.sleep(0.2)
+    with app_servers(e2e_database_url) as (url,):
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 @pytest.fixture(scope="package")
