@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import AsyncIterator
 from typing import Any
@@ -51,6 +52,7 @@ from ideas_platform.ideas.controllers import IdeaController
 from ideas_platform.moderation.controllers import ModerationController, ReportController
 from ideas_platform.processes.controllers import ProcessController
 from ideas_platform.shortlists.controllers import ShortlistController
+from ideas_platform.similarity.embedder import get_embedder
 from ideas_platform.themes import jobs as theme_jobs
 from ideas_platform.themes.controllers import (
     SuggestionController,
@@ -107,6 +109,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     async def open_driver_pool(app: Litestar) -> None:
         app.state.driver_pool = await create_driver_pool(database_url, settings.db_pool_size)
         await rate_limit_store.delete_expired()
+        # The sentence model loads once per process (~1 s), before the first participant types.
+        await asyncio.to_thread(get_embedder)
 
     async def close_pools(app: Litestar) -> None:
         theme_jobs.shutdown()

@@ -10,7 +10,7 @@ from ideas_platform.ideas.models import Idea
 from ideas_platform.moderation.models import IdeaCoauthor, MergeRecord, Report
 from ideas_platform.processes.models import Process, ProcessPhase, Topic
 from ideas_platform.shortlists.models import Shortlist, ShortlistEntry
-from ideas_platform.similarity.models import DuplicatePair, IdeaTerm
+from ideas_platform.similarity.models import DuplicatePair, IdeaEmbedding, IdeaTerm
 from ideas_platform.themes.models import Theme, ThemeSuggestion
 from ideas_platform.votes.models import Vote
 
@@ -24,6 +24,7 @@ __all__ = [
     "EventAttendee",
     "Idea",
     "IdeaCoauthor",
+    "IdeaEmbedding",
     "IdeaTerm",
     "KeyValue",
     "MergeRecord",

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from ideas_platform.core.config import get_settings
 from ideas_platform.core.database import resolve_database_url
 from ideas_platform.models import Base
+from ideas_platform.similarity.models import compared_by_alembic
 
 config = context.config
 target_metadata = Base.metadata
@@ -22,7 +23,12 @@ def _url() -> str:
 
 
 def _run(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        compare_type=True,
+        include_object=compared_by_alembic,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -9,13 +9,16 @@ from ideas_platform.audit.models import AuditEntry
 from ideas_platform.core.choices import Role
 from ideas_platform.similarity import service as similarity
 from ideas_platform.similarity.models import DuplicatePair
-from ideas_platform.similarity.scorer import SCORER
+from ideas_platform.similarity.scorer import current_scorer
 from tests.helpers import htmx_headers, login, make_idea, make_process, make_user, post_form
 
 GRUENDER = (
     "Technologie- und Gründerzentren in Mittelstädten ausbauen",
     "Außerhalb von Dresden, Leipzig und Chemnitz fehlen Räume und Beratung für Gründungen.",
 )
+
+
+SCORER = current_scorer()
 
 
 def score(a: tuple[str, str], b: tuple[str, str]) -> float:
@@ -49,6 +52,25 @@ def test_synonyms_of_the_domain_and_english_text():
         score(
             ("Hydrogen filling stations for trucks", "Along the A4 motorway near Dresden."),
             ("Refuelling stations for hydrogen trucks on the A4", "Hydrogen for heavy trucks."),
+        )
+        >= SCORER.threshold
+    )
+
+
+def test_a_paraphrase_without_shared_words_is_similar():
+    """The sentence model finds what shares the meaning, not the words."""
+    assert (
+        score(
+            (
+                "Schichtpläne zu Kita-Zeiten",
+                "Beschäftigte mit kleinen Kindern scheitern an Frühschichten, "
+                "weil die Kita erst um sieben öffnet.",
+            ),
+            (
+                "Flexible Schichtmodelle für Eltern",
+                "Arbeitszeiten in der Produktion sollten sich nach den Öffnungszeiten "
+                "der Kinderbetreuung richten.",
+            ),
         )
         >= SCORER.threshold
     )

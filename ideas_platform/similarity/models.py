@@ -10,8 +10,10 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     String,
+    func,
     text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY, REAL
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ideas_platform.core.database import Base
@@ -69,3 +71,35 @@ class DuplicatePair(Base):
     # "Not a duplicate": the pair never comes back, whatever the scorer says later.
     dismissed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     dismissed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class IdeaEmbedding(Base):
+    """An idea's sentence embedding (see `similarity.embedder`), for meaning-based neighbours.
+
+    A plain `real[]`, so the table is the same on every server; where PostgreSQL has pgvector,
+    an HNSW index on `vector::vector(512)` answers nearest-neighbour queries (see `vectors`).
+    """
+
+    __tablename__ = "idea_embeddings"
+    __table_args__ = (Index("ix_idea_embeddings_process", "process_id", "embedded_at"),)
+
+    idea_id: Mapped[int] = mapped_column(
+        ForeignKey("ideas.id", ondelete="CASCADE"), primary_key=True
+    )
+    process_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("processes.id", ondelete="CASCADE"), nullable=False
+    )
+    model: Mapped[str] = mapped_column(String(64), nullable=False)
+    vector: Mapped[list[float]] = mapped_column(ARRAY(REAL), nullable=False)
+    embedded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()
+    )
+
+
+# Created by migration 0006 only where the server has pgvector; not part of the models.
+SERVER_DEPENDENT_INDEXES = frozenset({"ix_idea_embeddings_hnsw"})
+
+
+def compared_by_alembic(obj: object, name: str | None, type_: str, *_: object) -> bool:
+    """Alembic's `include_object`: leave the indexes that depend on the server alone."""
+    return not (type_ == "index" and name in SERVER_DEPENDENT_INDEXES)

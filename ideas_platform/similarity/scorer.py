@@ -1,28 +1,55 @@
 """How similar two ideas are, as a number in [0, 1].
 
-The platform talks to one `Scorer`: it turns an idea into a term vector (what the index stores)
-and scores candidates against a query. `LexicalScorer` is the one in use; a better one (say,
-sentence embeddings) can replace it by implementing the same methods.
+The platform talks to one `Scorer`: it turns an idea into `Features` (its weighted terms, what
+the term index stores, and its sentence vector, what `idea_embeddings` stores) and scores
+candidates against a query. `HybridScorer` is the one in use: shared words and shared meaning,
+combined. `LexicalScorer` alone is the fallback when the embedding model cannot be loaded.
+
+Each scorer has two thresholds: `threshold`, from which the submit form shows an idea as
+similar while a participant types (recall matters: a miss means a duplicate), and the stricter
+`queue_threshold`, from which a pair goes into the moderators' duplicates queue (precision
+matters: every false alarm costs a moderator a look). Both are set where `make
+bench-duplicates` measures them; change them together with its figures.
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
+
+from ideas_platform.similarity.embedder import Embedder, idea_text
 from ideas_platform.similarity.text import weighted_terms
 
 Terms = Mapping[str, float]
 
 
+@dataclass(frozen=True)
+class Features:
+    terms: dict[str, float]
+    vector: np.ndarray | None = None  # unit length; None without a model or for empty text
+    length: int = 0  # characters of title and body
+
+
+def text_length(title: str, body: str) -> int:
+    return len(title) + len(body)
+
+
 class Scorer(Protocol):
     name: str
-    threshold: float  # from here on, the UI calls two ideas "similar"
+    threshold: float  # from here on, the submit form calls two ideas "similar"
+    queue_threshold: float  # from here on, a pair goes into the moderators' duplicates queue
+    embedder: Embedder | None  # whose vectors it compares; None: words alone
 
-    def analyse(self, title: str, body: str) -> dict[str, float]: ...
+    def analyse(self, title: str, body: str) -> Features: ...
 
-    def score_many(self, query: Terms, candidates: Sequence[Terms]) -> list[float]: ...
+    def analyse_many(self, texts: Sequence[tuple[str, str]]) -> list[Features]: ...
+
+    def score_many(self, query: Features, candidates: Sequence[Features]) -> list[float]: ...
 
 
 # A term that starts or ends a longer one is a part of a compound or an inflected form:
@@ -99,21 +126,25 @@ def coverage(query: Terms, candidate: Terms, partial: Mapping[str, Mapping[str, 
 
 
 class LexicalScorer:
-    """Soft term overlap in both directions, averaged.
-
-    The threshold is where `make bench-duplicates` finds precision and recall balanced on the
-    labelled pairs (bench/data); change both together.
-    """
+    """Soft term overlap in both directions, averaged (no model needed)."""
 
     name = "lexical-v1"
+    embedder: Embedder | None = None
 
-    def __init__(self, threshold: float = 0.23) -> None:
+    def __init__(self, threshold: float = 0.23, queue_threshold: float = 0.23) -> None:
         self.threshold = threshold
+        self.queue_threshold = queue_threshold
 
-    def analyse(self, title: str, body: str) -> dict[str, float]:
-        return weighted_terms(title, body)
+    def analyse(self, title: str, body: str) -> Features:
+        return Features(weighted_terms(title, body), None, text_length(title, body))
 
-    def score_many(self, query: Terms, candidates: Sequence[Terms]) -> list[float]:
+    def analyse_many(self, texts: Sequence[tuple[str, str]]) -> list[Features]:
+        return [self.analyse(title, body) for title, body in texts]
+
+    def score_many(self, query: Features, candidates: Sequence[Features]) -> list[float]:
+        return self.overlap(query.terms, [candidate.terms for candidate in candidates])
+
+    def overlap(self, query: Terms, candidates: Sequence[Terms]) -> list[float]:
         vocabulary = {term for candidate in candidates for term in candidate}
         in_candidates = SoftMatches(vocabulary)
         forward = {term: in_candidates.of(term) for term in query}
@@ -124,8 +155,77 @@ class LexicalScorer:
             for candidate in candidates
         ]
 
-    def score(self, query: Terms, candidate: Terms) -> float:
-        return self.score_many(query, [candidate])[0]
+
+class HybridScorer:
+    """The probability that two ideas are duplicates, from meaning, words and length.
+
+    A logistic model of three numbers: the cosine of the sentence vectors (paraphrases that
+    share no word: "Schichtpläne zu Kita-Zeiten" / "flexible Arbeitszeiten für Eltern"), the
+    lexical overlap (exact matters, a place or a programme's name, are not averaged away), and
+    the length of the longer text: two one-line sentences on one subject have a high cosine
+    whether or not they mean the same, two long ideas (or a typed title and a long idea) a
+    lower one even when they do. The
+    coefficients are fitted by `make bench-duplicates -- --calibrate` (bench/duplicates.py) on
+    our own labelled pairs and the STSb dev pairs; the holdout pairs are not used.
+
+    A candidate without a vector (not embedded yet) is scored by its words alone.
+    """
+
+    COSINE, OVERLAP, LOG_LENGTH, INTERCEPT = 6.15, 4.75, 1.76, -13.99
+
+    def __init__(
+        self, embedder: Embedder, threshold: float = 0.15, queue_threshold: float = 0.50
+    ) -> None:
+        self.embedder: Embedder | None = embedder
+        self.lexical = LexicalScorer()
+        self.name = f"hybrid-{embedder.name}"
+        self.threshold = threshold
+        self.queue_threshold = queue_threshold
+
+    def analyse(self, title: str, body: str) -> Features:
+        return self.analyse_many([(title, body)])[0]
+
+    def analyse_many(self, texts: Sequence[tuple[str, str]]) -> list[Features]:
+        assert self.embedder is not None
+        vectors = self.embedder.embed([idea_text(title, body) for title, body in texts])
+        return [
+            Features(
+                weighted_terms(title, body),
+                vector if np.any(vector) else None,
+                text_length(title, body),
+            )
+            for (title, body), vector in zip(texts, vectors, strict=True)
+        ]
+
+    @classmethod
+    def probability(cls, cosine: float, overlap: float, length: int) -> float:
+        z = (
+            cls.COSINE * cosine
+            + cls.OVERLAP * overlap
+            + cls.LOG_LENGTH * math.log(max(length, 1))
+            + cls.INTERCEPT
+        )
+        return 1 / (1 + math.exp(-z))
+
+    def score_many(self, query: Features, candidates: Sequence[Features]) -> list[float]:
+        lexical = self.lexical.score_many(query, candidates)
+        scores = []
+        for candidate, overlap in zip(candidates, lexical, strict=True):
+            if query.vector is None or candidate.vector is None:
+                scores.append(overlap)
+                continue
+            cosine = float(np.dot(query.vector, candidate.vector))
+            length = max(query.length, candidate.length)
+            scores.append(self.probability(cosine, overlap, length))
+        return scores
 
 
-SCORER: Scorer = LexicalScorer()
+def current_scorer() -> Scorer:
+    """The hybrid scorer when the embedding model is loaded, else words alone."""
+    from ideas_platform.similarity.embedder import get_embedder
+
+    embedder = get_embedder()
+    return HybridScorer(embedder) if embedder is not None else LEXICAL
+
+
+LEXICAL = LexicalScorer()

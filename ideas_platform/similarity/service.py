@@ -2,16 +2,19 @@
 
 Two steps, so that a process of 100,000 ideas answers quickly:
 
-1. *candidates*: one SQL statement looks the query's terms up in `idea_terms` (exact terms,
-   longer words that start with a term, and the parts of the query's compounds), weighs each by
-   how rare it is in the process, and keeps the best few hundred ideas;
-2. *scoring*: the `Scorer` compares the query with each candidate's stored terms.
+1. *candidates*, from two sides: one SQL statement looks the query's terms up in `idea_terms`
+   (exact terms, longer words that start with a term, and the parts of the query's compounds),
+   weighs each by how rare it is in the process, and keeps the best hundred ideas; and the
+   hundred ideas whose sentence vectors are nearest to the query's (`vectors.nearest`:
+   pgvector's HNSW index, or an exact search in numpy);
+2. *scoring*: the `Scorer` compares the query with each candidate's stored terms and vector.
 
 Functions that write run inside the caller's transaction.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,8 +29,9 @@ from ideas_platform.core.choices import N_
 from ideas_platform.core.database import transaction
 from ideas_platform.core.errors import NotFoundError
 from ideas_platform.ideas.models import Idea, IdeaStatus
+from ideas_platform.similarity import vectors
 from ideas_platform.similarity.models import DuplicatePair, IdeaTerm
-from ideas_platform.similarity.scorer import PART_OF_COMPOUND, SCORER, Scorer
+from ideas_platform.similarity.scorer import PART_OF_COMPOUND, Features, Scorer, current_scorer
 
 MAX_SUGGESTIONS = 5
 CANDIDATES = 100
@@ -96,37 +100,68 @@ _CANDIDATES = text(
         FROM matches m JOIN rarity r USING (low)
         GROUP BY m.idea_id ORDER BY rough DESC LIMIT :wide
     )
-    SELECT i.id, i.title, i.vote_count FROM ranked r JOIN ideas i ON i.id = r.idea_id
+    SELECT i.id FROM ranked r JOIN ideas i ON i.id = r.idea_id
     WHERE i.status = 'published' AND NOT (i.id = ANY(CAST(:exclude AS bigint[])))
     ORDER BY r.rough DESC LIMIT :limit
     """
 )
 
 
-async def index_idea(session: AsyncSession, idea: Idea, scorer: Scorer = SCORER) -> None:
-    """(Re)write the idea's terms; call after its title or body changed."""
-    await session.execute(delete(IdeaTerm).where(IdeaTerm.idea_id == idea.id))
-    terms = scorer.analyse(idea.title, idea.body)
+async def index_idea(session: AsyncSession, idea: Idea, scorer: Scorer | None = None) -> None:
+    """(Re)write the idea's terms and vector; call after its title or body changed."""
+    scorer = scorer or current_scorer()
+    features = await asyncio.to_thread(scorer.analyse, idea.title, idea.body)
+    await _write(session, scorer, [(idea, features)])
+
+
+async def _write(
+    session: AsyncSession, scorer: Scorer, analysed: Sequence[tuple[Idea, Features]]
+) -> None:
+    ids = [idea.id for idea, _ in analysed]
+    await session.execute(delete(IdeaTerm).where(IdeaTerm.idea_id.in_(ids)))
+    terms = [
+        {"process_id": idea.process_id, "term": term, "idea_id": idea.id, "weight": weight}
+        for idea, features in analysed
+        for term, weight in features.terms.items()
+    ]
     if terms:
-        await session.execute(
-            insert(IdeaTerm),
+        await session.execute(insert(IdeaTerm), terms)
+    if scorer.embedder is not None:
+        await vectors.store(
+            session,
+            scorer.embedder,
             [
-                {"process_id": idea.process_id, "term": term, "idea_id": idea.id, "weight": w}
-                for term, w in terms.items()
+                (idea.id, idea.process_id, features.vector)
+                for idea, features in analysed
+                if features.vector is not None
             ],
         )
+    # An empty text has no meaning to compare; without a model, an old vector would be stale.
+    for idea, features in analysed:
+        if features.vector is None:
+            await vectors.forget(session, idea.id)
 
 
-async def _stored_terms(session: AsyncSession, idea_ids: Sequence[int]) -> dict[int, dict]:
-    vectors: dict[int, dict[str, float]] = {idea_id: {} for idea_id in idea_ids}
+async def _stored_features(
+    session: AsyncSession, scorer: Scorer, idea_ids: Sequence[int], lengths: dict[int, int]
+) -> dict[int, Features]:
+    terms: dict[int, dict[str, float]] = {idea_id: {} for idea_id in idea_ids}
     rows = await session.execute(
         select(IdeaTerm.idea_id, IdeaTerm.term, IdeaTerm.weight).where(
             IdeaTerm.idea_id.in_(idea_ids)
         )
     )
     for idea_id, term, weight in rows:
-        vectors[idea_id][term] = weight
-    return vectors
+        terms[idea_id][term] = weight
+    stored = (
+        await vectors.stored_vectors(session, scorer.embedder, idea_ids)
+        if scorer.embedder is not None
+        else {}
+    )
+    return {
+        idea_id: Features(terms[idea_id], stored.get(idea_id), lengths[idea_id])
+        for idea_id in idea_ids
+    }
 
 
 async def similar_ideas(
@@ -138,20 +173,73 @@ async def similar_ideas(
     exclude: Iterable[int] = (),
     limit: int = MAX_SUGGESTIONS,
     threshold: float | None = None,
-    scorer: Scorer = SCORER,
+    scorer: Scorer | None = None,
 ) -> list[Suggestion]:
-    """Published ideas of the process most like the text, best first, above the threshold."""
-    query = scorer.analyse(title, body)
-    if not query:
+    """Published ideas of the process most like the text, best first, above the threshold
+    (by default the one for suggestions while typing)."""
+    scorer = scorer or current_scorer()
+    query = await asyncio.to_thread(scorer.analyse, title, body)
+    minimum = scorer.threshold if threshold is None else threshold
+    return await _similar(session, process_id, query, set(exclude), limit, minimum, scorer)
+
+
+async def _similar(
+    session: AsyncSession,
+    process_id: int,
+    query: Features,
+    exclude: set[int],
+    limit: int,
+    minimum: float,
+    scorer: Scorer,
+) -> list[Suggestion]:
+    candidates = await _lexical_candidates(session, process_id, query, exclude)
+    if scorer.embedder is not None and query.vector is not None:
+        near = await vectors.nearest(
+            session, scorer.embedder, process_id, query.vector, CANDIDATES + len(exclude)
+        )
+        candidates.extend(
+            idea_id for idea_id, _ in near if idea_id not in exclude and idea_id not in candidates
+        )
+    if not candidates:
         return []
-    lows, highs, weights = _lookup_keys(query)
+    rows = {
+        row.id: row
+        for row in await session.execute(
+            select(
+                Idea.id,
+                Idea.title,
+                Idea.vote_count,
+                (func.length(Idea.title) + func.length(Idea.body)).label("length"),
+            ).where(Idea.id.in_(candidates), Idea.status == IdeaStatus.PUBLISHED)
+        )
+    }
+    published = [idea_id for idea_id in candidates if idea_id in rows]
+    stored = await _stored_features(
+        session, scorer, published, {idea_id: rows[idea_id].length for idea_id in published}
+    )
+    scores = scorer.score_many(query, [stored[idea_id] for idea_id in published])
+    scored = [
+        Suggestion(idea_id, rows[idea_id].title, rows[idea_id].vote_count, score)
+        for idea_id, score in zip(published, scores, strict=True)
+        if score >= minimum
+    ]
+    scored.sort(key=lambda s: (-s.score, s.id))
+    return scored[:limit]
+
+
+async def _lexical_candidates(
+    session: AsyncSession, process_id: int, query: Features, exclude: set[int]
+) -> list[int]:
+    if not query.terms:
+        return []
+    lows, highs, weights = _lookup_keys(query.terms)
     ideas = await session.scalar(
         select(func.count()).where(
             Idea.process_id == process_id, Idea.status == IdeaStatus.PUBLISHED
         )
     )
-    rows = (
-        await session.execute(
+    return list(
+        await session.scalars(
             _CANDIDATES,
             {
                 "lows": lows,
@@ -165,25 +253,18 @@ async def similar_ideas(
                 "exclude": list(exclude),
             },
         )
-    ).all()
-    if not rows:
-        return []
-    vectors = await _stored_terms(session, [row.id for row in rows])
-    minimum = scorer.threshold if threshold is None else threshold
-    scores = scorer.score_many(query, [vectors[row.id] for row in rows])
-    scored = [
-        Suggestion(row.id, row.title, row.vote_count, score)
-        for row, score in zip(rows, scores, strict=True)
-    ]
-    scored = [s for s in scored if s.score >= minimum]
-    scored.sort(key=lambda s: (-s.score, s.id))
-    return scored[:limit]
+    )
 
 
-async def record_pairs(session: AsyncSession, idea: Idea, scorer: Scorer = SCORER) -> int:
+async def record_pairs(
+    session: AsyncSession, idea: Idea, scorer: Scorer | None = None, query: Features | None = None
+) -> int:
     """Put the idea's likely duplicates into the moderators' queue (dismissed pairs stay so)."""
-    found = await similar_ideas(
-        session, idea.process_id, idea.title, idea.body, exclude=[idea.id], scorer=scorer
+    scorer = scorer or current_scorer()
+    if query is None:
+        query = await asyncio.to_thread(scorer.analyse, idea.title, idea.body)
+    found = await _similar(
+        session, idea.process_id, query, {idea.id}, MAX_SUGGESTIONS, scorer.queue_threshold, scorer
     )
     for suggestion in found:
         first, second = sorted((idea.id, suggestion.id))
@@ -203,19 +284,35 @@ async def record_pairs(session: AsyncSession, idea: Idea, scorer: Scorer = SCORE
 
 
 async def index_and_record(session: AsyncSession, idea: Idea) -> None:
-    await index_idea(session, idea)
-    await record_pairs(session, idea)
+    """After a submission or an edit: index the idea, then queue its likely duplicates."""
+    scorer = current_scorer()
+    features = await asyncio.to_thread(scorer.analyse, idea.title, idea.body)
+    await _write(session, scorer, [(idea, features)])
+    await record_pairs(session, idea, scorer, features)
+
+
+REBUILD_BATCH = 256
 
 
 async def rebuild(session: AsyncSession, process_id: int) -> tuple[int, int]:
-    """Index every idea of the process anew, then look for pairs (CLI, demo, after an import)."""
-    ideas = list(await session.scalars(select(Idea).where(Idea.process_id == process_id)))
-    for idea in ideas:
-        await index_idea(session, idea)
+    """Index every idea of the process anew (terms and vectors, in batches), then look for
+    pairs: after an import, an upgrade, or a change of the model (CLI `find-duplicates`)."""
+    scorer = current_scorer()
+    ideas = list(
+        await session.scalars(select(Idea).where(Idea.process_id == process_id).order_by(Idea.id))
+    )
+    analysed: dict[int, Features] = {}
+    for start in range(0, len(ideas), REBUILD_BATCH):
+        batch = ideas[start : start + REBUILD_BATCH]
+        features = await asyncio.to_thread(
+            scorer.analyse_many, [(idea.title, idea.body) for idea in batch]
+        )
+        await _write(session, scorer, list(zip(batch, features, strict=True)))
+        analysed.update((idea.id, f) for idea, f in zip(batch, features, strict=True))
     pairs = 0
     for idea in ideas:
         if idea.status == IdeaStatus.PUBLISHED:
-            pairs += await record_pairs(session, idea)
+            pairs += await record_pairs(session, idea, scorer, analysed[idea.id])
     return len(ideas), pairs
 
 
