@@ -1,14 +1,21 @@
 """`make bench-clusters`: quality and speed of the machine theme suggestions.
 
-Quality: the labelled ideas in bench/data/cluster_ideas.jsonl (one JSON object per line:
-``{"id", "theme", "title", "body"}``, written for this purpose: short German idea texts, some
-English, in 10 known themes) are grouped by the app's `themes.suggest.suggest`, with k chosen
-automatically as in the app, and with k = the number of labelled themes. Printed: `NMI: 0.NN`
-and `ARI: 0.NN` of the app's suggestions (automatic k) against the labels, next to a plain
-TF-IDF + k-means baseline (scikit-learn defaults, k = number of labels) in the same run.
+Quality, on three labelled sets (one JSON object per line: ``{"id", "theme", "title", "body"}``):
 
-Speed: 20,000 ideas (recombined from the sentences of the labelled texts) are suggested in a
-fresh process, as the background job does; printed: seconds and peak memory of that process.
+* ``../shared/benchmarks/clusters_10kgnad.jsonl``: 778 real German news teasers in 9 topics,
+  written by other people (10kGNAD, read in place, never copied);
+* bench/data/cluster_ideas.jsonl: 368 short idea texts in 10 themes, written for this purpose
+  (the concept lexicon was written after looking at its themes);
+* bench/data/cluster_ideas_holdout.jsonl: 240 ideas in 8 other themes, written by another hand.
+
+Each is embedded with the app's model and grouped by the app's `themes.suggest.suggest`, with k
+chosen automatically as in the app, and with k = the number of labelled themes. Printed per file:
+`NMI: 0.NN` and `ARI: 0.NN` (automatic k) with the file name, next to a plain TF-IDF + k-means
+baseline (scikit-learn defaults, k = number of labels) in the same run, and a few theme titles.
+
+Speed: 20,000 ideas (recombined from the sentences of the labelled texts) are embedded and then
+suggested in a fresh process, as the background job does when no vector is stored yet; printed:
+seconds of each step and the peak memory of that process.
 """
 
 from __future__ import annotations
@@ -22,14 +29,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from sklearn.cluster import KMeans
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 DATA = Path(__file__).with_name("data") / "cluster_ideas.jsonl"
+GNAD = Path(__file__).resolve().parents[1].parent / "shared/benchmarks/clusters_10kgnad.jsonl"
 # Written by another hand after the concept lexicon (themes/concepts.py), with other themes.
-HELD_OUT = [Path(__file__).with_name("data") / "cluster_ideas_holdout.jsonl"]
+HELD_OUT = Path(__file__).with_name("data") / "cluster_ideas_holdout.jsonl"
 
 
 def load(path: Path) -> list[dict[str, str]]:
@@ -43,16 +52,25 @@ def scores(labels: list[str], predicted: list[int]) -> tuple[float, float]:
     )
 
 
-def ours(rows: list[dict[str, str]], k: int | None) -> tuple[list[int], int]:
+def embed(rows: list[dict[str, str]]) -> Any:
+    from ideas_platform.similarity.embedder import get_embedder, idea_text
+
+    model = get_embedder()
+    if model is None:
+        raise SystemExit("the sentence model could not be loaded (see the log)")
+    return model.embed([idea_text(row["title"], row["body"]) for row in rows])
+
+
+def ours(rows: list[dict[str, str]], meaning: Any, k: int | None) -> tuple[list[int], list[Any]]:
     from ideas_platform.themes.suggest import IdeaText, suggest
 
     ideas = [IdeaText(i, row["title"], row["body"]) for i, row in enumerate(rows)]
-    proposals = suggest(ideas, k=k)
+    proposals, _ = suggest(ideas, meaning, k=k)
     predicted = [0] * len(rows)
     for number, proposal in enumerate(proposals):
         for idea_id in proposal.idea_ids:
             predicted[idea_id] = number
-    return predicted, len(proposals)
+    return predicted, proposals
 
 
 def baseline(rows: list[dict[str, str]], k: int) -> list[int]:
@@ -81,15 +99,26 @@ def speed_child(count: int) -> None:
     texts = synthetic(load(DATA), count)
     ideas = [IdeaText(i, title, body) for i, (title, body) in enumerate(texts)]
     started = time.perf_counter()
-    proposals = suggest(ideas)
-    seconds = time.perf_counter() - started
+    meaning = embed([{"title": idea.title, "body": idea.body} for idea in ideas])
+    embedded = time.perf_counter()
+    proposals, _ = suggest(ideas, meaning)
+    done = time.perf_counter()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "themes": len(proposals)}))
+    print(
+        json.dumps(
+            {
+                "embed_seconds": embedded - started,
+                "cluster_seconds": done - embedded,
+                "peak_mb": peak_mb,
+                "themes": len(proposals),
+            }
+        )
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--data", type=Path, help="one labelled file instead of the three")
     parser.add_argument("--speed-ideas", type=int, default=20_000)
     parser.add_argument("--speed-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -97,27 +126,29 @@ def main() -> int:
         speed_child(args.speed_child)
         return 0
 
-    for path in [args.data, *sorted(p for p in HELD_OUT if p != args.data and p.exists())]:
+    files = [args.data] if args.data else [p for p in (GNAD, DATA, HELD_OUT) if p.exists()]
+    for path in files:
         rows = load(path)
         labels = [row["theme"] for row in rows]
         k_true = len(set(labels))
-        main_set = path == args.data
-        print(f"\n{len(rows)} labelled ideas in {k_true} themes ({path.name})")
+        name = path.name
+        print(f"\n{len(rows)} labelled ideas in {k_true} themes ({name})")
         started = time.perf_counter()
-        predicted, k_auto = ours(rows, None)
+        meaning = embed(rows)
+        predicted, proposals = ours(rows, meaning, None)
         seconds = time.perf_counter() - started
         nmi, ari = scores(labels, predicted)
-        fixed, _ = ours(rows, k_true)
+        fixed, _ = ours(rows, meaning, k_true)
         nmi_fixed, ari_fixed = scores(labels, fixed)
         nmi_base, ari_base = scores(labels, baseline(rows, k_true))
-        print(f"suggestions (k chosen automatically: {k_auto}, {seconds:.1f} s):")
-        if main_set:
-            print(f"NMI: {nmi:.2f}")
-            print(f"ARI: {ari:.2f}")
-        else:
-            print(f"  held out: NMI {nmi:.2f}, ARI {ari:.2f}")
-        print(f"suggestions with k = {k_true}: NMI {nmi_fixed:.2f}, ARI {ari_fixed:.2f}")
-        print(f"baseline TF-IDF + k-means (k = {k_true}): NMI {nmi_base:.2f}, ARI {ari_base:.2f}")
+        print(f"{name}: suggestions, k chosen automatically: {len(proposals)} ({seconds:.1f} s)")
+        print(f"{name}: NMI: {nmi:.2f}")
+        print(f"{name}: ARI: {ari:.2f}")
+        print(f"{name}: with k = {k_true}: NMI {nmi_fixed:.2f}, ARI {ari_fixed:.2f}")
+        print(f"{name}: baseline TF-IDF + k-means (k = {k_true}): NMI {nmi_base:.2f}, ", end="")
+        print(f"ARI {ari_base:.2f}")
+        for proposal in proposals[:4]:
+            print(f"  theme title: {proposal.title!r} ({len(proposal.idea_ids)} ideas)")
 
     if args.speed_ideas:
         child = subprocess.run(
@@ -127,9 +158,12 @@ def main() -> int:
             check=True,
         )
         result = json.loads(child.stdout.strip().splitlines()[-1])
+        total = result["embed_seconds"] + result["cluster_seconds"]
         print(
-            f"speed: {args.speed_ideas} ideas -> {result['themes']} themes in "
-            f"{result['seconds']:.1f} s, peak memory {result['peak_mb']:.0f} MB (one process)"
+            f"speed: {args.speed_ideas} ideas -> {result['themes']} themes in {total:.1f} s "
+            f"(embedding {result['embed_seconds']:.1f} s, clustering "
+            f"{result['cluster_seconds']:.1f} s), peak memory {result['peak_mb']:.0f} MB "
+            "(one process)"
         )
     return 0
 

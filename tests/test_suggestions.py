@@ -10,6 +10,8 @@ from sqlalchemy import select
 from ideas_platform.audit.models import AuditEntry
 from ideas_platform.core.choices import Role
 from ideas_platform.ideas.models import Idea
+from ideas_platform.similarity import embedder as embedding
+from ideas_platform.similarity.embedder import get_embedder, idea_text
 from ideas_platform.themes.models import Theme, ThemeSuggestion
 from ideas_platform.themes.suggest import IdeaText, suggest
 from tests.helpers import login, make_idea, make_process, make_user, post_form
@@ -54,17 +56,66 @@ def _ideas() -> tuple[list[IdeaText], dict[int, str]]:
     return ideas, labels
 
 
+def _meaning(ideas: list[IdeaText]):
+    model = get_embedder()
+    assert model is not None
+    return model.embed([idea_text(idea.title, idea.body) for idea in ideas])
+
+
 @pytest.mark.parametrize("k", [3, None])
 def test_clearly_separate_topics_are_kept_apart(k):
     ideas, labels = _ideas()
-    proposals = suggest(ideas, k=k)
+    proposals, choice = suggest(ideas, _meaning(ideas), k=k)
     assert sorted(i for p in proposals for i in p.idea_ids) == [i.id for i in ideas]
     for proposal in proposals:  # no proposed theme mixes two topics
         assert len({labels[i] for i in proposal.idea_ids}) == 1, proposal
+    assert choice.automatic == (k is None)
     if k == 3:
-        assert len(proposals) == 3
-        titles = " ".join(p.title for p in proposals)
-        assert "Wasserstoff" in titles and "3D-Druck" in titles
+        assert len(proposals) == 3 and choice.k == 3
+    else:
+        assert choice.k == len(proposals) and choice.k in choice.silhouettes
+        assert max(choice.silhouettes, key=lambda k: choice.silhouettes[k]) == choice.k
+
+
+def test_a_proposed_theme_is_named_with_a_phrase_a_person_wrote():
+    ideas, _ = _ideas()
+    titles = {idea.id: idea.title for idea in ideas}
+    proposals, _ = suggest(ideas, _meaning(ideas), k=3)
+    for proposal in proposals:
+        assert proposal.title in {titles[i] for i in proposal.idea_ids}
+        assert " · " not in proposal.title and len(proposal.title) <= 120
+
+
+def test_odd_texts_are_grouped_without_error():
+    ideas = [
+        IdeaText(1, "🙂🚀", ""),
+        IdeaText(2, "Wasserstoff", "x" * 10_000),
+        IdeaText(3, "Водородные заправки", "氢燃料卡车加气站"),
+        IdeaText(4, "Hydrogen für Lkw", "Mixed German and English text."),
+        IdeaText(5, "A" * 200, ""),
+    ]
+    proposals, _ = suggest(ideas, _meaning(ideas))
+    assert sorted(i for p in proposals for i in p.idea_ids) == [1, 2, 3, 4, 5]
+    assert all(len(p.title) <= 120 for p in proposals)
+
+
+async def test_without_a_language_model_the_moderator_is_told(session_factory, client):
+    await make_process(session_factory, slug="kein-modell", cluster="open")
+    moderator = await make_user(session_factory, role=Role.MODERATOR)
+    await login(client, moderator.email)
+    model = get_embedder()
+    embedding.use_embedder(None)
+    try:
+        response = await post_form(client, "/processes/kein-modell/suggestions", {})
+    finally:
+        embedding.use_embedder(model)
+    assert response.status_code in (303, 400, 409)
+    page = (
+        await client.get("/processes/kein-modell/board")
+        if response.status_code == 303
+        else response
+    )
+    assert "Sprachmodell" in page.text
 
 
 async def test_a_moderator_gets_suggestions_in_the_background_and_accepts_one(
@@ -95,6 +146,7 @@ async def test_a_moderator_gets_suggestions_in_the_background_and_accepts_one(
         await asyncio.sleep(0.5)
     assert job is not None and job.status == "done", job and job.error
     assert len(job.proposals) == 3 and job.ideas == 18
+    assert job.k_choice == {"k": 3, "automatic": False, "silhouettes": {}}
 
     page = await client.get(job_url)
     assert page.status_code == 200 and "/proposals/0/accept" in page.text

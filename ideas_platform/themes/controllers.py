@@ -280,12 +280,12 @@ class SuggestionController(Controller):
         form = await form_data(request)
         try:
             k = jobs.parse_k(form.get("k"))
-        except InvalidInput as exc:
+            job = await jobs.request_suggestions(
+                db_session, process=process, moderator=current_user_of(request), k=k
+            )
+        except (InvalidInput, jobs.ModelMissing) as exc:
             flash(request, exc.translated(), category="error")
             return see_other(f"/processes/{slug}/board")
-        job = await jobs.request_suggestions(
-            db_session, process=process, moderator=current_user_of(request), k=k
-        )
         jobs.launch(asyncpg_dsn(request.app.state.database_url), job.id)
         return see_other(f"/suggestions/{job.id}")
 

@@ -9,6 +9,7 @@ them, whichever started the job.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import multiprocessing
@@ -19,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+import numpy as np
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
@@ -32,6 +34,7 @@ from ideas_platform.core.errors import DomainError, InvalidInput, NotFoundError
 from ideas_platform.ideas.models import Idea, IdeaStatus
 from ideas_platform.ideas.service import ideas_by_id
 from ideas_platform.processes.models import Process
+from ideas_platform.similarity.embedder import get_embedder
 from ideas_platform.themes.models import Theme, ThemeSuggestion
 from ideas_platform.themes.service import clean_theme
 
@@ -40,6 +43,10 @@ log = logging.getLogger(__name__)
 SUGGESTION_NOT_FOUND = N_("These suggestions do not exist.")
 PROPOSAL_NOT_FOUND = N_("This proposed theme does not exist.")
 PROPOSAL_DECIDED = N_("This proposed theme has already been accepted or dropped.")
+MODEL_MISSING = N_(
+    "The language model could not be loaded, so no themes can be suggested now. "
+    "Please tell the operator (the log says why); sorting ideas by hand still works."
+)
 BAD_K = N_("Please give a number of themes between 2 and 60, or leave the field empty.")
 MAX_K = 60
 GIVE_UP = timedelta(minutes=10)
@@ -49,6 +56,12 @@ _MARK_FAILED = (
 )
 
 _executor: ProcessPoolExecutor | None = None
+
+
+class ModelMissing(DomainError):
+    """The sentence model did not load: suggestions are refused (see `similarity.embedder`)."""
+
+    status_code = 503
 
 
 def _pool() -> ProcessPoolExecutor:
@@ -82,6 +95,8 @@ async def request_suggestions(
     session: AsyncSession, *, process: Process, moderator: User, k: int | None
 ) -> ThemeSuggestion:
     require_moderator(moderator)
+    if get_embedder() is None:
+        raise ModelMissing(MODEL_MISSING)
     async with transaction(session):
         job = ThemeSuggestion(
             process_id=process.id, requested_by_id=moderator.id, requested_k=k, proposals=[]
@@ -147,6 +162,51 @@ def run_job(dsn: str, job_id: int) -> None:
     asyncio.run(_run_job(dsn, job_id))
 
 
+_STORED_VECTORS = (
+    "SELECT idea_id, vector FROM idea_embeddings WHERE idea_id = ANY($1::bigint[]) AND model = $2"
+)
+_STORE_VECTOR = (
+    "INSERT INTO idea_embeddings (idea_id, process_id, model, vector) VALUES ($1, $2, $3, $4) "
+    "ON CONFLICT (idea_id) DO UPDATE SET model = excluded.model, vector = excluded.vector, "
+    "embedded_at = clock_timestamp()"
+)
+EMBED_BATCH = 512
+
+
+async def _meaning(
+    conn: asyncpg.Connection, process_id: int, ideas: list[Any], progress: Any
+) -> np.ndarray:
+    """The ideas' sentence vectors: stored ones, the missing embedded now (and stored)."""
+    from ideas_platform.similarity.embedder import EmbedderUnavailable, get_embedder, idea_text
+
+    embedder = get_embedder()
+    if embedder is None:
+        raise EmbedderUnavailable(MODEL_MISSING)
+    rows = await conn.fetch(_STORED_VECTORS, [idea.id for idea in ideas], embedder.name)
+    stored = {row["idea_id"]: row["vector"] for row in rows}
+    matrix = np.zeros((len(ideas), embedder.dimensions), dtype=np.float32)
+    missing = []
+    for i, idea in enumerate(ideas):
+        if idea.id in stored:
+            matrix[i] = stored[idea.id]
+        else:
+            missing.append(i)
+    for start in range(0, len(missing), EMBED_BATCH):
+        batch = missing[start : start + EMBED_BATCH]
+        texts = [idea_text(ideas[i].title, ideas[i].body) for i in batch]
+        matrix[batch] = await asyncio.to_thread(embedder.embed, texts)
+        await conn.executemany(
+            _STORE_VECTOR,
+            [
+                (ideas[i].id, process_id, embedder.name, matrix[i].tolist())
+                for i in batch
+                if np.any(matrix[i])
+            ],
+        )
+        progress(0.3 * (start + len(batch)) / len(missing), "embeddings")
+    return matrix
+
+
 async def _run_job(dsn: str, job_id: int) -> None:
     from ideas_platform.themes.suggest import IdeaText, suggest
 
@@ -187,7 +247,14 @@ async def _run_job(dsn: str, job_id: int) -> None:
                         loop,
                     ).result()
 
-            themes = await asyncio.to_thread(suggest, ideas, row["requested_k"], progress)
+            meaning = await _meaning(conn, row["process_id"], ideas, progress)
+
+            def later(share: float, step: str) -> None:  # embedding took the first 30 %
+                progress(0.3 + 0.7 * share, step)
+
+            themes, choice = await asyncio.to_thread(
+                suggest, ideas, meaning, row["requested_k"], later
+            )
             proposals = [
                 {
                     "title": theme.title,
@@ -200,9 +267,10 @@ async def _run_job(dsn: str, job_id: int) -> None:
             ]
             await conn.execute(
                 "UPDATE theme_suggestions SET status = 'done', progress = 1, "
-                "proposals = $2::jsonb, finished_at = now() WHERE id = $1",
+                "proposals = $2::jsonb, k_choice = $3::jsonb, finished_at = now() WHERE id = $1",
                 job_id,
                 json.dumps(proposals),
+                json.dumps(dataclasses.asdict(choice)),
             )
         except Exception as exc:
             await conn.execute(_MARK_FAILED, job_id, f"{type(exc).__name__}: {exc}"[:2000])

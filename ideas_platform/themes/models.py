@@ -63,5 +63,17 @@ class ThemeSuggestion(Base):
     ideas: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     proposals: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
     error: Mapped[str | None] = mapped_column(Text)
+    # How the number of themes was chosen: {"k", "automatic", "silhouettes": {k: score}}.
+    k_choice: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = created_at_column()
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def model_missing(self) -> bool:
+        return (self.error or "").startswith("EmbedderUnavailable")
+
+    @property
+    def silhouettes(self) -> list[tuple[int, float]]:
+        """(k, score) of every k tried, for the moderator's table."""
+        scores = (self.k_choice or {}).get("silhouettes") or {}
+        return sorted((int(k), float(v)) for k, v in scores.items())

@@ -1,16 +1,21 @@
-"""Machine suggestions for themes: group ideas by their words, offline on the CPU.
+"""Machine suggestions for themes: group ideas by what they mean, offline on the CPU.
 
-1. Features: TF-IDF of the ideas' analysed terms (`similarity.text`: umlauts folded, domain
-   synonyms, stems; the title counts double), of character 3-5-grams inside words (compounds
-   and inflections) and of the broader concepts the words point to (`themes.concepts`: an
-   "Elektrolyseur" is about hydrogen), sublinear and L2-normalised, side by side.
-2. Reduced to at most 100 dimensions with truncated SVD (latent semantic analysis), normalised.
-3. k-means for every k in a range; k is the one with the best silhouette (on a sample), unless
-   the moderator asked for a number.
-4. Each theme's title: its most characteristic words (highest mean TF-IDF in the group, compared
-   with all ideas), in the spelling the ideas use most.
+1. Meaning: the ideas' sentence vectors (`similarity.embedder`, stored with each idea),
+   reduced to their 32 main directions (PCA, not whitened: the strongest directions of meaning
+   carry the themes, the weak ones mostly noise), normalised.
+2. Words, beside them at weight 0.75: TF-IDF of the ideas' analysed terms (`similarity.text`),
+   of character 3-5-grams inside words (compounds, inflections) and of the broader concepts the
+   words point to (`themes.concepts`, a small tie-breaker), reduced by truncated SVD (latent
+   semantic analysis) to at most 100 dimensions, normalised.
+3. k-means for every k in a range; k is the one with the best silhouette (cosine, on a sample),
+   unless the moderator asked for a number. The scores of every k tried go to the moderator.
+4. Each theme's title: the title of the idea nearest to the group's centre of meaning (of the
+   three nearest, the first short one), a phrase a person wrote; its characteristic words
+   (highest mean TF-IDF against all ideas) are kept as keywords beside it.
 
-Pure computation: no database, no web; `themes.jobs` runs it in a separate process.
+The weights were chosen on the news teasers of 10kGNAD and our own labelled ideas (see
+`make bench-clusters` and bench/README.md). Pure computation: no database, no web; `themes.jobs`
+runs it in a separate process.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.sparse import hstack
 from sklearn.cluster import KMeans, MiniBatchKMeans
-from sklearn.decomposition import TruncatedSVD
+from sklearn.decomposition import PCA, TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import normalize
@@ -34,9 +39,13 @@ from ideas_platform.themes.concepts import concepts_of
 
 SEED = 2026
 MAX_DIMENSIONS = 100
+MEANING_DIMENSIONS = 32
+WORDS_WEIGHT = 0.75
 CHARACTER_WEIGHT = 0.6
 CONCEPT_WEIGHT = 0.5
 SILHOUETTE_SAMPLE = 2000
+TITLE_LENGTH = 120
+SHORT_TITLE = 90
 _WORD = re.compile(r"[^\W\d_][\w-]{2,}")
 
 Progress = Callable[[float, str], None]
@@ -54,6 +63,15 @@ class ProposedTheme:
     title: str
     keywords: list[str]
     idea_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class KChoice:
+    """How the number of themes came about, for the moderator."""
+
+    k: int
+    automatic: bool
+    silhouettes: dict[int, float] = field(default_factory=dict)  # k tried -> its score
 
 
 def _no_progress(_share: float, _step: str) -> None:
@@ -75,7 +93,7 @@ def k_range(n: int) -> range:
     return range(low, high + 1)
 
 
-def features(ideas: Sequence[IdeaText]) -> tuple[np.ndarray, TfidfVectorizer, object]:
+def lexical_features(ideas: Sequence[IdeaText]) -> tuple[np.ndarray, TfidfVectorizer, object]:
     documents = [_document(idea) for idea in ideas]
     min_df = 2 if len(ideas) >= 50 else 1
     words = TfidfVectorizer(analyzer=_terms, min_df=min_df, sublinear_tf=True)
@@ -106,15 +124,37 @@ def features(ideas: Sequence[IdeaText]) -> tuple[np.ndarray, TfidfVectorizer, ob
     return normalize(reduced), words, word_matrix
 
 
+def combined(meaning: np.ndarray, lexical: np.ndarray) -> np.ndarray:
+    """Meaning (main directions of the sentence vectors) and words side by side, normalised."""
+    dimensions = min(MEANING_DIMENSIONS, len(meaning) - 1, meaning.shape[1])
+    if dimensions >= 2:
+        meaning = PCA(n_components=dimensions, random_state=SEED).fit_transform(meaning)
+    return np.asarray(normalize(np.hstack([normalize(meaning), WORDS_WEIGHT * lexical])))
+
+
+def readable_title(members: Sequence[IdeaText], meaning: np.ndarray) -> str:
+    """The title of the member nearest the group's centre (of the 3 nearest, the first short
+    one), cut at a word to fit a theme title."""
+    centre = meaning.mean(axis=0)
+    nearest = np.argsort(-(meaning @ centre), kind="stable")[:3]
+    titles = [" ".join(members[int(i)].title.split()).rstrip(" .") for i in nearest]
+    title = next((t for t in titles if 0 < len(t) <= SHORT_TITLE), titles[0])
+    if len(title) > TITLE_LENGTH:
+        title = title[: TITLE_LENGTH - 1].rsplit(" ", 1)[0].rstrip(" ,;:-–") + "…"
+    return title
+
+
 def _cluster(vectors: np.ndarray, k: int) -> np.ndarray:
     if len(vectors) > 5000:
         model = MiniBatchKMeans(n_clusters=k, random_state=SEED, n_init=3, batch_size=2048)
     else:
-        model = KMeans(n_clusters=k, random_state=SEED, n_init=4)
+        model = KMeans(n_clusters=k, random_state=SEED, n_init=10)
     return np.asarray(model.fit_predict(vectors))
 
 
-def choose_k(vectors: np.ndarray, progress: Progress = _no_progress) -> tuple[int, np.ndarray]:
+def choose_k(
+    vectors: np.ndarray, progress: Progress = _no_progress
+) -> tuple[int, np.ndarray, dict[int, float]]:
     rng = np.random.default_rng(SEED)
     sample = (
         rng.choice(len(vectors), SILHOUETTE_SAMPLE, replace=False)
@@ -123,17 +163,19 @@ def choose_k(vectors: np.ndarray, progress: Progress = _no_progress) -> tuple[in
     )
     candidates = k_range(len(vectors))
     best: tuple[float, int, np.ndarray] | None = None
+    scores: dict[int, float] = {}
     for number, k in enumerate(candidates):
         labels = _cluster(vectors, k)
         if len(set(labels[sample])) < 2:
             continue
         score = float(silhouette_score(vectors[sample], labels[sample], metric="cosine"))
+        scores[k] = round(score, 4)
         if best is None or score > best[0]:
             best = (score, k, labels)
         progress(0.4 + 0.5 * (number + 1) / len(candidates), f"k={k}")
     if best is None:
-        return 1, np.zeros(len(vectors), dtype=int)
-    return best[1], best[2]
+        return 1, np.zeros(len(vectors), dtype=int), scores
+    return best[1], best[2], scores
 
 
 def _surface_form(term: str, ideas: Sequence[IdeaText]) -> str:
@@ -178,26 +220,39 @@ def _titles(
 
 
 def suggest(
-    ideas: Sequence[IdeaText], k: int | None = None, progress: Progress = _no_progress
-) -> list[ProposedTheme]:
-    """Proposed themes for the ideas, largest first. `k` None: chosen automatically."""
+    ideas: Sequence[IdeaText],
+    meaning: np.ndarray,
+    k: int | None = None,
+    progress: Progress = _no_progress,
+) -> tuple[list[ProposedTheme], KChoice]:
+    """Proposed themes for the ideas, largest first, and how k was chosen.
+
+    `meaning`: the ideas' sentence vectors, one row per idea. `k` None: chosen automatically.
+    """
     if len(ideas) < 2:
-        return [ProposedTheme("", [], [i.id for i in ideas])] if ideas else []
+        alone = [ProposedTheme(ideas[0].title[:TITLE_LENGTH], [], [ideas[0].id])] if ideas else []
+        return alone, KChoice(len(alone), k is None)
     progress(0.05, "features")
-    vectors, words, word_matrix = features(ideas)
+    lexical, words, word_matrix = lexical_features(ideas)
+    vectors = combined(np.asarray(meaning, dtype=np.float32), lexical)
     progress(0.4, "clusters")
     if k is None:
-        k, labels = choose_k(vectors, progress)
+        k, labels, scores = choose_k(vectors, progress)
+        choice = KChoice(k, True, scores)
     else:
         k = max(1, min(k, len(ideas)))
         labels = _cluster(vectors, k) if k > 1 else np.zeros(len(ideas), dtype=int)
+        choice = KChoice(k, False)
     progress(0.92, "titles")
     keywords = _titles(ideas, labels, words, word_matrix)
     themes: dict[int, ProposedTheme] = {}
-    for idea, label in zip(ideas, labels.tolist(), strict=True):
-        words_of = keywords.get(label, [])
-        title = " · ".join(words_of)[:120]  # a theme title has at most 120 characters
-        theme = themes.setdefault(label, ProposedTheme(title, words_of))
-        theme.idea_ids.append(idea.id)
+    for label in sorted(set(labels.tolist())):
+        rows = np.flatnonzero(labels == label)
+        members = [ideas[int(i)] for i in rows]
+        themes[label] = ProposedTheme(
+            readable_title(members, meaning[rows]),
+            keywords.get(label, []),
+            [idea.id for idea in members],
+        )
     progress(1.0, "done")
-    return sorted(themes.values(), key=lambda t: (-len(t.idea_ids), t.title))
+    return sorted(themes.values(), key=lambda t: (-len(t.idea_ids), t.title)), choice

@@ -1,4 +1,5 @@
-"""idea embeddings (sentence vectors), with an HNSW index where pgvector is available
+"""idea embeddings (sentence vectors), with an HNSW index where pgvector is available;
+how the number of suggested themes was chosen
 
 Revision ID: 0006
 Revises: 0005
@@ -50,6 +51,10 @@ def upgrade() -> None:
         ["process_id", "embedded_at"],
         unique=False,
     )
+    op.add_column(
+        "theme_suggestions",
+        sa.Column("k_choice", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+    )
     # pgvector where the server offers it (the embedded PostgreSQL does); without it the app
     # searches the vectors exactly in numpy. CREATE EXTENSION needs the right to create it: a
     # refusal leaves the app on the exact search (said in its log), the migration goes on.
@@ -71,4 +76,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_column("theme_suggestions", "k_choice")
     op.drop_table("idea_embeddings")
