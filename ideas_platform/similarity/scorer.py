@@ -49,7 +49,15 @@ class Scorer(Protocol):
 
     def analyse_many(self, texts: Sequence[tuple[str, str]]) -> list[Features]: ...
 
-    def score_many(self, query: Features, candidates: Sequence[Features]) -> list[float]: ...
+    def score_many(
+        self,
+        query: Features,
+        candidates: Sequence[Features],
+        cosines: Sequence[float | None] | None = None,
+    ) -> list[float]:
+        """Scores in [0, 1]. `cosines`: of the query's vector with each candidate's, where they
+        were computed already (the stored vectors stay in the database or the cache)."""
+        ...
 
 
 # A term that starts or ends a longer one is a part of a compound or an inflected form:
@@ -141,7 +149,12 @@ class LexicalScorer:
     def analyse_many(self, texts: Sequence[tuple[str, str]]) -> list[Features]:
         return [self.analyse(title, body) for title, body in texts]
 
-    def score_many(self, query: Features, candidates: Sequence[Features]) -> list[float]:
+    def score_many(
+        self,
+        query: Features,
+        candidates: Sequence[Features],
+        cosines: Sequence[float | None] | None = None,
+    ) -> list[float]:
         return self.overlap(query.terms, [candidate.terms for candidate in candidates])
 
     def overlap(self, query: Terms, candidates: Sequence[Terms]) -> list[float]:
@@ -207,14 +220,25 @@ class HybridScorer:
         )
         return 1 / (1 + math.exp(-z))
 
-    def score_many(self, query: Features, candidates: Sequence[Features]) -> list[float]:
+    def score_many(
+        self,
+        query: Features,
+        candidates: Sequence[Features],
+        cosines: Sequence[float | None] | None = None,
+    ) -> list[float]:
         lexical = self.lexical.score_many(query, candidates)
+        if cosines is None:
+            cosines = [
+                float(np.dot(query.vector, candidate.vector))
+                if query.vector is not None and candidate.vector is not None
+                else None
+                for candidate in candidates
+            ]
         scores = []
-        for candidate, overlap in zip(candidates, lexical, strict=True):
-            if query.vector is None or candidate.vector is None:
+        for candidate, overlap, cosine in zip(candidates, lexical, cosines, strict=True):
+            if cosine is None:
                 scores.append(overlap)
                 continue
-            cosine = float(np.dot(query.vector, candidate.vector))
             length = max(query.length, candidate.length)
             scores.append(self.probability(cosine, overlap, length))
         return scores

@@ -5,7 +5,7 @@ Two steps, so that a process of 100,000 ideas answers quickly:
 1. *candidates*, from two sides: one SQL statement looks the query's terms up in `idea_terms`
    (exact terms, longer words that start with a term, and the parts of the query's compounds),
    weighs each by how rare it is in the process, and keeps the best hundred ideas; and the
-   hundred ideas whose sentence vectors are nearest to the query's (`vectors.nearest`:
+   forty ideas whose sentence vectors are nearest to the query's (`vectors.nearest`:
    pgvector's HNSW index, or an exact search in numpy);
 2. *scoring*: the `Scorer` compares the query with each candidate's stored terms and vector.
 
@@ -35,6 +35,8 @@ from ideas_platform.similarity.scorer import PART_OF_COMPOUND, Features, Scorer,
 
 MAX_SUGGESTIONS = 5
 CANDIDATES = 100
+# The nearest by meaning that the words did not bring (the words' candidates get a cosine too).
+NEAR_CANDIDATES = 40
 # A term found in more ideas than this does not pick candidates (it still counts in the score).
 COMMON_TERM_CAP = 3000
 MIN_PART = 4
@@ -142,8 +144,8 @@ async def _write(
             await vectors.forget(session, idea.id)
 
 
-async def _stored_features(
-    session: AsyncSession, scorer: Scorer, idea_ids: Sequence[int], lengths: dict[int, int]
+async def _stored_terms(
+    session: AsyncSession, idea_ids: Sequence[int], lengths: dict[int, int]
 ) -> dict[int, Features]:
     terms: dict[int, dict[str, float]] = {idea_id: {} for idea_id in idea_ids}
     rows = await session.execute(
@@ -153,15 +155,7 @@ async def _stored_features(
     )
     for idea_id, term, weight in rows:
         terms[idea_id][term] = weight
-    stored = (
-        await vectors.stored_vectors(session, scorer.embedder, idea_ids)
-        if scorer.embedder is not None
-        else {}
-    )
-    return {
-        idea_id: Features(terms[idea_id], stored.get(idea_id), lengths[idea_id])
-        for idea_id in idea_ids
-    }
+    return {idea_id: Features(terms[idea_id], None, lengths[idea_id]) for idea_id in idea_ids}
 
 
 async def similar_ideas(
@@ -193,13 +187,15 @@ async def _similar(
     scorer: Scorer,
 ) -> list[Suggestion]:
     candidates = await _lexical_candidates(session, process_id, query, exclude)
+    cosines: dict[int, float] = {}
     if scorer.embedder is not None and query.vector is not None:
         near = await vectors.nearest(
-            session, scorer.embedder, process_id, query.vector, CANDIDATES + len(exclude)
+            session, scorer.embedder, process_id, query.vector, NEAR_CANDIDATES + len(exclude)
         )
-        candidates.extend(
-            idea_id for idea_id, _ in near if idea_id not in exclude and idea_id not in candidates
-        )
+        cosines = dict(near)
+        lexical = set(candidates)
+        candidates.extend(idea_id for idea_id, _ in near if idea_id not in lexical)
+        candidates = [idea_id for idea_id in candidates if idea_id not in exclude]
     if not candidates:
         return []
     rows = {
@@ -214,10 +210,19 @@ async def _similar(
         )
     }
     published = [idea_id for idea_id in candidates if idea_id in rows]
-    stored = await _stored_features(
-        session, scorer, published, {idea_id: rows[idea_id].length for idea_id in published}
+    stored = await _stored_terms(
+        session, published, {idea_id: rows[idea_id].length for idea_id in published}
     )
-    scores = scorer.score_many(query, [stored[idea_id] for idea_id in published])
+    if scorer.embedder is not None and query.vector is not None:
+        missing = [idea_id for idea_id in published if idea_id not in cosines]
+        cosines.update(
+            await vectors.cosines(session, scorer.embedder, process_id, query.vector, missing)
+        )
+    scores = scorer.score_many(
+        query,
+        [stored[idea_id] for idea_id in published],
+        [cosines.get(idea_id) for idea_id in published] if cosines else None,
+    )
     scored = [
         Suggestion(idea_id, rows[idea_id].title, rows[idea_id].vote_count, score)
         for idea_id, score in zip(published, scores, strict=True)

@@ -15,6 +15,7 @@ Functions that write run inside the caller's transaction.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -33,6 +34,7 @@ HNSW_INDEX = "ix_idea_embeddings_hnsw"
 # Rows committed late (a long import) carry an earlier timestamp than rows already seen:
 # each catch-up looks this far back.
 LOOK_BACK = timedelta(minutes=5)
+RECOUNT_SECONDS = 30.0
 
 
 async def store(
@@ -65,20 +67,6 @@ async def store(
 
 async def forget(session: AsyncSession, idea_id: int) -> None:
     await session.execute(delete(IdeaEmbedding).where(IdeaEmbedding.idea_id == idea_id))
-
-
-async def stored_vectors(
-    session: AsyncSession, embedder: Embedder, idea_ids: Sequence[int]
-) -> dict[int, np.ndarray]:
-    """The current model's vectors of these ideas (ideas without one are left out)."""
-    if not idea_ids:
-        return {}
-    rows = await session.execute(
-        select(IdeaEmbedding.idea_id, IdeaEmbedding.vector).where(
-            IdeaEmbedding.idea_id.in_(list(idea_ids)), IdeaEmbedding.model == embedder.name
-        )
-    )
-    return {idea_id: np.asarray(vector, dtype=np.float32) for idea_id, vector in rows}
 
 
 async def ideas_without_vector(
@@ -168,6 +156,41 @@ async def nearest(
     return matrix.nearest(query, limit)
 
 
+async def cosines(
+    session: AsyncSession,
+    embedder: Embedder,
+    process_id: int,
+    query: np.ndarray,
+    idea_ids: Sequence[int],
+) -> dict[int, float]:
+    """The cosine of `query` with each of these ideas' vectors (ideas without one left out),
+    computed where the vectors are: in PostgreSQL with pgvector, else in the cache."""
+    if not idea_ids or not np.any(query):
+        return {}
+    if (await _server(session)).pgvector:
+        rows = await session.execute(
+            _PGVECTOR_COSINES,
+            {"query": _literal(query), "ids": list(idea_ids), "model": embedder.name},
+        )
+        return {int(idea_id): float(cosine) for idea_id, cosine in rows}
+    cached = await _caches.setdefault(_database_of(session), _VectorCache()).catch_up(
+        session, embedder, process_id
+    )
+    return cached.cosines(query, idea_ids)
+
+
+def _literal(vector: np.ndarray) -> str:
+    return "[" + ",".join(f"{x:.6f}" for x in vector.tolist()) + "]"
+
+
+_PGVECTOR_COSINES = text(
+    """
+    SELECT idea_id, 1 - (vector::vector(512) <=> CAST(:query AS vector(512)))
+    FROM idea_embeddings
+    WHERE idea_id = ANY(CAST(:ids AS bigint[])) AND model = :model
+    """
+)
+
 _PGVECTOR_NEAREST = text(
     """
     SELECT idea_id, 1 - (vector::vector(512) <=> CAST(:query AS vector(512))) AS cosine
@@ -195,7 +218,7 @@ async def _nearest_pgvector(
     rows = await session.execute(
         _PGVECTOR_NEAREST,
         {
-            "query": "[" + ",".join(f"{x:.6f}" for x in query.tolist()) + "]",
+            "query": _literal(query),
             "process_id": process_id,
             "model": embedder.name,
             "limit": limit,
@@ -213,6 +236,19 @@ class _ProcessVectors:
     model: str = ""
     count: int = -1
     newest: datetime | None = None
+    counted_at: float = 0.0  # monotonic time of the last count
+    position: dict[int, int] | None = None  # idea id -> row, built when first needed
+
+    def cosines(self, query: np.ndarray, idea_ids: Sequence[int]) -> dict[int, float]:
+        if self.position is None:
+            self.position = {int(idea_id): i for i, idea_id in enumerate(self.ids)}
+        rows = [
+            (idea_id, self.position[idea_id]) for idea_id in idea_ids if idea_id in self.position
+        ]
+        if not rows:
+            return {}
+        scores = self.matrix[[row for _, row in rows]] @ query.astype(np.float32)
+        return {idea_id: float(score) for (idea_id, _), score in zip(rows, scores, strict=True)}
 
     def nearest(self, query: np.ndarray, limit: int) -> list[tuple[int, float]]:
         if len(self.ids) == 0:
@@ -233,27 +269,42 @@ class _VectorCache:
     async def catch_up(
         self, session: AsyncSession, embedder: Embedder, process_id: int
     ) -> _ProcessVectors:
-        state = (
-            await session.execute(
-                select(func.count(), func.max(IdeaEmbedding.embedded_at)).where(
-                    IdeaEmbedding.process_id == process_id, IdeaEmbedding.model == embedder.name
-                )
-            )
-        ).one()
-        count, newest = int(state[0]), state[1]
+        """Bring the process's vectors up to date: the newest timestamp on every call (one
+        index probe); the row count, which also notices late commits and deletions, every
+        `RECOUNT_SECONDS`."""
+        in_process = (
+            IdeaEmbedding.process_id == process_id,
+            IdeaEmbedding.model == embedder.name,
+        )
         known = self._processes.get(process_id)
-        if (
-            known
-            and known.model == embedder.name
-            and (known.count, known.newest) == (count, newest)
-        ):
+        if known and known.model != embedder.name:
+            known = None
+        recount = known is None or time.monotonic() - known.counted_at > RECOUNT_SECONDS
+        newest: datetime | None
+        if recount:
+            state = (
+                await session.execute(
+                    select(func.count(), func.max(IdeaEmbedding.embedded_at)).where(*in_process)
+                )
+            ).one()
+            count, newest = int(state[0]), state[1]
+        else:
+            assert known is not None
+            count = known.count
+            newest = await session.scalar(
+                select(IdeaEmbedding.embedded_at)
+                .where(*in_process)
+                .order_by(IdeaEmbedding.embedded_at.desc())
+                .limit(1)
+            )
+        if known and (known.count, known.newest) == (count, newest):
+            if recount:
+                known.counted_at = time.monotonic()
             return known
         changed_since = None
-        if known and known.model == embedder.name and known.newest is not None:
+        if known and known.newest is not None:
             changed_since = known.newest - LOOK_BACK
-        statement = select(IdeaEmbedding.idea_id, IdeaEmbedding.vector).where(
-            IdeaEmbedding.process_id == process_id, IdeaEmbedding.model == embedder.name
-        )
+        statement = select(IdeaEmbedding.idea_id, IdeaEmbedding.vector).where(*in_process)
         if changed_since is not None:
             statement = statement.where(IdeaEmbedding.embedded_at > changed_since)
         rows = (await session.execute(statement)).all()
@@ -264,13 +315,18 @@ class _VectorCache:
             else np.zeros((0, embedder.dimensions), dtype=np.float32)
         )
         if changed_since is None or known is None:
-            fresh = _ProcessVectors(ids, vectors, embedder.name, count, newest)
+            fresh = _ProcessVectors(ids, vectors, embedder.name, len(ids), newest, time.monotonic())
         else:
             fresh = _merge(known, ids, vectors)
-            fresh.count, fresh.newest = count, newest
-            if len(fresh.ids) != count:  # rows went away (an idea deleted): load anew
-                self._processes.pop(process_id, None)
-                return await self.catch_up(session, embedder, process_id)
+            fresh.newest = newest
+            if not recount:
+                count = len(fresh.ids)  # new rows were added; the recount will check them
+            fresh.count, fresh.counted_at = count, known.counted_at
+            if recount:
+                fresh.counted_at = time.monotonic()
+                if len(fresh.ids) != count:  # rows went away (an idea deleted): load anew
+                    self._processes.pop(process_id, None)
+                    return await self.catch_up(session, embedder, process_id)
         self._processes[process_id] = fresh
         return fresh
 
@@ -290,7 +346,9 @@ def _merge(known: _ProcessVectors, ids: np.ndarray, vectors: np.ndarray) -> _Pro
         all_ids = np.concatenate([known.ids, np.asarray(new_ids, dtype=np.int64)])
     else:
         all_ids = known.ids
-    return _ProcessVectors(all_ids, matrix, known.model, known.count, known.newest)
+    return _ProcessVectors(
+        all_ids, matrix, known.model, known.count, known.newest, known.counted_at
+    )
 
 
 _caches: dict[str, _VectorCache] = {}

@@ -3,7 +3,7 @@
 1. Meaning: the ideas' sentence vectors (`similarity.embedder`, stored with each idea),
    reduced to their 32 main directions (PCA, not whitened: the strongest directions of meaning
    carry the themes, the weak ones mostly noise), normalised.
-2. Words, beside them at weight 0.75: TF-IDF of the ideas' analysed terms (`similarity.text`),
+2. Words, beside them at weight 0.9: TF-IDF of the ideas' analysed terms (`similarity.text`),
    of character 3-5-grams inside words (compounds, inflections) and of the broader concepts the
    words point to (`themes.concepts`, a small tie-breaker), reduced by truncated SVD (latent
    semantic analysis) to at most 100 dimensions, normalised.
@@ -40,7 +40,7 @@ from ideas_platform.themes.concepts import concepts_of
 SEED = 2026
 MAX_DIMENSIONS = 100
 MEANING_DIMENSIONS = 32
-WORDS_WEIGHT = 0.75
+WORDS_WEIGHT = 0.9
 CHARACTER_WEIGHT = 0.6
 CONCEPT_WEIGHT = 0.5
 SILHOUETTE_SAMPLE = 2000
