@@ -46,7 +46,7 @@ bench-votes: install
 
 ## Quality of the duplicate suggestions on the labelled pairs in bench/data (precision, recall, top-5).
 bench-duplicates: install
-	$(BIN)/python -m bench.duplicates
+	$(BIN)/python -m bench.duplicates $(ARGS)
 
 ## Quality (NMI, ARI vs. a baseline) and speed (20,000 ideas) of the machine theme suggestions.
 bench-clusters: install

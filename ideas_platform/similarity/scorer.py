@@ -178,7 +178,7 @@ class HybridScorer:
     the length of the longer text: two one-line sentences on one subject have a high cosine
     whether or not they mean the same, two long ideas (or a typed title and a long idea) a
     lower one even when they do. The
-    coefficients are fitted by `make bench-duplicates -- --calibrate` (bench/duplicates.py) on
+    coefficients are fitted by `make bench-duplicates ARGS=--calibrate` (bench/duplicates.py) on
     our own labelled pairs and the STSb dev pairs; the holdout pairs are not used.
 
     A candidate without a vector (not embedded yet) is scored by its words alone.

@@ -354,5 +354,10 @@ def _merge(known: _ProcessVectors, ids: np.ndarray, vectors: np.ndarray) -> _Pro
 _caches: dict[str, _VectorCache] = {}
 
 
+def drop_cached_vectors() -> None:
+    """Forget every cached process (the database was emptied or restored underneath)."""
+    _caches.clear()
+
+
 def _database_of(session: AsyncSession) -> str:
     return str(session.get_bind().engine.url)
