@@ -23,6 +23,7 @@ import re
 import statistics
 import time
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
@@ -165,6 +166,18 @@ async def load(url: str, params: dict, count: int) -> int:
         await conn.close()
 
 
+async def existing_process(params: dict[str, Any]) -> int | None:
+    """The benchmark process of an earlier run (`--reuse`), if its database is still there."""
+    try:
+        conn = await asyncpg.connect(**params)
+    except asyncpg.InvalidCatalogNameError:
+        return None
+    try:
+        return await conn.fetchval("SELECT id FROM processes WHERE slug = $1", SLUG)
+    finally:
+        await conn.close()
+
+
 def summary(name: str, timings: list[float]) -> str:
     timings = sorted(timings)
     p95 = timings[int(0.95 * (len(timings) - 1))]
@@ -224,16 +237,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--ideas", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure again on the last run's database"
+    )
     args = parser.parse_args()
     from ideas_platform.core.migrations import upgrade
 
     embedded: list[Embedded] = []
     try:
         url, params = bench_url(BENCH_DB, embedded)
-        version = asyncio.run(recreate_database({**params, "database": "postgres"}, BENCH_DB))
-        log(f"PostgreSQL {version}, database {BENCH_DB}; migrating")
-        upgrade(url)
-        process_id = asyncio.run(load(url, params, args.ideas))
+        process_id = asyncio.run(existing_process(params)) if args.reuse else None
+        if process_id is None:
+            version = asyncio.run(recreate_database({**params, "database": "postgres"}, BENCH_DB))
+            log(f"PostgreSQL {version}, database {BENCH_DB}; migrating")
+            upgrade(url)
+            process_id = asyncio.run(load(url, params, args.ideas))
         print(f"\n{args.ideas} ideas in process '{SLUG}'")
         asyncio.run(measure(url, process_id, args.queries))
     finally:

@@ -152,6 +152,23 @@ _THESAURUS_COMPILED = [
     for alternative in sorted(alternatives, key=len, reverse=True)
 ]
 _CANONICAL = frozenset(_WHOLE) | frozenset(_START)
+_REGEX_SYNTAX = frozenset("()[]{}?*+|\\.^$")
+
+
+def _literal_start(pattern: re.Pattern[str]) -> str:
+    """The letters every match of a thesaurus pattern begins with: a cheap `in` test that
+    spares most of the ~100 substitutions per text (the result is the same)."""
+    alternative = pattern.pattern.removeprefix(r"\b(?:")
+    literal = ""
+    for position, char in enumerate(alternative):
+        optional = alternative[position + 1 : position + 2] in ("?", "*", "{")
+        if char in _REGEX_SYNTAX or optional:
+            break
+        literal += char
+    return literal
+
+
+_THESAURUS_STARTS = [_literal_start(pattern) for pattern, _ in _THESAURUS_COMPILED]
 # How a canonical term is written for people (theme titles).
 DISPLAY: dict[str, str] = {
     "ki": "KI",
@@ -189,8 +206,9 @@ def normalise(text: str) -> str:
     text = text.lower().translate(FOLD)
     # "Technologie- und Gründerzentren": the dangling hyphen joins nothing, keep the word.
     text = re.sub(r"-\s", " ", text)
-    for pattern, canonical in _THESAURUS_COMPILED:
-        text = pattern.sub(canonical, text)
+    for start, (pattern, canonical) in zip(_THESAURUS_STARTS, _THESAURUS_COMPILED, strict=True):
+        if start in text:
+            text = pattern.sub(canonical, text)
     return text
 
 
