@@ -32,6 +32,7 @@ from ideas_platform.core.database import (
 )
 from ideas_platform.core.embedded_pg import start_embedded
 from ideas_platform.core.migrations import upgrade
+from ideas_platform.similarity.service import drop_cached_counts
 from ideas_platform.similarity.vectors import drop_cached_vectors
 from tests.helpers import TEST_SECRET, app_servers
 
@@ -116,8 +117,9 @@ TABLES = (
 async def clean_database(engine: AsyncEngine) -> AsyncIterator[None]:
     async with engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
-    # Identities restart, so the exact search's cache would hold other tests' idea ids.
+    # Identities restart, so the caches of similar ideas would hold other tests' ideas.
     drop_cached_vectors()
+    drop_cached_counts()
     yield
 
 
