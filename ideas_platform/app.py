@@ -50,6 +50,7 @@ from ideas_platform.core.templating import template_config
 from ideas_platform.events.capture_controllers import CaptureController
 from ideas_platform.events.controllers import EventController
 from ideas_platform.ideas.controllers import IdeaController
+from ideas_platform.legal.controllers import LegalController
 from ideas_platform.moderation.controllers import ModerationController, ReportController
 from ideas_platform.processes.controllers import ProcessController
 from ideas_platform.shortlists.controllers import ShortlistController
@@ -139,6 +140,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
             EventController,
             CaptureController,
             ApiController,
+            LegalController,
             create_static_files_router(
                 path="/static", directories=[PROJECT_ROOT / "static"], include_in_schema=False
             ),

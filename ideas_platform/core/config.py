@@ -41,6 +41,11 @@ class Settings:
     secure_cookies: bool = False
     # Where people reach the platform; links in exports start with it.
     public_url: str = "http://127.0.0.1:8000"
+    # Impressum, privacy notice, accessibility statement, terms: Markdown files the operator
+    # writes (see ideas_platform/legal/pages for the shipped German templates).
+    legal_pages_dir: Path = field(
+        default_factory=lambda: PROJECT_ROOT / "ideas_platform" / "legal" / "pages"
+    )
 
     @property
     def is_production(self) -> bool:
@@ -76,6 +81,9 @@ class Settings:
             submit_rate_limit_per_minute=int(env.get("SUBMIT_RATE_LIMIT_PER_MINUTE", "30")),
             join_rate_limit_per_minute=int(env.get("JOIN_RATE_LIMIT_PER_MINUTE", "1200")),
             secure_cookies=_bool(env.get("SECURE_COOKIES"), default=environment == "production"),
+            legal_pages_dir=Path(
+                env.get("LEGAL_PAGES_DIR", str(PROJECT_ROOT / "ideas_platform/legal/pages"))
+            ),
             public_url=env.get("PUBLIC_URL", "").rstrip("/")
             or f"http://{env.get('HOST', '127.0.0.1')}:{env.get('PORT', '8000')}",
         )
