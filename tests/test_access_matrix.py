@@ -50,6 +50,7 @@ OWN = "author"  # only the idea's author (the participant here), not even an adm
 ACCESS: dict[str, str] = {
     # pages of the process
     "GET /": P,
+    "GET /legal/{name:str}": P,
     "GET /processes/{slug:str}": P,
     "GET /processes/{slug:str}/ideas": P,
     "GET /processes/{slug:str}/ideas/new": L,
@@ -242,6 +243,7 @@ async def world(session_factory):
         "process_id": process.id,
         "code": event.join_code,
         "fmt": "csv",
+        "name": "impressum",
     }
     return {"users": users, "params": params, "move_entry": move_entry, "event": event}
 
