@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: run test install lint format messages check bench-votes bench-duplicates bench-similar bench-clusters screenshots board-check handover-check workshop-check bench-export bench-faults bench-workshop clean-data
+.PHONY: run test install lint format messages check bench-votes bench-duplicates bench-similar bench-clusters screenshots board-check handover-check mail-check workshop-check bench-export bench-faults bench-workshop bench-mail clean-data
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,11 @@ bench-faults: install
 bench-workshop: install
 	$(BIN)/python -m bench.workshop
 
+## 10,000 notifications for 2,000 people through the outbox to a local SMTP server, 2 app workers:
+## delivered exactly once, mails/s, vote throughput with the sender busy vs. idle (~2.5 min).
+bench-mail: install
+	$(BIN)/python -m bench.mail $(ARGS)
+
 ## The cluster board live in two browser windows (suggest, accept, drag, see it in the other).
 board-check: install
 	$(BIN)/pip install -q -e '.[e2e]'
@@ -77,6 +82,13 @@ board-check: install
 handover-check: install
 	$(BIN)/pip install -q -e '.[e2e]'
 	$(BIN)/python tools/handover_check.py
+
+## Accounts and mail in Chromium: forgotten password, following an idea (bell, mail, daily digest),
+## profile, legal pages, registration with consent; the mails read in /admin/outbox. Screenshots
+## into docs/ (notifications-*, profile-*, outbox-*, password-reset-*).
+mail-check: install
+	$(BIN)/pip install -q -e '.[e2e]'
+	$(BIN)/python tools/account_mail_check.py
 
 ## A workshop in Chromium: a phone joins and sends an idea and a dot, the projector shows them live
 ## (also after a network drop). Writes screenshots of the projector and the phone.

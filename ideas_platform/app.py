@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import hashlib
 from collections.abc import AsyncIterator
@@ -28,6 +29,7 @@ from ideas_platform.accounts.auth import (
     load_user_for_pages,
 )
 from ideas_platform.accounts.controllers import AccountController
+from ideas_platform.accounts.lifecycle_controllers import AccountLifecycleController
 from ideas_platform.admin.controllers import AdminController
 from ideas_platform.api.controllers import ApiController
 from ideas_platform.comments.controllers import CommentController
@@ -51,7 +53,10 @@ from ideas_platform.events.capture_controllers import CaptureController
 from ideas_platform.events.controllers import EventController
 from ideas_platform.ideas.controllers import IdeaController
 from ideas_platform.legal.controllers import LegalController
+from ideas_platform.mail.sender import run_sender
 from ideas_platform.moderation.controllers import ModerationController, ReportController
+from ideas_platform.notifications.controllers import NotificationController
+from ideas_platform.notifications.digest import dispatch_due
 from ideas_platform.processes.controllers import ProcessController
 from ideas_platform.shortlists.controllers import ShortlistController
 from ideas_platform.similarity.embedder import get_embedder
@@ -103,7 +108,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         cookie_secure=settings.secure_cookies,
         cookie_samesite="lax",
         cookie_httponly=True,  # pages hand the token to htmx in a <meta> tag
-        exclude=["^/static/"],
+        # RFC 8058 one-click unsubscribe: mail programs POST without cookies; a signed token.
+        exclude=["^/static/", "^/unsubscribe/"],
     )
     rate_limit_store = PostgresStore(engine, "ratelimit")
     templates = template_config(auto_reload=settings.environment == "development")
@@ -117,8 +123,22 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         # kept out of the collector, a full collection no longer walks it (40 ms pauses in the
         # middle of a request otherwise; bench-similar's p95).
         gc.freeze()
+        if settings.mail_sender_enabled:
+            app.state.mail_sender = asyncio.create_task(
+                run_sender(
+                    session_factory,
+                    settings,
+                    before_delivery=lambda session: dispatch_due(session, settings),
+                ),
+                name="mail-sender",
+            )
 
     async def close_pools(app: Litestar) -> None:
+        sender = getattr(app.state, "mail_sender", None)
+        if sender is not None:
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sender
         theme_jobs.shutdown()
         await app.state.driver_pool.close()
         await app.state.engine.dispose()
@@ -127,6 +147,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         route_handlers=[
             ProcessController,
             AccountController,
+            AccountLifecycleController,
+            NotificationController,
             IdeaController,
             VoteController,
             CommentController,

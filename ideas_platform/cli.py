@@ -1,5 +1,5 @@
 """`ideas-platform` command line: serve, migrate, seed-demo, create-admin, import-ideas, check,
-export, verify-export."""
+send-mail, export, verify-export."""
 
 from __future__ import annotations
 
@@ -148,6 +148,27 @@ def find_duplicates(slug: str) -> None:
 
     ideas, pairs = _with_sessions(work)
     click.echo(f"{ideas} ideas indexed in {slug}; {pairs} similar pairs found.")
+
+
+@main.command("send-mail")
+@click.option("--now", is_flag=True, help="Also the digests that would wait for 7:00.")
+def send_mail(now: bool) -> None:
+    """One turn of the mail sender: due notifications into mails, due mails to SMTP (or the log)."""
+    from ideas_platform.mail.sender import deliver_due
+    from ideas_platform.notifications.digest import dispatch_due
+
+    settings = get_settings()
+
+    async def work(factory: Any) -> tuple[int, int]:
+        async with factory() as session:
+            notified = await dispatch_due(session, settings, everything=now)
+            sent = 0
+            while taken := await deliver_due(session, settings):
+                sent += taken
+        return notified, sent
+
+    notified, sent = _with_sessions(work)
+    click.echo(f"{notified} notifications put into mails; {sent} mails handed on.")
 
 
 @main.command()

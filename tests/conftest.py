@@ -35,6 +35,7 @@ from ideas_platform.core.migrations import upgrade
 from ideas_platform.similarity.service import drop_cached_counts
 from ideas_platform.similarity.vectors import drop_cached_vectors
 from tests.helpers import TEST_SECRET, app_servers
+from tests.smtp import smtp_server  # noqa: F401 - the fixture: a real SMTP server
 
 
 def _server_url() -> str:
@@ -84,6 +85,8 @@ def settings() -> Settings:
         db_max_overflow=40,
         auth_rate_limit_per_minute=10_000,
         submit_rate_limit_per_minute=10_000,
+        # Tests deliver the outbox themselves (tests/test_mail.py), against a real SMTP server.
+        mail_sender_enabled=False,
     )
 
 
@@ -109,7 +112,8 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 TABLES = (
     "audit_entries, comments, votes, ideas, events, topics, process_phases, processes, "
-    "api_tokens, users, kv_store"
+    "api_tokens, users, kv_store, outbox_mails, notifications, follows, "
+    "notification_preferences, account_tokens, phase_announcements"
 )
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ideas_platform.accounts import service as accounts
 from ideas_platform.accounts.models import User
 from ideas_platform.core.choices import Role
+from ideas_platform.core.config import Settings
 from ideas_platform.core.i18n import BERLIN
 from ideas_platform.core.passwords import hash_password
 from ideas_platform.events import service as events
@@ -103,6 +104,9 @@ async def make_user(
                 organisation="Beispiel GmbH",
             ),
             role=role,
+            # agreed to the current terms (registration form); no confirmation mail
+            settings=Settings(secret_key=TEST_SECRET),
+            confirm_by_mail=False,
         )
 
 
@@ -123,6 +127,7 @@ async def make_users_fast(factory: Factory, count: int, *, sector: str = "scienc
             "locale": "de",
             "session_version": 0,
             "is_active": True,
+            "consent_version": Settings(secret_key=TEST_SECRET).consent_version,
         }
         for i in range(count)
     ]
@@ -257,6 +262,9 @@ def app_servers(database_url: str, count: int = 1, seconds: float = 60) -> Itera
         "APP_ENV": "test",
         "AUTH_RATE_LIMIT_PER_MINUTE": "10000",
         "SUBMIT_RATE_LIMIT_PER_MINUTE": "10000",
+        # Tests deliver mail themselves; a sender polling the shared test database would race
+        # with the next test's TRUNCATE.
+        "MAIL_SENDER_ENABLED": "false",
     }
     servers: list[tuple[subprocess.Popen[bytes], str]] = []
     try:

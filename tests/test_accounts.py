@@ -40,6 +40,7 @@ def registration(**overrides: str) -> dict[str, str]:
         "sector": "science",
         "region": "leipzig",
         "organisation": "Universität Leipzig",
+        "accepted_terms": "1",
     }
     data.update(overrides)
     return data

@@ -207,6 +207,7 @@ def _routes(scene: dict[str, Any]) -> list[Route]:
                 "organisation": (),
                 "locale": _value("de", "en"),
                 "next": _value("/", "/profile"),
+                "accepted_terms": _value("1", ""),
             },
             SLOW_EXAMPLES,
         ),

@@ -135,6 +135,7 @@ async def test_stored_payloads_are_inert_on_every_page(client, session_factory, 
             "region": "dresden",
             "organisation": BREAKOUT,
             "consent": "on",
+            "accepted_terms": "1",
         },
     )
     assert registered.status_code == 303, registered.text

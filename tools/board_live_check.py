@@ -83,6 +83,7 @@ try:
             page.fill("#password", "Themenwand-Probe-2026")
             page.select_option("#sector", index=1)
             page.select_option("#region", index=1)
+            page.check("#accepted_terms")
             with page.expect_navigation():
                 page.click("form.form button[type=submit]")
             return page

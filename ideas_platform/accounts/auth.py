@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 
 from ideas_platform.accounts.models import ApiToken, User
 from ideas_platform.core.choices import Role
-from ideas_platform.core.web import CURRENT_USER_STATE_KEY
+from ideas_platform.core.web import CURRENT_USER_STATE_KEY, UNREAD_STATE_KEY
 
 if TYPE_CHECKING:
     from litestar import Request
@@ -157,4 +157,10 @@ async def load_user_for_pages(request: Request[Any, Any, Any]) -> None:
         and not path.startswith(("/api/", "/static/", "/schema"))
         and not path.endswith(("/stream", "/events"))
     ):
-        await load_user(request)
+        user = await load_user(request)
+        if user is not None:
+            # The bell in the header shows the unread count on every page.
+            from ideas_platform.notifications.service import unread_count
+
+            async with request.app.state.session_factory() as session:
+                request.scope["state"][UNREAD_STATE_KEY] = await unread_count(session, user.id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 from typing import Any
+from urllib.parse import quote
 
 from litestar import Controller, Request, get, post
 from litestar.plugins.flash import flash
@@ -18,6 +19,7 @@ from ideas_platform.accounts.auth import (
     load_user,
     login_required,
 )
+from ideas_platform.accounts.lifecycle import needs_consent
 from ideas_platform.accounts.models import User
 from ideas_platform.api.controllers import errors as api_errors
 from ideas_platform.core.errors import DomainError, InvalidInput
@@ -49,6 +51,27 @@ def with_locale_cookie(response: Response[Any], locale: str) -> Response[Any]:
     return response
 
 
+async def profile_page(
+    request: Request[Any, Any, Any],
+    db_session: AsyncSession,
+    *,
+    status_code: int = 200,
+    **context: Any,
+) -> Template:
+    """The profile page, with whatever a form on it wants to show (errors, a new token)."""
+    user_id = request.user.user_id
+    context.setdefault("new_token", None)
+    context.setdefault("error", None)
+    return page(
+        request,
+        "accounts/profile.html",
+        status_code=status_code,
+        tokens=await service.list_api_tokens(db_session, user_id),
+        my_ideas=await ideas_service.mine(db_session, user_id),
+        **context,
+    )
+
+
 class AccountController(Controller):
     include_in_schema = False
 
@@ -62,9 +85,10 @@ class AccountController(Controller):
         data = service.Registration(
             **{field: form.get(field, "") for field in REGISTER_FIELDS},
             locale=form.get("locale") or request.cookies.get(LOCALE_COOKIE) or "de",
+            accepted_terms=form.get("accepted_terms") == "1",
         )
         try:
-            user = await service.register(db_session, data)
+            user = await service.register(db_session, data, settings=request.app.state.settings)
         except InvalidInput as exc:
             form.pop("password", None)
             return page(
@@ -99,7 +123,11 @@ class AccountController(Controller):
                 error=exc.translated(),
             )
         start_session(request, user)
-        return with_locale_cookie(see_other(safe_next(form.get("next"), "/")), user.locale)
+        target = safe_next(form.get("next"), "/")
+        if needs_consent(user, request.app.state.settings):
+            # New terms (or none agreed to yet): asked once, right after the login.
+            target = f"/consent?next={quote(target)}"
+        return with_locale_cookie(see_other(target), user.locale)
 
     @post("/logout", guards=[login_required])
     async def logout(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Redirect:
@@ -123,15 +151,7 @@ class AccountController(Controller):
 
     @get("/profile", guards=[login_required], name="profile")
     async def profile(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Template:
-        user_id = request.user.user_id
-        return page(
-            request,
-            "accounts/profile.html",
-            tokens=await service.list_api_tokens(db_session, user_id),
-            my_ideas=await ideas_service.mine(db_session, user_id),
-            new_token=None,
-            error=None,
-        )
+        return await profile_page(request, db_session)
 
     @post("/profile/tokens", guards=[login_required])
     async def create_token(
@@ -145,12 +165,10 @@ class AccountController(Controller):
         except InvalidInput as exc:
             error = exc.translated()
         # The token is shown on this response only; it is never stored in clear.
-        return page(
+        return await profile_page(
             request,
-            "accounts/profile.html",
+            db_session,
             status_code=201 if new_token else 422,
-            tokens=await service.list_api_tokens(db_session, user_id),
-            my_ideas=await ideas_service.mine(db_session, user_id),
             new_token=new_token,
             error=error,
         )
@@ -246,15 +264,8 @@ class AccountController(Controller):
                 display_name=form.get("display_name", ""),
             )
         except DomainError as exc:
-            return page(
-                request,
-                "accounts/profile.html",
-                status_code=exc.status_code,
-                tokens=await service.list_api_tokens(db_session, user_id),
-                my_ideas=await ideas_service.mine(db_session, user_id),
-                new_token=None,
-                error=None,
-                delete_error=exc.translated(),
+            return await profile_page(
+                request, db_session, status_code=exc.status_code, delete_error=exc.translated()
             )
         request.clear_session()
         request.set_session({})  # an empty, anonymous session that carries the message

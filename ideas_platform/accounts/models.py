@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
@@ -49,6 +50,11 @@ class User(Base):
         ForeignKey("events.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = created_at_column()
+    # None until the person followed the link in the confirmation mail (the account works anyway).
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The version of the terms and privacy notice the person agreed to, and when.
+    consent_version: Mapped[str | None] = mapped_column(String(40))
+    consent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     @property
     def can_moderate(self) -> bool:
@@ -75,3 +81,28 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     created_at: Mapped[datetime] = created_at_column()
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AccountTokenPurpose(StrEnum):
+    CONFIRM_EMAIL = "confirm_email"
+    RESET_PASSWORD = "reset_password"  # noqa: S105 - a purpose, not a password
+    CHANGE_EMAIL = "change_email"
+
+
+class AccountToken(Base):
+    """A single-use link sent by mail (confirm the address, reset the password, new address)."""
+
+    __tablename__ = "account_tokens"
+    __table_args__ = (Index("ix_account_tokens_user_purpose", "user_id", "purpose", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    purpose: Mapped[AccountTokenPurpose] = mapped_column(
+        enum_column(AccountTokenPurpose, "account_token_purpose"), nullable=False
+    )
+    # Only the SHA-256 of the token is stored; the token itself is only in the mail.
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    new_email: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[datetime] = created_at_column()
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -15,6 +15,7 @@ from ideas_platform.accounts.auth import hash_token
 from ideas_platform.accounts.models import ApiToken, User
 from ideas_platform.audit import service as audit
 from ideas_platform.core.choices import N_, Region, Role, Sector
+from ideas_platform.core.config import Settings
 from ideas_platform.core.database import transaction
 from ideas_platform.core.errors import DomainError, InvalidInput, NotFoundError, PermissionError_
 from ideas_platform.core.i18n import LOCALES, ngettext
@@ -39,6 +40,8 @@ class Registration:
     region: str
     organisation: str = ""
     locale: str = "de"
+    # The registration form asks for consent to the terms and the privacy notice.
+    accepted_terms: bool = True
 
 
 def _validate_registration(data: Registration) -> Registration:
@@ -50,8 +53,13 @@ def _validate_registration(data: Registration) -> Registration:
         region=clean_text(data.region, max_length=40),
         organisation=clean_text(data.organisation, max_length=160),
         locale=data.locale if data.locale in LOCALES else "de",
+        accepted_terms=data.accepted_terms,
     )
     errors: dict[str, str] = {}
+    if not cleaned.accepted_terms:
+        errors["accepted_terms"] = N_(
+            "Please agree to the terms of participation and the privacy notice."
+        )
     for field, problem in (
         ("email", email_problem(cleaned.email)),
         ("display_name", length_problem(cleaned.display_name, minimum=2, maximum=80)),
@@ -78,8 +86,15 @@ async def email_taken(session: AsyncSession, email: str) -> bool:
 
 
 async def register(
-    session: AsyncSession, data: Registration, *, role: Role = Role.PARTICIPANT
+    session: AsyncSession,
+    data: Registration,
+    *,
+    role: Role = Role.PARTICIPANT,
+    settings: Settings | None = None,
+    confirm_by_mail: bool = True,
 ) -> User:
+    """With `settings` (the registration form): the consent is stored with the current version
+    and (unless `confirm_by_mail` is off) a confirmation mail goes out in the same transaction."""
     cleaned = _validate_registration(data)
     user = User(
         email=cleaned.email,
@@ -97,8 +112,15 @@ async def register(
         async with transaction(session):
             if await email_taken(session, cleaned.email):
                 raise InvalidInput({"email": EMAIL_TAKEN})
+            if settings is not None:
+                user.consent_version = settings.consent_version
+                user.consent_at = func.now()
             session.add(user)
             await session.flush()
+            if settings is not None and confirm_by_mail:
+                from ideas_platform.accounts.lifecycle import send_confirmation
+
+                await send_confirmation(session, settings, user)
             if role is not Role.PARTICIPANT:
                 audit.record(
                     session,

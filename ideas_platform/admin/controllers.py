@@ -1,4 +1,5 @@
-"""A simple admin page: processes (phases, budget, topics) and users' roles."""
+"""A simple admin page: processes (phases, budget, topics), users (roles, deactivation, reset
+mails) and the outbox of mails."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ideas_platform.accounts import lifecycle
 from ideas_platform.accounts import service as accounts_service
 from ideas_platform.accounts.auth import admin_required
 from ideas_platform.core.choices import ROLE_LABELS, Role
-from ideas_platform.core.errors import InvalidInput
+from ideas_platform.core.errors import DomainError, InvalidInput
 from ideas_platform.core.i18n import BERLIN, gettext
 from ideas_platform.core.web import form_data, page, see_other
+from ideas_platform.mail import outbox
 from ideas_platform.processes import service as processes_service
 from ideas_platform.processes.models import PhaseKind, Process
 
@@ -148,3 +151,68 @@ class AdminController(Controller):
             category="success",
         )
         return see_other("/admin")
+
+    @post("/users/{user_id:int}/deactivate")
+    async def deactivate(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, user_id: int
+    ) -> Redirect:
+        return await _set_active(request, db_session, user_id, active=False)
+
+    @post("/users/{user_id:int}/activate")
+    async def activate(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, user_id: int
+    ) -> Redirect:
+        return await _set_active(request, db_session, user_id, active=True)
+
+    @post("/users/{user_id:int}/send-reset")
+    async def send_reset(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, user_id: int
+    ) -> Redirect:
+        await lifecycle.admin_send_reset(
+            db_session, request.app.state.settings, actor_id=request.user.user_id, user_id=user_id
+        )
+        flash(request, gettext("A mail to set a new password is on its way."), category="success")
+        return see_other("/admin")
+
+    @get("/outbox", name="outbox")
+    async def outbox(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, to: str = ""
+    ) -> Template:
+        return page(
+            request,
+            "admin/outbox.html",
+            mails=await outbox.recent(db_session, address=to[:254]),
+            figures=await outbox.figures(db_session),
+            to=to,
+            smtp_configured=request.app.state.settings.smtp_configured,
+        )
+
+    @get("/outbox/{mail_id:int}")
+    async def outbox_mail(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, mail_id: int
+    ) -> Template:
+        return page(
+            request,
+            "admin/outbox_mail.html",
+            mail=await outbox.get(db_session, mail_id),
+            # With a real SMTP server the contents (links with tokens) are nobody's business.
+            show_body=not request.app.state.settings.smtp_configured,
+        )
+
+
+async def _set_active(
+    request: Request[Any, Any, Any], db_session: AsyncSession, user_id: int, *, active: bool
+) -> Redirect:
+    try:
+        user = await lifecycle.set_active(
+            db_session, actor_id=request.user.user_id, user_id=user_id, active=active
+        )
+    except DomainError as exc:
+        flash(request, exc.translated(), category="error")
+        return see_other("/admin")
+    if active:
+        message = gettext("%(name)s can log in again.", name=user.display_name)
+    else:
+        message = gettext("%(name)s is deactivated and logged out.", name=user.display_name)
+    flash(request, message, category="success")
+    return see_other("/admin")

@@ -364,7 +364,9 @@ class ApiController(Controller):
         await ideas_service.get_visible_view(db_session, idea_id, await load_user(request))
         return [
             CommentOut(c.id, c.body_html, c.author_name, c.created_at)
-            for c in await comments_service.list_comments(db_session, idea_id)
+            for c in comments_service.flatten(
+                await comments_service.list_comments(db_session, idea_id)
+            )
         ]
 
     @post(

@@ -1,4 +1,5 @@
-"""Posting a comment: the htmx fragment of the comment list, or POST-redirect-GET."""
+"""Posting, replying to, editing and deleting comments: the htmx fragment of the comment list,
+or POST-redirect-GET with a flash."""
 
 from __future__ import annotations
 
@@ -6,14 +7,48 @@ from typing import Any
 
 from litestar import Controller, Request, post
 from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.accounts.auth import load_user, login_required
 from ideas_platform.comments import service
-from ideas_platform.core.errors import InvalidInput
+from ideas_platform.core.choices import N_
+from ideas_platform.core.errors import InvalidInput, NotFoundError
 from ideas_platform.core.i18n import gettext
 from ideas_platform.core.rate_limits import SUBMIT_RATE_LIMIT
-from ideas_platform.core.web import form_data, is_htmx, page, see_other
+from ideas_platform.core.web import form_data, is_htmx, optional_id, page, see_other
+
+POSTED = N_("Your comment has been posted.")
+
+
+async def _section(
+    request: Request[Any, Any, Any],
+    db_session: AsyncSession,
+    idea_id: int,
+    *,
+    error: str | None = None,
+    draft: str = "",
+    error_for: str | None = None,
+) -> Template:
+    """The comment list as an htmx fragment; `error_for` names the form the error belongs to
+    (None: the new comment, "reply-<id>" or "edit-<id>")."""
+    return page(
+        request,
+        "comments/_section.html",
+        idea_id=idea_id,
+        comments=await service.list_comments(db_session, idea_id, await load_user(request)),
+        comment_error=error,
+        draft=draft if error else "",
+        error_for=error_for if error else None,
+    )
+
+
+def _done(request: Request[Any, Any, Any], error: str | None, success: str, where: str) -> Redirect:
+    if error:
+        flash(request, error, category="error")
+    else:
+        flash(request, gettext(success), category="success")
+    return see_other(where)
 
 
 class CommentController(Controller):
@@ -24,6 +59,10 @@ class CommentController(Controller):
         self, request: Request[Any, Any, Any], db_session: AsyncSession, idea_id: int
     ) -> Any:
         form = await form_data(request)
+        raw_parent = form.get("parent_id", "").strip()
+        parent_id = optional_id(raw_parent)
+        if raw_parent and parent_id is None:
+            raise NotFoundError(service.COMMENT_NOT_FOUND)
         error = None
         try:
             await service.add_comment(
@@ -31,20 +70,70 @@ class CommentController(Controller):
                 idea_id=idea_id,
                 author_id=request.user.user_id,
                 body=form.get("body", ""),
+                parent_id=parent_id,
             )
         except InvalidInput as exc:
             error = exc.translated()
         if is_htmx(request):
-            return page(
+            return await _section(
                 request,
-                "comments/_section.html",
-                idea_id=idea_id,
-                comments=await service.list_comments(db_session, idea_id, await load_user(request)),
-                comment_error=error,
-                draft=form.get("body", "") if error else "",
+                db_session,
+                idea_id,
+                error=error,
+                draft=form.get("body", ""),
+                error_for=f"reply-{parent_id}" if parent_id is not None else None,
             )
-        if error:
-            flash(request, error, category="error")
-        else:
-            flash(request, gettext("Your comment has been posted."), category="success")
-        return see_other(f"/ideas/{idea_id}#comments")
+        success = N_("Your reply has been posted.") if parent_id else POSTED
+        return _done(request, error, success, f"/ideas/{idea_id}#comments")
+
+    @post(
+        "/comments/{comment_id:int}/edit", guards=[login_required], middleware=[SUBMIT_RATE_LIMIT]
+    )
+    async def edit(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, comment_id: int
+    ) -> Any:
+        form = await form_data(request)
+        error = None
+        try:
+            comment = await service.edit_comment(
+                db_session,
+                comment_id=comment_id,
+                user_id=request.user.user_id,
+                body=form.get("body", ""),
+            )
+            idea_id = comment.idea_id
+        except InvalidInput as exc:
+            # Nothing was written; the form comes back with the text and the message.
+            error = exc.translated()
+            found = await service.idea_of_comment(db_session, comment_id)
+            if found is None:
+                raise NotFoundError(service.COMMENT_NOT_FOUND) from exc
+            idea_id = found
+        if is_htmx(request):
+            return await _section(
+                request,
+                db_session,
+                idea_id,
+                error=error,
+                draft=form.get("body", ""),
+                error_for=f"edit-{comment_id}",
+            )
+        return _done(
+            request,
+            error,
+            N_("Your comment has been changed."),
+            f"/ideas/{idea_id}#comment-{comment_id}",
+        )
+
+    @post("/comments/{comment_id:int}/delete", guards=[login_required])
+    async def delete(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, comment_id: int
+    ) -> Any:
+        idea_id = await service.delete_comment(
+            db_session, comment_id=comment_id, user_id=request.user.user_id
+        )
+        if is_htmx(request):
+            return await _section(request, db_session, idea_id)
+        return _done(
+            request, None, N_("Your comment has been deleted."), f"/ideas/{idea_id}#comments"
+        )

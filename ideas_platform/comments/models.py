@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Identity, Index, Text, false
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Identity, Index, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ideas_platform.core.database import Base
@@ -25,6 +25,14 @@ class Comment(Base):
     moved_from_idea_id: Mapped[int | None] = mapped_column(
         ForeignKey("ideas.id", ondelete="SET NULL")
     )
+    # A reply answers a top-level comment (one level: replies to replies attach to the same).
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comments.id", ondelete="CASCADE"), index=True
+    )
+    # The author may edit or delete within 15 minutes; a deleted comment with replies stays
+    # as "deleted" so that the replies keep their place.
+    edited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     hidden: Mapped[bool] = mapped_column(
         Boolean, nullable=False, default=False, server_default=false()
     )

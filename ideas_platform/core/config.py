@@ -46,6 +46,25 @@ class Settings:
     legal_pages_dir: Path = field(
         default_factory=lambda: PROJECT_ROOT / "ideas_platform" / "legal" / "pages"
     )
+    # Mail. Without SMTP_HOST mails are not sent: they go to the log and to /admin/outbox.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    smtp_timeout_seconds: float = 15.0
+    mail_from: str = "Ideenplattform <noreply@ideen.example.org>"
+    # Each app process runs the outbox sender (PostgreSQL hands each mail to one of them).
+    mail_sender_enabled: bool = True
+    mail_poll_seconds: float = 2.0
+    # "Immediately" waits this long and sends everything that came meanwhile as one mail.
+    notification_bundle_seconds: int = 60
+    # Bump when the terms or the privacy notice change: everybody is asked again at login.
+    consent_version: str = "2026-12"
+
+    @property
+    def smtp_configured(self) -> bool:
+        return bool(self.smtp_host)
 
     @property
     def is_production(self) -> bool:
@@ -58,6 +77,8 @@ class Settings:
             )
         if len(self.secret_key) < 32:
             raise ConfigurationError("SECRET_KEY must be at least 32 characters long.")
+        if "\r" in self.mail_from or "\n" in self.mail_from or "@" not in self.mail_from:
+            raise ConfigurationError("MAIL_FROM must be one address, e.g. 'Name <a@b.example>'.")
         if self.default_locale not in {"de", "en"}:
             raise ConfigurationError("DEFAULT_LOCALE must be 'de' or 'en'.")
 
@@ -81,6 +102,18 @@ class Settings:
             submit_rate_limit_per_minute=int(env.get("SUBMIT_RATE_LIMIT_PER_MINUTE", "30")),
             join_rate_limit_per_minute=int(env.get("JOIN_RATE_LIMIT_PER_MINUTE", "1200")),
             secure_cookies=_bool(env.get("SECURE_COOKIES"), default=environment == "production"),
+            smtp_host=env.get("SMTP_HOST", "").strip(),
+            smtp_port=int(env.get("SMTP_PORT", "587")),
+            smtp_user=env.get("SMTP_USER", ""),
+            smtp_password=env.get("SMTP_PASSWORD", ""),
+            smtp_starttls=_bool(env.get("SMTP_STARTTLS"), default=True),
+            smtp_timeout_seconds=float(env.get("SMTP_TIMEOUT_SECONDS", "15")),
+            mail_from=env.get("MAIL_FROM", cls.mail_from),
+            mail_sender_enabled=_bool(env.get("MAIL_SENDER_ENABLED"), default=True),
+            mail_poll_seconds=float(env.get("MAIL_POLL_SECONDS", "2")),
+            notification_bundle_seconds=int(env.get("NOTIFICATION_BUNDLE_SECONDS", "60")),
+            consent_version=env.get("CONSENT_VERSION", cls.consent_version).strip()
+            or cls.consent_version,
             legal_pages_dir=Path(
                 env.get("LEGAL_PAGES_DIR", str(PROJECT_ROOT / "ideas_platform/legal/pages"))
             ),

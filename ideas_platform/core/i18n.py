@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
 from functools import cache
@@ -40,6 +42,16 @@ def translations(locale: str) -> NullTranslations:
 
 def set_locale(locale: str) -> None:
     _current_locale.set(locale if locale in LOCALES else "de")
+
+
+@contextmanager
+def using_locale(locale: str) -> Iterator[None]:
+    """Render in another language for a while (a mail in its recipient's language)."""
+    token = _current_locale.set(locale if locale in LOCALES else "de")
+    try:
+        yield
+    finally:
+        _current_locale.reset(token)
 
 
 def get_locale() -> str:

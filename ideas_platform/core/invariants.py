@@ -15,7 +15,7 @@ CHECKS: list[tuple[str, str]] = [
     (
         "idea {0}: comment_count {1} but {2} visible comments",
         """SELECT i.id, i.comment_count, count(c.id) FROM ideas i
-           LEFT JOIN comments c ON c.idea_id = i.id AND NOT c.hidden
+           LEFT JOIN comments c ON c.idea_id = i.id AND NOT c.hidden AND c.deleted_at IS NULL
            GROUP BY i.id HAVING i.comment_count <> count(c.id)""",
     ),
     (

@@ -25,6 +25,8 @@ def is_htmx(request: Request[Any, Any, Any]) -> bool:
 
 # Where `accounts.auth.load_user` keeps the confirmed user of a request.
 CURRENT_USER_STATE_KEY = "current_user"
+# The number of unread notifications (set for pages by `accounts.auth.load_user_for_pages`).
+UNREAD_STATE_KEY = "unread_notifications"
 
 
 def current_user_of(request: Request[Any, Any, Any]) -> Any:
@@ -34,7 +36,15 @@ def current_user_of(request: Request[Any, Any, Any]) -> Any:
 def page(
     request: Request[Any, Any, Any], template: str, *, status_code: int = 200, **context: Any
 ) -> Template:
-    context.setdefault("user", current_user_of(request))
+    user = context.setdefault("user", current_user_of(request))
+    if hasattr(user, "consent_version") and "consent_outdated" not in context:
+        # New terms since the person agreed: a notice on every page until they agree.
+        context["consent_outdated"] = (
+            not user.is_guest and user.consent_version != request.app.state.settings.consent_version
+        )
+    context.setdefault(
+        "unread_notifications", request.scope.get("state", {}).get(UNREAD_STATE_KEY, 0)
+    )
     return Template(
         template_name=template, context=context, status_code=status_code, media_type=MediaType.HTML
     )

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ideas_platform.accounts.models import User
 from ideas_platform.comments.models import Comment
 from ideas_platform.core.choices import Region, Role, Sector
+from ideas_platform.core.config import get_settings
 from ideas_platform.core.markdown import render_markdown
 from ideas_platform.core.passwords import hash_password
 from ideas_platform.demo import data
@@ -120,6 +121,7 @@ async def seed_demo(
 
         # Hash once, outside the hot path of the inserts (argon2 is deliberately slow).
         password_hash = hash_password(DEMO_PASSWORD)
+        consent_version = get_settings().consent_version
 
         # --- process, phases, topics ------------------------------------------------------------
         process = Process(
@@ -204,6 +206,9 @@ async def seed_demo(
                     created_at=now - timedelta(seconds=rng.uniform(30 * 86400, 45 * 86400)),
                     # About two in three agree to appear by name in the ministry's exports.
                     name_in_exports=rng.random() < 0.65,
+                    email_confirmed_at=now - 30 * day,
+                    consent_version=consent_version,
+                    consent_at=now - 30 * day,
                 )
             )
         staff = [
@@ -217,6 +222,9 @@ async def seed_demo(
                 role=role,
                 locale="de",
                 created_at=now - 60 * day,
+                email_confirmed_at=now - 60 * day,
+                consent_version=consent_version,
+                consent_at=now - 60 * day,
             )
             for email, name, role, sector, organisation in STAFF_ACCOUNTS
         ]
@@ -326,6 +334,13 @@ async def seed_demo(
         if comment_rows:
             await session.execute(insert(Comment), comment_rows)
         await rebuild_similarity(session, process.id)
+        # Authors follow their ideas (the service does this at submission).
+        await session.execute(
+            text(
+                "INSERT INTO follows (user_id, idea_id) SELECT author_id, id FROM ideas "
+                "WHERE author_id IS NOT NULL ON CONFLICT DO NOTHING"
+            )
+        )
 
         # --- two open reports, so that the moderators' queue has something to decide ---------
         commented = await session.scalar(
@@ -364,4 +379,10 @@ async def seed_demo(
             await shortlists.nominate(
                 session, process=process, moderator=moderator, rationale=rationale, idea_id=idea_id
             )
+        # The demo's people hear of the nominations under the bell; nobody is mailed (their
+        # addresses are invented, and an operator may try the demo with a real SMTP server).
+        await session.execute(
+            text("UPDATE notifications SET mail_state = 'none' WHERE mail_state = 'pending'")
+        )
+        await session.commit()
     return True

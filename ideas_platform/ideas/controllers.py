@@ -29,6 +29,7 @@ from ideas_platform.events.service import list_events
 from ideas_platform.ideas import service
 from ideas_platform.ideas.models import Idea
 from ideas_platform.moderation import merge as merge_service
+from ideas_platform.notifications import service as notifications
 from ideas_platform.processes import service as processes_service
 from ideas_platform.processes.models import PhaseKind, Process
 from ideas_platform.shortlists import service as shortlists_service
@@ -234,6 +235,8 @@ class IdeaController(Controller):
             comment_error=None,
             is_author=user is not None and view.idea.author_id == user.id,
             is_moderator=is_moderator,
+            following=user is not None
+            and await notifications.is_following(db_session, user.id, idea_id=idea_id),
             coauthors=await service.coauthor_names(db_session, idea_id),
             shortlist_entry=await shortlists_service.entry_for_idea(db_session, view.idea),
             merged_ideas=await merge_service.merges_into(db_session, idea_id),

@@ -21,6 +21,7 @@ from ideas_platform.events.models import Event
 from ideas_platform.ideas.models import Idea, IdeaStatus
 from ideas_platform.ideas.search import search_condition
 from ideas_platform.moderation.models import IdeaCoauthor
+from ideas_platform.notifications.service import follow_idea_in
 from ideas_platform.processes.models import PhaseKind, Process, Topic
 from ideas_platform.processes.service import is_open_for
 from ideas_platform.similarity.service import index_and_record
@@ -120,6 +121,7 @@ async def submit(
         session.add(idea)
         await session.flush()
         await index_and_record(session, idea)
+        await follow_idea_in(session, author_id, idea.id)  # authors hear of their idea
     return idea
 
 

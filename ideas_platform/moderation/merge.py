@@ -24,6 +24,7 @@ from ideas_platform.core.validation import clean_text
 from ideas_platform.ideas.models import Idea, IdeaStatus
 from ideas_platform.ideas.service import lock_ideas
 from ideas_platform.moderation.models import IdeaCoauthor, MergeRecord, Report
+from ideas_platform.notifications import service as notifications
 from ideas_platform.processes.models import Process
 from ideas_platform.votes.models import Vote
 
@@ -155,6 +156,10 @@ async def merge(
         source.merged_into_id = target.id
         source.moderation_note = note or None
         await _recount(session, source, target)
+        await notifications.on_moderation(
+            session, source, "merged", actor_id=moderator_id, note=note, target=target
+        )
+        await notifications.carry_followers(session, from_idea_id=source.id, to_idea_id=target.id)
         audit(
             session,
             actor_id=moderator_id,
@@ -243,9 +248,18 @@ async def unmerge(session: AsyncSession, *, source_id: int, moderator_id: int) -
                 },
             )
         )
+        # Replies written on the target to a moved comment go back with their thread.
+        going_back = list(merge_record.moved_comment_ids) + list(
+            await session.scalars(
+                select(Comment.id).where(
+                    Comment.parent_id.in_(merge_record.moved_comment_ids),
+                    Comment.idea_id == target.id,
+                )
+            )
+        )
         await session.execute(
             update(Comment)
-            .where(Comment.id.in_(merge_record.moved_comment_ids), Comment.idea_id == target.id)
+            .where(Comment.id.in_(going_back), Comment.idea_id == target.id)
             .values(
                 idea_id=source.id,
                 moved_from_idea_id=case(
@@ -255,9 +269,7 @@ async def unmerge(session: AsyncSession, *, source_id: int, moderator_id: int) -
             )
         )
         await session.execute(
-            update(Report)
-            .where(Report.comment_id.in_(merge_record.moved_comment_ids))
-            .values(idea_id=source.id)
+            update(Report).where(Report.comment_id.in_(going_back)).values(idea_id=source.id)
         )
         await session.execute(
             delete(IdeaCoauthor).where(
@@ -268,6 +280,7 @@ async def unmerge(session: AsyncSession, *, source_id: int, moderator_id: int) -
         source.merged_into_id = None
         source.moderation_note = None
         await _recount(session, source, target)
+        await notifications.on_moderation(session, source, "unmerged", actor_id=moderator_id)
         merge_record.undone_at = datetime.now(UTC)
         merge_record.undone_by_id = moderator_id
         audit(

@@ -19,6 +19,7 @@ from ideas_platform.core.validation import choice_problem, clean_text, length_pr
 from ideas_platform.ideas.models import Idea, IdeaStatus
 from ideas_platform.ideas.service import IDEA_NOT_FOUND, lock_idea
 from ideas_platform.moderation.models import Report, ReportReason, ReportStatus
+from ideas_platform.notifications import service as notifications
 
 COMMENT_NOT_FOUND = N_("This comment does not exist.")
 ALREADY_REPORTED = N_("You have already reported this. The moderators will look at it.")
@@ -64,7 +65,9 @@ async def report(
         raise InvalidInput(errors)
     async with transaction(session):
         idea, comment = await _content(session, idea_id, comment_id, lock=False)
-        if idea.status != IdeaStatus.PUBLISHED or (comment is not None and comment.hidden):
+        if idea.status != IdeaStatus.PUBLISHED or (
+            comment is not None and (comment.hidden or comment.deleted_at is not None)
+        ):
             raise NotFoundError(COMMENT_NOT_FOUND if comment is not None else IDEA_NOT_FOUND)
         report_id = await session.scalar(
             pg_insert(Report)
@@ -177,6 +180,9 @@ async def hide(
                 raise DomainError(CANNOT_HIDE)
             idea.status, idea.moderation_note = IdeaStatus.HIDDEN, reason
             target_type, target_id = "idea", idea.id
+            await notifications.on_moderation(
+                session, idea, "hidden", actor_id=moderator_id, note=reason
+            )
         closed = await _close_reports(
             session, idea_id, comment_id, ReportStatus.HIDDEN, moderator_id, reason
         )
@@ -216,6 +222,7 @@ async def restore(
             before_note = idea.moderation_note
             idea.status, idea.moderation_note = IdeaStatus.PUBLISHED, None
             target_type, target_id = "idea", idea.id
+            await notifications.on_moderation(session, idea, "restored", actor_id=moderator_id)
         audit(
             session,
             actor_id=moderator_id,

@@ -28,6 +28,7 @@ from ideas_platform.core.errors import (
 )
 from ideas_platform.core.validation import clean_text, length_problem
 from ideas_platform.ideas.models import Idea, IdeaStatus
+from ideas_platform.notifications import service as notifications
 from ideas_platform.processes.models import Process
 from ideas_platform.processes.service import now_utc
 from ideas_platform.shortlists.models import Decision, Shortlist, ShortlistEntry
@@ -133,6 +134,8 @@ async def nominate(
         raise DomainError(NOT_NOMINABLE)
     async with transaction(session):
         await _locked_open(session, process.id)
+        idea: Idea | None = None
+        theme: Theme | None = None
         if idea_id is not None:
             idea = await session.get(Idea, idea_id)
             if idea is None or idea.process_id != process.id or idea.status != IdeaStatus.PUBLISHED:
@@ -163,6 +166,15 @@ async def nominate(
             target_type="shortlist_entry",
             target_id=entry.id,
             after={"idea_id": idea_id, "theme_id": theme_id, "rationale": rationale},
+        )
+        await notifications.on_shortlist(
+            session,
+            "nominated",
+            actor_id=moderator.id,
+            idea=idea,
+            theme_id=theme.id if theme else None,
+            theme_title=theme.title if theme else "",
+            process_id=process.id,
         )
     return entry
 
@@ -238,6 +250,18 @@ async def decide(
             before=before,
             after=_state(entry),
         )
+        if before.get("decision") != entry.decision.value:
+            theme = await session.get(Theme, entry.theme_id) if entry.theme_id else None
+            await notifications.on_shortlist(
+                session,
+                "accepted" if accept else "declined",
+                actor_id=official.id,
+                idea=await session.get(Idea, entry.idea_id) if entry.idea_id else None,
+                theme_id=entry.theme_id,
+                theme_title=theme.title if theme else "",
+                process_id=process_id,
+                note=comment,
+            )
     return await _entry(session, entry_id)
 
 

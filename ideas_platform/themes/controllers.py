@@ -30,6 +30,7 @@ from ideas_platform.core.web import (
     page,
     see_other,
 )
+from ideas_platform.notifications import service as notifications
 from ideas_platform.processes import service as processes_service
 from ideas_platform.processes.models import Process
 from ideas_platform.shortlists import service as shortlists_service
@@ -149,10 +150,13 @@ class ThemeController(Controller):
             return Redirect(path=f"/themes/{destination}", status_code=302)  # merged into it
         view = await service.theme_view(db_session, theme_id)
         process = await processes_service.get_by_id(db_session, view.theme.process_id)
+        user = await load_user(request)
         return page(
             request,
             "themes/theme.html",
-            user=await load_user(request),
+            user=user,
+            following=user is not None
+            and await notifications.is_following(db_session, user.id, theme_id=theme_id),
             view=view,
             process=process,
             other_themes=[

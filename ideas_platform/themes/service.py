@@ -23,6 +23,7 @@ from ideas_platform.core.errors import DomainError, InvalidInput, NotFoundError,
 from ideas_platform.core.validation import clean_text, length_problem
 from ideas_platform.ideas.models import Idea, IdeaStatus
 from ideas_platform.ideas.service import lock_idea
+from ideas_platform.notifications import service as notifications
 from ideas_platform.processes.models import PhaseKind, Process
 from ideas_platform.processes.service import is_open_for
 from ideas_platform.themes.models import Theme
@@ -175,6 +176,10 @@ async def move_idea(
                 before={"theme_id": move.before},
                 after={"theme_id": move.after},
             )
+            if target is not None:
+                await notifications.on_idea_into_theme(
+                    session, idea, theme_id=target.id, theme_title=target.title, actor_id=user.id
+                )
     return move
 
 

@@ -25,6 +25,7 @@ def register(page: Page, base_url: str, email: str, name: str, password: str) ->
     page.fill("#password", password)
     page.select_option("#sector", index=1)
     page.select_option("#region", index=1)
+    page.check("#accepted_terms")
     with page.expect_navigation():
         page.click("form.form button[type=submit]")
 

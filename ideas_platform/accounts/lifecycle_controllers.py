@@ -1,0 +1,289 @@
+"""Pages of the account's self-service: forgotten password, confirming addresses, editing the
+profile, changing address or password, agreeing to new terms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ideas_platform.accounts import lifecycle
+from ideas_platform.accounts.auth import load_user, login_required
+from ideas_platform.accounts.controllers import profile_page, start_session, with_locale_cookie
+from ideas_platform.accounts.models import AccountTokenPurpose
+from ideas_platform.core.config import Settings
+from ideas_platform.core.errors import DomainError, InvalidInput
+from ideas_platform.core.i18n import gettext
+from ideas_platform.core.rate_limits import AUTH_RATE_LIMIT
+from ideas_platform.core.web import form_data, page, safe_next, see_other
+
+
+def _settings(request: Request[Any, Any, Any]) -> Settings:
+    return request.app.state.settings
+
+
+def _link_page(
+    request: Request[Any, Any, Any], *, title: str, text: str, action: str, button: str
+) -> Template:
+    """A mailed link opens a page with a button: a mail scanner that follows links does not
+    use the token up."""
+    return page(
+        request, "accounts/link_confirm.html", title=title, text=text, action=action, button=button
+    )
+
+
+def _link_error(request: Request[Any, Any, Any], exc: DomainError) -> Template:
+    return page(
+        request,
+        "accounts/link_confirm.html",
+        status_code=400,
+        title=gettext("This link cannot be used"),
+        text=exc.translated(),
+        action=None,
+        button=None,
+    )
+
+
+class AccountLifecycleController(Controller):
+    include_in_schema = False
+
+    # --- forgotten password ---
+
+    @get("/password/forgot", name="password_forgot")
+    async def forgot_form(self, request: Request[Any, Any, Any]) -> Template:
+        return page(request, "accounts/forgot.html", form={}, errors={}, sent=False)
+
+    @post("/password/forgot", middleware=[AUTH_RATE_LIMIT])
+    async def forgot(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Template:
+        form = await form_data(request)
+        try:
+            await lifecycle.request_password_reset(
+                db_session, _settings(request), form.get("email", "")
+            )
+        except InvalidInput as exc:
+            return page(
+                request,
+                "accounts/forgot.html",
+                status_code=422,
+                form=form,
+                errors=exc.translated_errors(),
+                sent=False,
+            )
+        # The same answer whether or not the address has an account.
+        return page(request, "accounts/forgot.html", form={}, errors={}, sent=True)
+
+    @get("/password/reset/{token:str}")
+    async def reset_form(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, token: str
+    ) -> Template:
+        try:
+            await lifecycle.check_token(db_session, token, AccountTokenPurpose.RESET_PASSWORD)
+        except DomainError as exc:
+            return _link_error(request, exc)
+        return page(request, "accounts/reset.html", token=token, errors={})
+
+    @post("/password/reset/{token:str}", middleware=[AUTH_RATE_LIMIT])
+    async def reset(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, token: str
+    ) -> Any:
+        form = await form_data(request)
+        try:
+            await lifecycle.reset_password(db_session, token, form.get("password", ""))
+        except InvalidInput as exc:
+            return page(
+                request,
+                "accounts/reset.html",
+                status_code=422,
+                token=token,
+                errors=exc.translated_errors(),
+            )
+        except DomainError as exc:
+            return _link_error(request, exc)
+        request.clear_session()
+        request.set_session({})
+        flash(
+            request,
+            gettext("Your new password is set. Please log in with it."),
+            category="success",
+        )
+        return see_other("/login")
+
+    # --- confirming addresses ---
+
+    @get("/account/confirm/{token:str}")
+    async def confirm_form(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, token: str
+    ) -> Template:
+        try:
+            await lifecycle.check_token(db_session, token, AccountTokenPurpose.CONFIRM_EMAIL)
+        except DomainError as exc:
+            return _link_error(request, exc)
+        return _link_page(
+            request,
+            title=gettext("Confirm your email address"),
+            text=gettext("One click, and your email address is confirmed."),
+            action=f"/account/confirm/{token}",
+            button=gettext("Confirm email address"),
+        )
+
+    @post("/account/confirm/{token:str}")
+    async def confirm(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, token: str
+    ) -> Any:
+        try:
+            await lifecycle.confirm_email(db_session, token)
+        except DomainError as exc:
+            return _link_error(request, exc)
+        flash(request, gettext("Thank you: your email address is confirmed."), category="success")
+        return see_other("/profile" if await load_user(request) else "/login")
+
+    @post("/profile/confirmation", guards=[login_required], middleware=[AUTH_RATE_LIMIT])
+    async def resend_confirmation(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession
+    ) -> Redirect:
+        await lifecycle.resend_confirmation(db_session, _settings(request), request.user.user_id)
+        flash(
+            request,
+            gettext("We have sent the confirmation link again. Please look into your inbox."),
+            category="success",
+        )
+        return see_other("/profile")
+
+    @get("/account/email/{token:str}")
+    async def email_change_form(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, token: str
+    ) -> Template:
+        try:
+            await lifecycle.check_token(db_session, token, AccountTokenPurpose.CHANGE_EMAIL)
+        except DomainError as exc:
+            return _link_error(request, exc)
+        return _link_page(
+            request,
+            title=gettext("Confirm your new email address"),
+            text=gettext("From now on you log in with the new address."),
+            action=f"/account/email/{token}",
+            button=gettext("Confirm new email address"),
+        )
+
+    @post("/account/email/{token:str}")
+    async def email_change(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, token: str
+    ) -> Any:
+        try:
+            await lifecycle.confirm_email_change(db_session, _settings(request), token)
+        except DomainError as exc:
+            return _link_error(request, exc)
+        flash(request, gettext("Your new email address is confirmed."), category="success")
+        return see_other("/profile" if await load_user(request) else "/login")
+
+    # --- the profile's forms ---
+
+    @post("/profile/edit", guards=[login_required])
+    async def edit_profile(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Any:
+        form = await form_data(request)
+        try:
+            user = await lifecycle.update_profile(
+                db_session,
+                request.user.user_id,
+                lifecycle.ProfileForm(
+                    display_name=form.get("display_name", ""),
+                    organisation=form.get("organisation", ""),
+                    sector=form.get("sector", ""),
+                    region=form.get("region", ""),
+                    locale=form.get("locale", ""),
+                    name_in_exports=form.get("name_in_exports") == "1",
+                ),
+            )
+        except InvalidInput as exc:
+            return await profile_page(
+                request,
+                db_session,
+                status_code=422,
+                profile_form=form,
+                profile_errors=exc.translated_errors(),
+            )
+        flash(request, gettext("Your profile has been saved."), category="success")
+        return with_locale_cookie(see_other("/profile"), user.locale)
+
+    @post("/profile/email", guards=[login_required], middleware=[AUTH_RATE_LIMIT])
+    async def change_email(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Any:
+        form = await form_data(request)
+        try:
+            await lifecycle.request_email_change(
+                db_session,
+                _settings(request),
+                request.user.user_id,
+                new_email=form.get("new_email", ""),
+                password=form.get("current_password", ""),
+            )
+        except InvalidInput as exc:
+            form.pop("current_password", None)
+            return await profile_page(
+                request,
+                db_session,
+                status_code=422,
+                email_form=form,
+                email_errors=exc.translated_errors(),
+            )
+        flash(
+            request,
+            gettext(
+                "We have sent a link to %(address)s. Your address changes when you open it.",
+                address=form.get("new_email", "").strip(),
+            ),
+            category="success",
+        )
+        return see_other("/profile")
+
+    @post("/profile/password", guards=[login_required], middleware=[AUTH_RATE_LIMIT])
+    async def change_password(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession
+    ) -> Any:
+        form = await form_data(request)
+        try:
+            user = await lifecycle.change_password(
+                db_session,
+                _settings(request),
+                request.user.user_id,
+                current=form.get("current_password", ""),
+                new=form.get("new_password", ""),
+            )
+        except InvalidInput as exc:
+            return await profile_page(
+                request, db_session, status_code=422, password_errors=exc.translated_errors()
+            )
+        start_session(request, user)  # this session goes on; all others have ended
+        flash(
+            request,
+            gettext("Your password has been changed. Other sessions were logged out."),
+            category="success",
+        )
+        return see_other("/profile")
+
+    # --- consent to new terms ---
+
+    @get("/consent", guards=[login_required])
+    async def consent_form(self, request: Request[Any, Any, Any], next: str = "/") -> Template:
+        return page(
+            request, "accounts/consent.html", next=safe_next(next), error=None, form={}, errors={}
+        )
+
+    @post("/consent", guards=[login_required])
+    async def consent(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Any:
+        form = await form_data(request)
+        if form.get("accepted_terms") != "1":
+            return page(
+                request,
+                "accounts/consent.html",
+                status_code=422,
+                next=safe_next(form.get("next")),
+                form=form,
+                errors={},
+                error=gettext("Please agree to the terms of participation and the privacy notice."),
+            )
+        await lifecycle.record_consent(db_session, _settings(request), request.user.user_id)
+        flash(request, gettext("Thank you. Your agreement has been saved."), category="success")
+        return see_other(safe_next(form.get("next"), "/"))
