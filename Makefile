@@ -69,7 +69,7 @@ bench-workshop: install
 	$(BIN)/python -m bench.workshop
 
 ## 10,000 notifications for 2,000 people through the outbox to a local SMTP server, 2 app workers:
-## delivered exactly once, mails/s, vote throughput with the sender busy vs. idle (~2.5 min).
+## delivered exactly once, mails/s, vote throughput with the sender busy vs. idle (~4 min).
 bench-mail: install
 	$(BIN)/python -m bench.mail $(ARGS)
 

@@ -56,7 +56,7 @@ from ideas_platform.legal.controllers import LegalController
 from ideas_platform.mail.sender import run_sender
 from ideas_platform.moderation.controllers import ModerationController, ReportController
 from ideas_platform.notifications.controllers import NotificationController
-from ideas_platform.notifications.digest import dispatch_due
+from ideas_platform.notifications.digest import notification_mails
 from ideas_platform.processes.controllers import ProcessController
 from ideas_platform.shortlists.controllers import ShortlistController
 from ideas_platform.similarity.embedder import get_embedder
@@ -125,11 +125,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         gc.freeze()
         if settings.mail_sender_enabled:
             app.state.mail_sender = asyncio.create_task(
-                run_sender(
-                    session_factory,
-                    settings,
-                    before_delivery=lambda session: dispatch_due(session, settings),
-                ),
+                run_sender(session_factory, settings, prepare=notification_mails(settings)),
                 name="mail-sender",
             )
 

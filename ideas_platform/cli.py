@@ -161,7 +161,7 @@ def send_mail(now: bool) -> None:
 
     async def work(factory: Any) -> tuple[int, int]:
         async with factory() as session:
-            notified = await dispatch_due(session, settings, everything=now)
+            notified = (await dispatch_due(session, settings, everything=now)).notifications
             sent = 0
             while taken := await deliver_due(session, settings):
                 sent += taken

@@ -377,3 +377,37 @@ async def test_a_deleted_comment_leaves_no_notification_and_no_mail(
     assert await _rows(session_factory, author.id) == []
     await _mail_out(session_factory, settings, smtp_server.settings(settings))
     assert smtp_server.mailbox.messages == []
+
+
+async def test_a_person_being_bundled_by_one_worker_is_left_alone_by_the_other(
+    session_factory, settings
+):
+    """Worker A is half-way through a person's notifications (it holds the person and some of
+    the rows); worker B must not mail the rest as a second mail ("1 + 4")."""
+    from ideas_platform.mail.models import OutboxMail
+    from ideas_platform.notifications.digest import PERSON_LOCK_NAMESPACE
+
+    settings = dataclasses.replace(settings, notification_bundle_seconds=0)
+    _, author, _other, idea = await _scene(session_factory)
+    async with session_factory() as session, session.begin():
+        for n in range(5):
+            await notifications.notify(
+                session,
+                [author.id],
+                kind=NotificationKind.COMMENT,
+                event="new",
+                idea_id=idea.id,
+                data={"actor": "Kommentator", "idea": idea.title, "excerpt": f"Beitrag {n}"},
+            )
+    async with session_factory() as worker_a, worker_a.begin():
+        # what mail_one_person of worker A holds at this moment
+        await worker_a.execute(select(func.pg_advisory_xact_lock(PERSON_LOCK_NAMESPACE, author.id)))
+        await worker_a.execute(
+            select(Notification.id).order_by(Notification.id).limit(1).with_for_update()
+        )
+        async with session_factory() as worker_b:
+            assert (await dispatch_due(worker_b, settings)).mails == 0
+    async with session_factory() as session:  # A is gone (crashed, or done): B takes it all
+        done = await dispatch_due(session, settings)
+        mails = await session.scalar(select(func.count()).select_from(OutboxMail))
+    assert (done.mails, done.notifications, mails) == (1, 5, 1)

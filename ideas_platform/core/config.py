@@ -57,6 +57,8 @@ class Settings:
     # Each app process runs the outbox sender (PostgreSQL hands each mail to one of them).
     mail_sender_enabled: bool = True
     mail_poll_seconds: float = 2.0
+    # Mails each app process writes and sends per second at most (0: as fast as it can).
+    mail_rate_per_second: float = 8.0
     # "Immediately" waits this long and sends everything that came meanwhile as one mail.
     notification_bundle_seconds: int = 60
     # Bump when the terms or the privacy notice change: everybody is asked again at login.
@@ -111,6 +113,7 @@ class Settings:
             mail_from=env.get("MAIL_FROM", cls.mail_from),
             mail_sender_enabled=_bool(env.get("MAIL_SENDER_ENABLED"), default=True),
             mail_poll_seconds=float(env.get("MAIL_POLL_SECONDS", "2")),
+            mail_rate_per_second=float(env.get("MAIL_RATE_PER_SECOND", "8")),
             notification_bundle_seconds=int(env.get("NOTIFICATION_BUNDLE_SECONDS", "60")),
             consent_version=env.get("CONSENT_VERSION", cls.consent_version).strip()
             or cls.consent_version,

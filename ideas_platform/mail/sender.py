@@ -21,7 +21,7 @@ from ideas_platform.mail.models import OutboxMail
 
 log = logging.getLogger("ideas_platform.mail")
 
-BATCH_SIZE = 50
+BATCH_SIZE = 20
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_PAUSE = timedelta(hours=1)
 
@@ -145,17 +145,23 @@ def _retry_later(mail: OutboxMail, now: datetime, error: str) -> None:
 async def run_sender(
     factory: async_sessionmaker[AsyncSession],
     settings: Settings,
-    before_delivery: Callable[[AsyncSession], Awaitable[object]] | None = None,
+    prepare: Callable[[AsyncSession, int], Awaitable[int]] | None = None,
 ) -> None:
-    """The background task of an app process: every MAIL_POLL_SECONDS turn due notifications
-    into mails (`before_delivery`), then deliver what is due, as long as there is some."""
+    """The background task of an app process. Every MAIL_POLL_SECONDS, as long as there is
+    work: `prepare` writes up to a batch of mails (due notifications), then a batch of due mails
+    is delivered. Paced to MAIL_RATE_PER_SECOND mails per process, so that a flood of mail does
+    not take the processor from the people voting on the same worker."""
     while True:
         try:
             async with factory() as session:
-                if before_delivery is not None:
-                    await before_delivery(session)
-                while await deliver_due(session, settings) == BATCH_SIZE:
-                    pass
+                while True:
+                    written = await prepare(session, BATCH_SIZE) if prepare is not None else 0
+                    sent = await deliver_due(session, settings)
+                    if not written and not sent:
+                        break
+                    if settings.mail_rate_per_second > 0:
+                        # writing and sending a mail count half each
+                        await asyncio.sleep((written + sent) / (2 * settings.mail_rate_per_second))
         except asyncio.CancelledError:
             raise
         except Exception:  # the loop must survive a database restart

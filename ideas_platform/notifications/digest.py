@@ -9,7 +9,10 @@ never twice, never an empty mail."""
 from __future__ import annotations
 
 import logging
+import random
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select
@@ -35,6 +38,7 @@ from ideas_platform.processes.models import Process, ProcessPhase
 log = logging.getLogger("ideas_platform.notifications")
 
 DIGEST_HOUR = time(7, 0)
+PERSON_LOCK_NAMESPACE = 4713  # pg_try_advisory_xact_lock(namespace, user id)
 # Phases that began longer ago than this are not announced (e.g. right after an upgrade).
 ANNOUNCE_WITHIN = timedelta(days=2)
 
@@ -84,6 +88,12 @@ async def mail_one_person(
     """One mail with everything waiting for this person at this frequency; answers how many
     notifications it carries (0: nothing waiting, or another process took it)."""
     async with session.begin():
+        # One process per person at a time: row locks alone would let two senders split one
+        # person's waiting notifications into two mails (SKIP LOCKED skips row by row).
+        if not await session.scalar(
+            select(func.pg_try_advisory_xact_lock(PERSON_LOCK_NAMESPACE, user_id))
+        ):
+            return 0
         notifications = list(
             await session.scalars(
                 select(Notification)
@@ -143,18 +153,45 @@ async def mail_one_person(
 
 
 async def dispatch_due(
-    session: AsyncSession, settings: Settings, *, everything: bool = False
-) -> int:
-    """Turn every person's due notifications into mails; answers the notifications mailed.
-    `everything`: do not wait for the digest hour (CLI `send-digests --now`, tests)."""
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    everything: bool = False,
+    limit: int | None = None,
+) -> Dispatched:
+    """Turn due notifications into mails, for at most `limit` people (all without); answers
+    how many mails and notifications. `everything`: do not wait for the digest hour (CLI
+    `send-mail --now`, tests). People come in random order, so that two processes rarely
+    reach for the same person."""
     await announce_started_phases(session)
     async with session.begin():
         now = await session.scalar(select(func.now()))
         due = await due_people(session, settings, now, everything=everything)  # type: ignore[arg-type]
-    mailed = 0
+    random.shuffle(due)
+    done = Dispatched()
     for user_id, frequency in due:
-        mailed += await mail_one_person(session, settings, user_id, frequency)
-    return mailed
+        if limit is not None and done.mails >= limit:
+            break
+        carried = await mail_one_person(session, settings, user_id, frequency)
+        if carried:
+            done.mails += 1
+            done.notifications += carried
+    return done
+
+
+@dataclass
+class Dispatched:
+    mails: int = 0
+    notifications: int = 0
+
+
+def notification_mails(settings: Settings) -> Callable[[AsyncSession, int], Awaitable[int]]:
+    """The mail sender's `prepare` step: up to `limit` notification mails; answers how many."""
+
+    async def prepare(session: AsyncSession, limit: int) -> int:
+        return (await dispatch_due(session, settings, limit=limit)).mails
+
+    return prepare
 
 
 async def announce_started_phases(session: AsyncSession) -> int:
