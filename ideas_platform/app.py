@@ -54,6 +54,8 @@ from ideas_platform.events.controllers import EventController
 from ideas_platform.ideas.controllers import IdeaController
 from ideas_platform.legal.controllers import LegalController
 from ideas_platform.mail.sender import run_sender
+from ideas_platform.measures.api import MeasureApiController
+from ideas_platform.measures.controllers import MeasureController
 from ideas_platform.moderation.controllers import ModerationController, ReportController
 from ideas_platform.notifications.controllers import NotificationController
 from ideas_platform.notifications.digest import notification_mails
@@ -159,6 +161,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
             CaptureController,
             ApiController,
             LegalController,
+            MeasureController,
+            MeasureApiController,
             create_static_files_router(
                 path="/static", directories=[PROJECT_ROOT / "static"], include_in_schema=False
             ),

@@ -28,6 +28,7 @@ from ideas_platform.events import live
 from ideas_platform.events.service import list_events
 from ideas_platform.ideas import service
 from ideas_platform.ideas.models import Idea
+from ideas_platform.measures import service as measures_service
 from ideas_platform.moderation import merge as merge_service
 from ideas_platform.notifications import service as notifications
 from ideas_platform.processes import service as processes_service
@@ -239,6 +240,7 @@ class IdeaController(Controller):
             and await notifications.is_following(db_session, user.id, idea_id=idea_id),
             coauthors=await service.coauthor_names(db_session, idea_id),
             shortlist_entry=await shortlists_service.entry_for_idea(db_session, view.idea),
+            measures=await measures_service.measures_of_idea(db_session, view.idea),
             merged_ideas=await merge_service.merges_into(db_session, idea_id),
             merged_from=await merge_service.merge_leading_to(db_session, merged_from, idea_id),
             merged_into=(

@@ -29,6 +29,7 @@ class NotificationKind(StrEnum):
     SHORTLIST = "shortlist"  # an idea I wrote or follow nominated, accepted or declined
     PHASE = "phase"  # a new phase of a process I take part in
     THEME = "theme"  # a new idea in a theme I follow
+    MEASURE = "measure"  # the ministry reports on a measure an idea I support or follow went into
 
 
 class Frequency(StrEnum):

@@ -34,6 +34,7 @@ DEFAULT_FREQUENCY: dict[NotificationKind, Frequency] = {
     NotificationKind.SHORTLIST: Frequency.IMMEDIATE,
     NotificationKind.PHASE: Frequency.IMMEDIATE,
     NotificationKind.THEME: Frequency.DAILY,
+    NotificationKind.MEASURE: Frequency.DAILY,
 }
 EXCERPT_LENGTH = 160
 

@@ -14,6 +14,7 @@ KIND_LABELS: dict[str, str] = {
     NotificationKind.SHORTLIST: N_("Nominations and the ministry's decisions"),
     NotificationKind.PHASE: N_("A new phase in a process I take part in"),
     NotificationKind.THEME: N_("New ideas in themes I follow"),
+    NotificationKind.MEASURE: N_("How the ministry implements ideas I support or follow"),
 }
 
 FREQUENCY_LABELS: dict[str, str] = {
@@ -37,6 +38,7 @@ _SENTENCES: dict[tuple[str, str], str] = {
     ("shortlist", "declined"): N_("The ministry declined “%(idea)s”: %(note)s"),
     ("phase", "started"): N_("A new phase has begun in “%(process)s”: %(phase)s."),
     ("theme", "idea_added"): N_("New in the theme “%(theme)s”: “%(idea)s”."),
+    ("measure", "update"): N_("News on the measure “%(measure)s” (from “%(idea)s”): %(excerpt)s"),
 }
 
 
@@ -53,13 +55,21 @@ def sentence(notification: Notification) -> str:
         "note": data.get("note") or "—",
         "process": data.get("process", ""),
         "theme": data.get("theme", ""),
+        "measure": data.get("measure", ""),
         "phase": gettext(PHASE_LABELS.get(data.get("phase", ""), data.get("phase", ""))),
     }
     return gettext(template, **params)
 
 
+def data_measure(notification: Notification) -> int | None:
+    value = (notification.data or {}).get("measure_id")
+    return int(value) if isinstance(value, int) else None
+
+
 def link(notification: Notification) -> str:
     """The page the notification is about (a path)."""
+    if notification.kind == NotificationKind.MEASURE and data_measure(notification):
+        return f"/measures/{data_measure(notification)}"
     if notification.kind == NotificationKind.THEME and notification.theme_id:
         return f"/themes/{notification.theme_id}"
     if notification.idea_id:

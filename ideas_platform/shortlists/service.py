@@ -104,7 +104,7 @@ async def _locked_open(session: AsyncSession, process_id: int) -> Shortlist:
     return shortlist
 
 
-async def _entry(session: AsyncSession, entry_id: int) -> ShortlistEntry:
+async def entry_by_id(session: AsyncSession, entry_id: int) -> ShortlistEntry:
     entry = await session.get(ShortlistEntry, entry_id, populate_existing=True)
     if entry is None:
         raise NotFoundError(ENTRY_NOT_FOUND)
@@ -183,9 +183,9 @@ async def withdraw_nomination(session: AsyncSession, *, entry_id: int, moderator
     """Takes back a nomination the ministry has not decided on; answers the process id."""
     require_moderator(moderator, ONLY_MODERATION)
     async with transaction(session):
-        process_id = (await _entry(session, entry_id)).process_id
+        process_id = (await entry_by_id(session, entry_id)).process_id
         await _locked_open(session, process_id)
-        entry = await _entry(session, entry_id)
+        entry = await entry_by_id(session, entry_id)
         if entry.decision != Decision.PENDING:
             raise ConflictError(DECIDED_ALREADY)
         audit(
@@ -220,9 +220,9 @@ async def decide(
     require_ministry(official, ONLY_MINISTRY)
     comment = clean_note(comment, required=not accept, field="comment")
     async with transaction(session):
-        process_id = (await _entry(session, entry_id)).process_id
+        process_id = (await entry_by_id(session, entry_id)).process_id
         await _locked_open(session, process_id)
-        entry = await _entry(session, entry_id)
+        entry = await entry_by_id(session, entry_id)
         before = _state(entry)
         if accept and entry.decision != Decision.ACCEPTED:
             last = await session.scalar(
@@ -262,16 +262,16 @@ async def decide(
                 process_id=process_id,
                 note=comment,
             )
-    return await _entry(session, entry_id)
+    return await entry_by_id(session, entry_id)
 
 
 async def move(session: AsyncSession, *, entry_id: int, official: User, up: bool) -> ShortlistEntry:
     """One place up or down in the order of the accepted entries."""
     require_ministry(official, ONLY_MINISTRY)
     async with transaction(session):
-        process_id = (await _entry(session, entry_id)).process_id
+        process_id = (await entry_by_id(session, entry_id)).process_id
         await _locked_open(session, process_id)
-        entry = await _entry(session, entry_id)
+        entry = await entry_by_id(session, entry_id)
         if entry.position is None:
             raise DomainError(N_("Only accepted entries have a place in the order."))
         other = await session.scalar(
