@@ -379,12 +379,18 @@ async def list_measures(
             (ShortlistEntry.theme_id == filters.theme_id) | (Idea.theme_id == filters.theme_id)
         )
     if filters.sector and not choice_problem(filters.sector, Sector):
+        # Two EXISTS, not one with OR: each is an index lookup per entry under every plan
+        # (the OR form compared every entry with every idea of the sector; bench-dashboard).
         linked = aliased(Idea)
-        in_sector = select(linked.id).where(
-            linked.author_sector == filters.sector,
-            (linked.id == ShortlistEntry.idea_id) | (linked.theme_id == ShortlistEntry.theme_id),
+        by_idea = select(linked.id).where(
+            linked.id == ShortlistEntry.idea_id, linked.author_sector == filters.sector
         )
-        stmt = stmt.where(in_sector.exists())
+        by_theme = select(linked.id).where(
+            linked.theme_id == ShortlistEntry.theme_id,
+            linked.status == IdeaStatus.PUBLISHED,
+            linked.author_sector == filters.sector,
+        )
+        stmt = stmt.where(by_idea.exists() | by_theme.exists())
     return list(await session.scalars(stmt))
 
 
