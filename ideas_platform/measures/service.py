@@ -257,6 +257,8 @@ async def post_update(
             attachment_name=clean_text(attachment.name, max_length=200) if attachment else None,
             attachment_size=len(attachment.data) if attachment else None,
             attachment=attachment.data if attachment else None,
+            # Taken after the lock, not at transaction start: the dates follow the order.
+            created_at=func.clock_timestamp(),
         )
         session.add(entry_update)
         await session.flush()
