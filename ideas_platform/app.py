@@ -49,6 +49,7 @@ from ideas_platform.core.request_context import RequestContextMiddleware
 from ideas_platform.core.security_headers import SecurityHeaders
 from ideas_platform.core.sessions import SessionCookieConfig
 from ideas_platform.core.templating import template_config
+from ideas_platform.cycles.controllers import NextCycleController
 from ideas_platform.events.capture_controllers import CaptureController
 from ideas_platform.events.controllers import EventController
 from ideas_platform.ideas.controllers import IdeaController
@@ -151,6 +152,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
             VoteController,
             CommentController,
             AdminController,
+            NextCycleController,
             ModerationController,
             ReportController,
             ThemeController,

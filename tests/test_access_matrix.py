@@ -182,6 +182,8 @@ ACCESS: dict[str, str] = {
     "POST /admin/processes": ADM,
     "GET /admin/processes/{process_id:int}/edit": ADM,
     "POST /admin/processes/{process_id:int}": ADM,
+    "GET /admin/processes/{process_id:int}/next-cycle": ADM,
+    "POST /admin/processes/{process_id:int}/next-cycle": ADM,
     "POST /admin/users/{user_id:int}/role": ADM,
     "POST /admin/users/{user_id:int}/deactivate": ADM,
     "POST /admin/users/{user_id:int}/activate": ADM,

@@ -22,7 +22,7 @@ from ideas_platform.processes import service as processes_service
 from ideas_platform.processes.models import PhaseKind, Process
 
 
-def _process_form(form: dict[str, str]) -> processes_service.ProcessForm:
+def process_form(form: dict[str, str]) -> processes_service.ProcessForm:
     return processes_service.ProcessForm(
         slug=form.get("slug", ""),
         title=form.get("title", ""),
@@ -100,7 +100,7 @@ class AdminController(Controller):
         form = await form_data(request)
         try:
             process = await processes_service.save_process(
-                db_session, actor_id=request.user.user_id, form=_process_form(form)
+                db_session, actor_id=request.user.user_id, form=process_form(form)
             )
         except InvalidInput as exc:
             return _form_page(request, form, exc.translated_errors(), None)
@@ -124,7 +124,7 @@ class AdminController(Controller):
             process = await processes_service.save_process(
                 db_session,
                 actor_id=request.user.user_id,
-                form=_process_form(form),
+                form=process_form(form),
                 process_id=process_id,
             )
         except InvalidInput as exc:

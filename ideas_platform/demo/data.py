@@ -1153,3 +1153,98 @@ DEMO_NOMINATION_RATIONALES = [
     "Viele Kommentare mit konkreten Angeboten zur Mitwirkung aus Unternehmen und Hochschulen.",
     "Stärkt kleine und mittlere Unternehmen in den ländlichen Regionen.",
 ]
+
+
+# --- the earlier cycle: decided, handed over, measures under way (all invented) -------------------
+EARLIER_PROCESS: dict[str, str] = {
+    "slug": "industriedialog-2025",
+    "title": "Industriedialog Sachsen 2025 (erster Zyklus)",
+    "description": (
+        "Der erste Zyklus des Agendaprozesses (fiktiv): Ideen gesammelt, abgestimmt und dem "
+        "Ministerium übergeben. Was daraus wurde, steht auf der Seite **Umsetzung**; offene "
+        "Maßnahmen und Ideen führt der Prozess *Industrie der Zukunft* fort."
+    ),
+}
+
+# Recommendations of the earlier cycle: the ministry's answer and the measure it became.
+EARLIER_RECOMMENDATIONS: list[dict[str, Any]] = [
+    {
+        "title": "Transferlotsen für kleine Unternehmen",
+        "body": "Feste Ansprechpersonen in jedem Landkreis, die kleine Betriebe mit passenden "
+        "Lehrstühlen und Forschungsinstituten zusammenbringen – ohne Antragsprosa.",
+        "sector": "industry",
+        "region": "zwickau",
+        "votes": 48,
+        "accept": True,
+        "comment": "Wird umgesetzt; Start in drei Landkreisen.",
+        "measure": {
+            "title": "Transferlotsen in allen Landkreisen",
+            "unit": "Referat 32 – Technologietransfer",
+            "description": "Zwölf Transferlotsinnen und -lotsen bei den Kammern, finanziert "
+            "aus Landesmitteln. Sie besuchen Betriebe und vermitteln in die Forschung.",
+            "starts_on": -200,
+            "target_on": 400,
+            "updates": [
+                (-170, "10", "Die **Ausschreibung** der Stellen ist veröffentlicht."),
+                (
+                    -60,
+                    "40",
+                    "Sechs Lotsinnen und Lotsen haben begonnen, zuerst in Chemnitz, Zwickau und "
+                    "Görlitz. Bisher 85 Betriebsbesuche.",
+                ),
+            ],
+        },
+    },
+    {
+        "title": "Weiterbildungsverbund für additive Fertigung",
+        "body": "Berufsschulen, Hochschulen und Betriebe teilen sich Drucker, Lehrpläne und "
+        "Ausbildende, damit Fachkräfte den 3D-Druck in der Praxis lernen.",
+        "sector": "science",
+        "region": "chemnitz",
+        "votes": 35,
+        "accept": True,
+        "comment": "Aufgenommen in die Fachkräftestrategie.",
+        "measure": {
+            "title": "Weiterbildungsverbund Additive Fertigung",
+            "unit": "Referat 24 – Fachkräfte und Weiterbildung",
+            "description": "Ein Verbund aus drei Berufsschulzentren, zwei Hochschulen und 14 "
+            "Betrieben mit gemeinsamen Kursen.",
+            "starts_on": -260,
+            "target_on": -20,
+            "done": "Abschlussbericht liegt vor; der Verbund trägt sich künftig selbst.",
+            "updates": [
+                (-200, "50", "Die ersten zwei Kurse mit 36 Teilnehmenden sind abgeschlossen."),
+                (-25, "100", "Alle sechs Kurse abgeschlossen; **210 Fachkräfte** weitergebildet."),
+            ],
+        },
+    },
+    {
+        "title": "Energieeffizienz-Netzwerke im Mittelstand",
+        "body": "Regionale Netzwerke, in denen sich zehn bis fünfzehn Betriebe über Abwärme, "
+        "Druckluft und Lastmanagement austauschen, moderiert von der Energieagentur.",
+        "sector": "social_partners",
+        "region": "leipzig",
+        "votes": 29,
+        "accept": True,
+        "comment": "Wird mit der nächsten Förderrichtlinie umgesetzt.",
+        "measure": {
+            "title": "Energieeffizienz-Netzwerke für KMU",
+            "unit": "Referat 41 – Energie und Klima",
+            "description": "Förderung der Moderation von bis zu acht regionalen Netzwerken.",
+            "starts_on": 30,
+            "target_on": 730,
+            "updates": [
+                (-40, "", "Die Förderrichtlinie ist in der Abstimmung mit dem Finanzressort."),
+            ],
+        },
+    },
+    {
+        "title": "Landesweite Industrie-Cloud",
+        "body": "Eine vom Land betriebene Cloud für Produktionsdaten kleiner Unternehmen.",
+        "sector": "industry",
+        "region": "dresden",
+        "votes": 22,
+        "accept": False,
+        "comment": "Wird bereits über ein Bundesprogramm gefördert; das Land berät dazu.",
+    },
+]

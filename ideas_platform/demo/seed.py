@@ -11,19 +11,22 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ideas_platform.accounts.models import User
 from ideas_platform.comments.models import Comment
 from ideas_platform.core.choices import Region, Role, Sector
 from ideas_platform.core.config import get_settings
+from ideas_platform.core.database import transaction
 from ideas_platform.core.markdown import render_markdown
 from ideas_platform.core.passwords import hash_password
 from ideas_platform.demo import data
 from ideas_platform.events.models import Event
 from ideas_platform.events.service import CODE_ALPHABET, CODE_LENGTH
 from ideas_platform.ideas.models import Idea
+from ideas_platform.measures import service as measures
+from ideas_platform.measures.models import CarriedMeasure, MeasureStatus, MeasureUpdate
 from ideas_platform.moderation.models import Report, ReportReason
 from ideas_platform.processes.models import PhaseKind, Process, ProcessPhase, Topic
 from ideas_platform.shortlists import service as shortlists
@@ -99,6 +102,147 @@ def _weighted_sample(
     """k distinct items, each drawn with probability proportional to its weight."""
     keyed = sorted(items, key=lambda i: rng.random() ** (1.0 / weights[i]), reverse=True)
     return keyed[:k]
+
+
+# Two less supported ideas of the demo were first submitted in the earlier cycle.
+CARRIED_IDEA_RANKS = (12, 25)
+CARRIED_IDEA_VOTES = (17, 9)
+
+
+async def _seed_earlier_cycle(
+    session_factory: async_sessionmaker[AsyncSession],
+    process: Process,
+    users: list[User],
+    moderator: User,
+    ministry: User,
+    carried: list[Idea],
+    *,
+    rng: random.Random,
+    now: datetime,
+) -> None:
+    """The earlier cycle: its recommendations decided and frozen, measures with dated updates
+    (through the services, audited); its open measures and two ideas carried into `process`."""
+    day = timedelta(days=1)
+    recommendations = data.EARLIER_RECOMMENDATIONS
+    async with session_factory() as session, session.begin():
+        earlier = Process(**data.EARLIER_PROCESS, created_at=now - 430 * day)
+        session.add(earlier)
+        await session.flush()
+        session.add_all(
+            ProcessPhase(
+                process_id=earlier.id, kind=kind, starts_at=now + a * day, ends_at=now + b * day
+            )
+            for kind, a, b in (
+                (PhaseKind.COLLECT, -420, -340),
+                (PhaseKind.VOTE, -380, -320),
+                (PhaseKind.SHORTLIST, -320, -300),
+            )
+        )
+        specs = [
+            (r["title"], r["body"], Sector(r["sector"]), Region(r["region"]), r["votes"])
+            for r in recommendations
+        ] + [
+            (idea.title, idea.body, idea.author_sector or Sector.OTHER, idea.region, votes)
+            for idea, votes in zip(carried, CARRIED_IDEA_VOTES, strict=True)
+        ]
+        originals: list[Idea] = []
+        vote_rows: list[dict[str, Any]] = []
+        for title, body, sector, region, votes in specs:
+            author = rng.choice([u for u in users if u.sector == sector] or users)
+            created_at = now - rng.uniform(345, 415) * day
+            idea = Idea(
+                process_id=earlier.id,
+                author_id=author.id,
+                author_sector=sector,
+                title=title,
+                body=body,
+                body_html=render_markdown(body),
+                region=region,
+                vote_count=votes,
+                comment_count=0,
+                created_at=created_at,
+            )
+            session.add(idea)
+            await session.flush()
+            originals.append(idea)
+            voters = rng.sample([u for u in users if u is not author], votes)
+            vote_rows += [
+                {
+                    "idea_id": idea.id,
+                    "user_id": voter.id,
+                    "process_id": earlier.id,
+                    "created_at": now - rng.uniform(321, 379) * day,
+                }
+                for voter in voters
+            ]
+        await session.execute(insert(Vote), vote_rows)
+        await session.execute(
+            text(
+                "INSERT INTO follows (user_id, idea_id) SELECT author_id, id FROM ideas "
+                "WHERE process_id = :process ON CONFLICT DO NOTHING"
+            ),
+            {"process": earlier.id},
+        )
+        await session.execute(
+            update(Process).where(Process.id == process.id).values(carried_over_from_id=earlier.id)
+        )
+        for copy, original in zip(carried, originals[len(recommendations) :], strict=True):
+            await session.execute(
+                update(Idea).where(Idea.id == copy.id).values(carried_over_from_id=original.id)
+            )
+
+    async with session_factory() as session:
+        for index, (spec, idea) in enumerate(zip(recommendations, originals, strict=False)):
+            entry = await shortlists.nominate(
+                session,
+                process=earlier,
+                moderator=moderator,
+                rationale=data.DEMO_NOMINATION_RATIONALES[index],
+                idea_id=idea.id,
+            )
+            await shortlists.decide(
+                session,
+                entry_id=entry.id,
+                official=ministry,
+                accept=spec["accept"],
+                comment=spec["comment"],
+            )
+            if "measure" not in spec:
+                continue
+            plan = spec["measure"]
+            form = measures.MeasureForm(
+                title=plan["title"],
+                unit=plan["unit"],
+                description=plan["description"],
+                starts_on=(now + plan["starts_on"] * day).date().isoformat(),
+                target_on=(now + plan["target_on"] * day).date().isoformat(),
+            )
+            measure = await measures.create_measure(
+                session, official=ministry, entry_id=entry.id, form=form
+            )
+            for days, progress, body in plan["updates"]:
+                report = await measures.post_update(
+                    session, official=ministry, measure_id=measure.id, body=body, progress=progress
+                )
+                async with transaction(session):
+                    await session.execute(
+                        update(MeasureUpdate)
+                        .where(MeasureUpdate.id == report.id)
+                        .values(created_at=now + days * day)
+                    )
+            if plan.get("done"):
+                await measures.change_measure(
+                    session,
+                    official=ministry,
+                    measure_id=measure.id,
+                    form=form,
+                    status=MeasureStatus.DONE.value,
+                    progress="100",
+                )
+            else:
+                async with transaction(session):
+                    session.add(CarriedMeasure(process_id=process.id, measure_id=measure.id))
+        await shortlists.freeze(session, process=earlier, official=ministry)
 
 
 async def seed_demo(
@@ -367,6 +511,7 @@ async def seed_demo(
         session.add_all(reports)
 
         moderator = next(u for u in staff if u.role == Role.MODERATOR)
+        ministry = next(u for u in staff if u.role == Role.MINISTRY)
         most_supported = sorted(range(len(ideas)), key=lambda i: (-vote_counts[i], i))
         nominations = [
             (ideas[i].id, rationale)
@@ -379,6 +524,12 @@ async def seed_demo(
             await shortlists.nominate(
                 session, process=process, moderator=moderator, rationale=rationale, idea_id=idea_id
             )
+    # The cycle before this one: handed over, with measures under way that this one carries on.
+    carried = [ideas[most_supported[i]] for i in CARRIED_IDEA_RANKS]
+    await _seed_earlier_cycle(
+        session_factory, process, users, moderator, ministry, carried, rng=rng, now=now
+    )
+    async with session_factory() as session:
         # The demo's people hear of the nominations under the bell; nobody is mailed (their
         # addresses are invented, and an operator may try the demo with a real SMTP server).
         await session.execute(

@@ -224,6 +224,7 @@ class IdeaController(Controller):
         states = await votes_service.states_for(
             db_session, user.id if user else None, process, [view.idea]
         )
+        carried_from, carried_to = await service.cycle_links(db_session, view.idea)
         return page(
             request,
             "ideas/detail.html",
@@ -241,6 +242,8 @@ class IdeaController(Controller):
             coauthors=await service.coauthor_names(db_session, idea_id),
             shortlist_entry=await shortlists_service.entry_for_idea(db_session, view.idea),
             measures=await measures_service.measures_of_idea(db_session, view.idea),
+            carried_from=carried_from,
+            carried_to=carried_to,
             merged_ideas=await merge_service.merges_into(db_session, idea_id),
             merged_from=await merge_service.merge_leading_to(db_session, merged_from, idea_id),
             merged_into=(

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    text,
 )
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
@@ -55,6 +56,14 @@ class Idea(Base):
         Index("ix_ideas_process_status_created", "process_id", "status", "created_at"),
         Index("ix_ideas_search", "search", postgresql_using="gin"),
         Index("ix_ideas_process_sector", "process_id", "author_sector"),
+        # An idea is carried into a later process at most once.
+        Index(
+            "uq_ideas_process_carried_over_from",
+            "process_id",
+            "carried_over_from_id",
+            unique=True,
+            postgresql_where=text("carried_over_from_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -87,6 +96,10 @@ class Idea(Base):
         enum_column(IdeaStatus, "idea_status"), nullable=False, default=IdeaStatus.PUBLISHED
     )
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("ideas.id", ondelete="SET NULL"))
+    # The idea of an earlier cycle this one was carried over from (its votes stay there).
+    carried_over_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ideas.id", ondelete="SET NULL"), index=True
+    )
     # Why a moderator hid the idea, or the note of the merge; shown to the people concerned.
     moderation_note: Mapped[str | None] = mapped_column(Text)
     vote_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

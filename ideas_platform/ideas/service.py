@@ -248,6 +248,36 @@ async def ideas_by_id(session: AsyncSession, idea_ids: list[int]) -> list[Idea]:
     return [found[i] for i in idea_ids if i in found]
 
 
+@dataclass
+class CarriedIdea:
+    idea: Idea
+    process: Process
+
+
+async def cycle_links(
+    session: AsyncSession, idea: Idea
+) -> tuple[CarriedIdea | None, list[CarriedIdea]]:
+    """The published idea of the earlier cycle this one was carried over from, and its
+    published copies in later cycles."""
+    earlier: CarriedIdea | None = None
+    if idea.carried_over_from_id is not None:
+        row = (
+            await session.execute(
+                select(Idea, Process)
+                .join(Process, Process.id == Idea.process_id)
+                .where(Idea.id == idea.carried_over_from_id, Idea.status == IdeaStatus.PUBLISHED)
+            )
+        ).first()
+        earlier = CarriedIdea(row[0], row[1]) if row else None
+    later = await session.execute(
+        select(Idea, Process)
+        .join(Process, Process.id == Idea.process_id)
+        .where(Idea.carried_over_from_id == idea.id, Idea.status == IdeaStatus.PUBLISHED)
+        .order_by(Idea.id)
+    )
+    return earlier, [CarriedIdea(copy, process) for copy, process in later]
+
+
 async def coauthor_names(session: AsyncSession, idea_id: int) -> list[str]:
     """Co-authors (the authors of ideas merged into this one), by name."""
     return list(

@@ -79,6 +79,7 @@ class MeasureController(Controller):
         )
         measures = await service.list_measures(db_session, process, filters)
         user = await load_user(request)
+        earlier = {m.process_id for m in measures if m.process_id != process.id}
         return page(
             request,
             "measures/implementation.html",
@@ -87,6 +88,10 @@ class MeasureController(Controller):
                 (status, [m for m in measures if m.status == status]) for status in MeasureStatus
             ],
             count=len(measures),
+            carried_from={
+                process_id: await processes_service.get_by_id(db_session, process_id)
+                for process_id in sorted(earlier)
+            },
             filters=filters,
             themes=await themes_service.active_themes(db_session, process.id),
             units=await service.units(db_session, process),

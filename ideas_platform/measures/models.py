@@ -101,3 +101,18 @@ class MeasureUpdate(Base):
     attachment_name: Mapped[str | None] = mapped_column(String(200))
     attachment_size: Mapped[int | None] = mapped_column(Integer)
     attachment: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+
+
+class CarriedMeasure(Base):
+    """A measure that a later agenda cycle carries on: it keeps its process and its updates
+    and is listed on the later process's Umsetzung page too."""
+
+    __tablename__ = "carried_measures"
+
+    process_id: Mapped[int] = mapped_column(
+        ForeignKey("processes.id", ondelete="CASCADE"), primary_key=True
+    )
+    measure_id: Mapped[int] = mapped_column(
+        ForeignKey("measures.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = created_at_column()

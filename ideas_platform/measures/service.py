@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -20,7 +20,7 @@ from ideas_platform.core.errors import ConflictError, DomainError, InvalidInput,
 from ideas_platform.core.markdown import render_markdown
 from ideas_platform.core.validation import choice_problem, clean_text, length_problem
 from ideas_platform.ideas.models import Idea, IdeaStatus
-from ideas_platform.measures.models import Measure, MeasureStatus, MeasureUpdate
+from ideas_platform.measures.models import CarriedMeasure, Measure, MeasureStatus, MeasureUpdate
 from ideas_platform.notifications import service as notifications
 from ideas_platform.notifications.models import Follow, NotificationKind
 from ideas_platform.processes.models import Process
@@ -67,6 +67,7 @@ class MeasureView:
     theme: Theme | None  # the recommended theme (a theme entry)
     ideas: list[Idea] = field(default_factory=list)  # every idea that went into it
     updates: list[MeasureUpdate] = field(default_factory=list)
+    carried_into: list[Process] = field(default_factory=list)  # later cycles carrying it on
 
 
 def _date(value: str, field_name: str, errors: dict[str, str]) -> date | None:
@@ -350,7 +351,21 @@ async def view(session: AsyncSession, measure_id: int) -> MeasureView:
         theme=await session.get(Theme, entry.theme_id) if entry.theme_id else None,
         ideas=ideas,
         updates=updates,
+        carried_into=list(
+            await session.scalars(
+                select(Process)
+                .join(CarriedMeasure, CarriedMeasure.process_id == Process.id)
+                .where(CarriedMeasure.measure_id == measure.id)
+                .order_by(Process.id)
+            )
+        ),
     )
+
+
+def _of_process(process: Process) -> ColumnElement[bool]:
+    """The process's own measures and those it carries on from an earlier cycle."""
+    carried = select(CarriedMeasure.measure_id).where(CarriedMeasure.process_id == process.id)
+    return or_(Measure.process_id == process.id, Measure.id.in_(carried))
 
 
 @dataclass
@@ -371,7 +386,7 @@ async def list_measures(
         select(Measure)
         .join(ShortlistEntry, ShortlistEntry.id == Measure.entry_id)
         .outerjoin(Idea, Idea.id == ShortlistEntry.idea_id)
-        .where(Measure.process_id == process.id)
+        .where(_of_process(process))
         .order_by(ShortlistEntry.position.nulls_last(), Measure.id)
     )
     if filters.unit:
@@ -399,10 +414,7 @@ async def list_measures(
 async def units(session: AsyncSession, process: Process) -> list[str]:
     return list(
         await session.scalars(
-            select(Measure.unit)
-            .where(Measure.process_id == process.id)
-            .distinct()
-            .order_by(Measure.unit)
+            select(Measure.unit).where(_of_process(process)).distinct().order_by(Measure.unit)
         )
     )
 

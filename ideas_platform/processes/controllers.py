@@ -31,6 +31,7 @@ class ProcessController(Controller):
         self, request: Request[Any, Any, Any], db_session: AsyncSession, slug: str
     ) -> Template:
         process = await service.get_by_slug(db_session, slug)
+        earlier, later = await service.cycle_links(db_session, process)
         return page(
             request,
             "processes/detail.html",
@@ -42,4 +43,6 @@ class ProcessController(Controller):
             topics=await service.list_topics(db_session, process.id),
             events=await events_service.list_events(db_session, process.id),
             now=service.now_utc(),
+            earlier=earlier,
+            later=later,
         )

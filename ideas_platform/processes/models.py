@@ -50,6 +50,10 @@ class Process(Base):
     description: Mapped[str] = mapped_column(Text, nullable=False, default="")
     # Dot voting: at most this many supports per participant in the process; NULL = unlimited.
     vote_budget: Mapped[int | None] = mapped_column(Integer)
+    # The next agenda cycle: the earlier process this one carries ideas and measures over from.
+    carried_over_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("processes.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = created_at_column()
 
     phases: Mapped[list[ProcessPhase]] = relationship(

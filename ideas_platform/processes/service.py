@@ -195,6 +195,7 @@ def _snapshot(process: Process, topics: list[str]) -> dict[str, object]:
         "slug": process.slug,
         "title": process.title,
         "vote_budget": process.vote_budget,
+        "carried_over_from": process.carried_over_from_id,
         "topics": topics,
         "phases": {
             p.kind.value: [p.starts_at.isoformat(), p.ends_at.isoformat()] for p in process.phases
@@ -206,49 +207,65 @@ async def save_process(
     session: AsyncSession, *, actor_id: int | None, form: ProcessForm, process_id: int | None = None
 ) -> Process:
     """Create a process (process_id None) or change one; topics are added, never removed."""
-    values, topic_names, phases = _validate(form)
     try:
         async with transaction(session):
-            if process_id is None:
-                process = Process(**values, phases=[])
-                session.add(process)
-                await session.flush()
-                before = None
-                existing_topics: list[str] = []
-            else:
-                found = await session.get(Process, process_id, with_for_update=True)
-                if found is None:
-                    raise NotFoundError(PROCESS_NOT_FOUND)
-                process = found
-                existing_topics = [t.name for t in await list_topics(session, process.id)]
-                before = _snapshot(process, existing_topics)
-                for key, value in values.items():
-                    setattr(process, key, value)
-            for name in topic_names:
-                if name not in existing_topics:
-                    session.add(Topic(process_id=process.id, name=name))
-            by_kind = {p.kind: p for p in process.phases}
-            for kind, (start, end) in phases.items():
-                if kind in by_kind:
-                    by_kind[kind].starts_at, by_kind[kind].ends_at = start, end
-                else:
-                    process.phases.append(ProcessPhase(kind=kind, starts_at=start, ends_at=end))
-            for kind, phase in by_kind.items():
-                if kind not in phases:
-                    process.phases.remove(phase)
-            await session.flush()
-            await session.refresh(process, ["phases"])
-            audit.record(
-                session,
-                actor_id=actor_id,
-                action="process.create" if before is None else "process.update",
-                target_type="process",
-                target_id=process.id,
-                before=before,
-                after=_snapshot(process, sorted(set(existing_topics) | set(topic_names))),
+            process = await write_process(
+                session, actor_id=actor_id, form=form, process_id=process_id
             )
     except IntegrityError as exc:
         raise InvalidInput({"slug": N_("This short name is already in use.")}) from exc
+    return process
+
+
+async def write_process(
+    session: AsyncSession,
+    *,
+    actor_id: int | None,
+    form: ProcessForm,
+    process_id: int | None = None,
+    carried_over_from_id: int | None = None,
+) -> Process:
+    """save_process within the caller's transaction (the next cycle writes more with it); a
+    short name in use raises IntegrityError."""
+    values, topic_names, phases = _validate(form)
+    if process_id is None:
+        process = Process(**values, carried_over_from_id=carried_over_from_id, phases=[])
+        session.add(process)
+        await session.flush()
+        before = None
+        existing_topics: list[str] = []
+    else:
+        found = await session.get(Process, process_id, with_for_update=True)
+        if found is None:
+            raise NotFoundError(PROCESS_NOT_FOUND)
+        process = found
+        existing_topics = [t.name for t in await list_topics(session, process.id)]
+        before = _snapshot(process, existing_topics)
+        for key, value in values.items():
+            setattr(process, key, value)
+    for name in topic_names:
+        if name not in existing_topics:
+            session.add(Topic(process_id=process.id, name=name))
+    by_kind = {p.kind: p for p in process.phases}
+    for kind, (start, end) in phases.items():
+        if kind in by_kind:
+            by_kind[kind].starts_at, by_kind[kind].ends_at = start, end
+        else:
+            process.phases.append(ProcessPhase(kind=kind, starts_at=start, ends_at=end))
+    for kind, phase in by_kind.items():
+        if kind not in phases:
+            process.phases.remove(phase)
+    await session.flush()
+    await session.refresh(process, ["phases"])
+    audit.record(
+        session,
+        actor_id=actor_id,
+        action="process.create" if before is None else "process.update",
+        target_type="process",
+        target_id=process.id,
+        before=before,
+        after=_snapshot(process, sorted(set(existing_topics) | set(topic_names))),
+    )
     return process
 
 
@@ -257,3 +274,18 @@ async def get_by_id(session: AsyncSession, process_id: int) -> Process:
     if process is None:
         raise NotFoundError(PROCESS_NOT_FOUND)
     return process
+
+
+async def cycle_links(
+    session: AsyncSession, process: Process
+) -> tuple[Process | None, list[Process]]:
+    """The agenda cycle around a process: the one it carries on, and the ones that carry it on."""
+    earlier = (
+        await session.get(Process, process.carried_over_from_id)
+        if process.carried_over_from_id is not None
+        else None
+    )
+    later = await session.scalars(
+        select(Process).where(Process.carried_over_from_id == process.id).order_by(Process.id)
+    )
+    return earlier, list(later)
