@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: run test install lint format messages check bench-votes bench-duplicates bench-similar bench-clusters screenshots board-check handover-check mail-check workshop-check bench-export bench-faults bench-workshop bench-mail bench-dashboard clean-data
+.PHONY: run test install lint format messages check bench-votes bench-duplicates bench-similar bench-clusters screenshots board-check handover-check measures-check mail-check workshop-check bench-export bench-faults bench-workshop bench-mail bench-dashboard clean-data
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -87,6 +87,11 @@ board-check: install
 handover-check: install
 	$(BIN)/pip install -q -e '.[e2e]'
 	$(BIN)/python tools/handover_check.py
+
+## After the hand-over in Chromium: measure, update with PDF, what a participant sees; screenshots.
+measures-check: install
+	$(BIN)/pip install -q -e '.[e2e]'
+	$(BIN)/python tools/measures_check.py
 
 ## Accounts and mail in Chromium: forgotten password, following an idea (bell, mail, daily digest),
 ## profile, legal pages, registration with consent; the mails read in /admin/outbox. Screenshots
