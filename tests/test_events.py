@@ -83,7 +83,7 @@ async def test_moderators_create_events_participants_cannot(scene, client, sessi
 async def test_joining_with_a_valid_wrong_expired_and_closed_code(scene, client, db):
     event = scene["event"]
     wrong = await client.get("/join/ZZZZZZ")
-    assert wrong.status_code == 404 and "Es gibt keine Veranstaltung" in wrong.text
+    assert wrong.status_code == 404 and "Es gibt keinen Workshop" in wrong.text
     joined = await _join_as_guest(client, event.join_code.lower())
     assert joined.status_code == 303 and joined.headers["location"] == f"/events/{event.id}"
     guest = await db.scalar(select(User).where(User.display_name == GUEST["display_name"]))

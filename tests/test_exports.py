@@ -131,12 +131,12 @@ async def test_csv_opens_in_excel_and_matches_the_database(scene, db):
     for row in body:
         assert int(row[col["Stimmen"]]) == counts[int(row[col["ID"]])]
     # the shortlist first, in the ministry's order
-    assert [r[col["Shortlist-Platz"]] for r in body] == ["1", "2", ""]
+    assert [r[col["Platz auf der Auswahlliste"]] for r in body] == ["1", "2", ""]
     first = body[0]
     assert first[col["Titel"]] == "Wasserstoff für Görlitz – Brücken bauen"
-    assert first[col["Autor*in"]] == "Erika Beispiel (Beispiel GmbH)"
+    assert first[col["Verfasst von"]] == "Erika Beispiel (Beispiel GmbH)"
     assert "H2-Elektrolyse an Kläranlagen" in first[col["Zusammengeführte Duplikate"]]
-    assert first[col["Kommentar des Ministeriums"]] == "Wird Teil der Wasserstoffstrategie."
+    assert first[col["Stellungnahme des Ministeriums"]] == "Wird Teil der Wasserstoffstrategie."
     assert first[col["Link"]] == f"{BASE}/ideas/{scene['first'].id}"
     # formula injection neutralised
     second = body[1]
@@ -144,7 +144,7 @@ async def test_csv_opens_in_excel_and_matches_the_database(scene, db):
     assert second[col["Beschreibung"]].startswith("'@SUM")
     # no consent: no name, but sector and region
     assert "Max Verborgen" not in raw.decode("utf-8-sig")
-    assert second[col["Autor*in"]] == "Teilnehmer*in aus Industrie, Landkreis Görlitz"
+    assert second[col["Verfasst von"]] == "Person aus Industrie, Landkreis Görlitz"
 
 
 async def test_xlsx_has_four_sheets_that_match_the_database(scene, db):
@@ -214,7 +214,7 @@ async def test_consent_changes_what_every_format_shows(scene, db):
         else:
             text = raw.decode("utf-8-sig")
         assert "Erika Beispiel" not in text, fmt
-        assert "Teilnehmer*in aus Wissenschaft" in text, fmt
+        assert "Person aus Wissenschaft" in text, fmt
 
 
 async def test_exports_are_for_the_ministry_only_and_come_with_a_manifest(scene, client, db):

@@ -15,6 +15,7 @@ from babel.dates import format_datetime as babel_format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
+from babel.numbers import format_percent as babel_format_percent
 from babel.support import NullTranslations, Translations
 
 LOCALES = ("de", "en")
@@ -91,6 +92,14 @@ def format_date(value: datetime | None) -> str:
 
 def format_number(value: int | float) -> str:
     return format_decimal(value, locale=get_locale())
+
+
+def format_percent(fraction: float, decimals: int = 0) -> str:
+    """0.5691 -> "57 %" (de) / "57%" (en); with decimals=2 "56,91 %" / "56.91%"."""
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "") + "%"
+    if get_locale() == "de":
+        pattern = pattern[:-1] + "\u00a0%"
+    return babel_format_percent(fraction, format=pattern, locale=get_locale())
 
 
 def pick_locale(cookie_value: str | None, user_locale: str | None, default: str) -> str:

@@ -15,6 +15,7 @@ from ideas_platform.core.i18n import (
     format_date,
     format_datetime,
     format_number,
+    format_percent,
     get_locale,
     gettext,
     ngettext,
@@ -38,6 +39,7 @@ def configure_environment(env: Environment) -> None:
         datetime=format_datetime,
         date=format_date,
         number=format_number,
+        percent=format_percent,
         readable_json=readable_json,
     )
     env.globals.update(

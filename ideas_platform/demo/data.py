@@ -22,11 +22,11 @@ PROCESS: dict[str, str] = {
         "Projekte die sächsische Industrie in den nächsten zehn Jahren wirklich voranbringen.\n\n"
         "So machen Sie mit:\n\n"
         "- **Ideen einreichen:** Beschreiben Sie kurz ein konkretes Vorhaben – online oder bei "
-        "einer unserer Werkstätten vor Ort.\n"
-        "- **Unterstützen:** Geben Sie den Ideen Ihre Stimme, die Sie für besonders wichtig "
+        "einem unserer Workshops vor Ort.\n"
+        "- **Abstimmen:** Geben Sie den Ideen Ihre Stimme, die Sie für besonders wichtig "
         "halten.\n"
         "- **Kommentieren:** Ergänzen Sie Erfahrungen, Bedenken und Verbesserungsvorschläge.\n\n"
-        "Nach der Abstimmungsphase fasst das Moderationsteam ähnliche Ideen zu Themenfeldern "
+        "Nach der Abstimmungsphase fasst das Moderationsteam ähnliche Ideen zu Themen "
         "zusammen. Eine Auswahlliste mit den am stärksten unterstützten und am besten "
         "begründeten Vorschlägen geht anschließend als Übergabedossier an das Ministerium – "
         "nachvollziehbar mit Herkunft und Unterstützung jeder einzelnen Idee."
@@ -1135,7 +1135,7 @@ COMMENTS: list[str] = [
     "Sehr konkret und gut umsetzbar. Mehr solche Vorschläge bitte!",
     "Eine offene Schnittstelle wäre wichtig, damit keine neuen Abhängigkeiten entstehen.",
     "Die Idee hat Potenzial, sollte aber mit der Kreislaufwirtschaft zusammengedacht werden.",
-    "Das Thema wurde auf der Werkstatt in Chemnitz ausführlich diskutiert – viel Zustimmung.",
+    "Das Thema wurde im Workshop in Chemnitz ausführlich diskutiert – viel Zustimmung.",
     "Ich befürchte, dass der bürokratische Aufwand am Ende den Nutzen auffrisst.",
     "Gute Idee, aber bitte barrierefrei und auch auf Englisch anbieten.",
     "Bei der Umsetzung sollte man die Kommunen finanziell nicht allein lassen.",
@@ -1146,7 +1146,7 @@ DEMO_NOMINATION_RATIONALES = [
     "Breite Unterstützung aus Industrie, Wissenschaft und Verwaltung.",
     "Schnell umsetzbar mit vorhandenen Förderinstrumenten; mehrere Kammern haben Mitwirkung "
     "angeboten.",
-    "In mehreren Werkstätten unabhängig voneinander vorgeschlagen.",
+    "In mehreren Workshops unabhängig voneinander vorgeschlagen.",
     "Konkretes Pilotprojekt mit klarer Zuständigkeit; Kosten und Nutzen gut abschätzbar.",
     "Hohe Zustimmung der Sozialpartner und der Zivilgesellschaft.",
     "Passt zu den Zielen der Industriestrategie und ergänzt laufende Landesprogramme.",

@@ -23,7 +23,7 @@ class ProcessController(Controller):
         return page(
             request,
             "processes/index.html",
-            processes=[(p, service.phase_state(p)) for p in processes],
+            processes=[(p, service.phase_state(p), service.active_phases(p)) for p in processes],
         )
 
     @get("/processes/{slug:str}", name="process")
