@@ -50,6 +50,7 @@ from ideas_platform.core.security_headers import SecurityHeaders
 from ideas_platform.core.sessions import SessionCookieConfig
 from ideas_platform.core.templating import template_config
 from ideas_platform.cycles.controllers import NextCycleController
+from ideas_platform.dashboard.controllers import DashboardController
 from ideas_platform.events.capture_controllers import CaptureController
 from ideas_platform.events.controllers import EventController
 from ideas_platform.ideas.controllers import IdeaController
@@ -165,6 +166,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
             LegalController,
             MeasureController,
             MeasureApiController,
+            DashboardController,
             create_static_files_router(
                 path="/static", directories=[PROJECT_ROOT / "static"], include_in_schema=False
             ),

@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import getpass
 import os
+import signal
 import sys
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -16,6 +18,7 @@ import click
 import ideas_platform.models  # noqa: F401 - every table known before any session is used
 from ideas_platform.core.config import get_settings
 from ideas_platform.core.database import create_engine, create_session_factory, resolve_database_url
+from ideas_platform.core.embedded_pg import stop_owned
 
 T = TypeVar("T")
 
@@ -38,9 +41,22 @@ def _with_sessions(work: Callable[[Any], Awaitable[T]]) -> T:
     return asyncio.run(runner())
 
 
+def _exit_on_signal(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
 @click.group()
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Participatory idea and voting platform."""
+    # The embedded PostgreSQL a command started stops with it: after success, an error, Ctrl-C
+    # (KeyboardInterrupt) and SIGTERM/SIGHUP, which end Python without any clean-up unless
+    # they raise. (uvicorn handles both while it serves, then raises them again.)
+    if threading.current_thread() is threading.main_thread():  # (tests call it from threads)
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            if signal.getsignal(sig) is signal.SIG_DFL:  # nohup and the like stay as they are
+                signal.signal(sig, _exit_on_signal)
+    ctx.call_on_close(stop_owned)
 
 
 @main.command()

@@ -29,6 +29,11 @@
     current.querySelectorAll(".theme-cards").forEach(function (list) {
       Sortable.create(list, {
         group: "ideas",
+        // Native HTML5 drag and drop and classes only: no cloned ghost with copied styles.
+        forceFallback: false,
+        ghostClass: "card-ghost",
+        chosenClass: "card-chosen",
+        dragClass: "card-dragged",
         animation: 150,
         onStart: function () { current.classList.add("dragging"); },
         onEnd: function (event) {

@@ -27,6 +27,8 @@
     var message;
     try { message = JSON.parse(event.data); } catch (e) { return; }
     var list = document.querySelector(".live-ideas");
+    // A room joins in a burst: one fetch for all of them, within a second.
+    if (message.kind === "join") { refreshSoon(1000); return; }
     if (message.kind === "vote" && list && !list.classList.contains("mode-results")) {
       var count = document.querySelector('[data-idea="' + message.idea_id + '"] .count');
       if (count) { count.textContent = message.vote_count; refreshSoon(); return; }
@@ -34,11 +36,12 @@
     refresh();
   }
 
-  // The totals follow the counts, at most every 2 s however many votes arrive.
+  // The totals follow the counts (and the people count the joins), at most every 2 s however
+  // many votes and joins arrive.
   var soon = null;
-  function refreshSoon() {
+  function refreshSoon(delay) {
     if (soon) return;
-    soon = setTimeout(function () { soon = null; refresh(); }, 2000);
+    soon = setTimeout(function () { soon = null; refresh(); }, delay || 2000);
   }
 
   function tick() {

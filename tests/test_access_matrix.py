@@ -45,11 +45,13 @@ from tests.helpers import (
 )
 
 P, L, MOD, MIN, ADM = "public", "login", "moderator", "ministry", "admin"
+STAFF = "staff"  # moderators, the ministry and admins
 OWN = "author"  # only the idea's author (the participant here), not even an admin
 
 ACCESS: dict[str, str] = {
     # pages of the process
     "GET /": P,
+    "GET /favicon.ico": P,
     "GET /legal/{name:str}": P,
     "GET /processes/{slug:str}": P,
     "GET /processes/{slug:str}/ideas": P,
@@ -67,11 +69,13 @@ ACCESS: dict[str, str] = {
     "POST /processes/{slug:str}/shortlist/nominations": MOD,
     "POST /processes/{slug:str}/shortlist/freeze": MIN,
     "POST /processes/{slug:str}/shortlist/unfreeze": ADM,
+    "GET /processes/{slug:str}/dashboard": STAFF,
     # ideas
     "GET /ideas/{idea_id:int}": P,
     "GET /ideas/{idea_id:int}/edit": OWN,
     "POST /ideas/{idea_id:int}/edit": OWN,
     "POST /ideas/{idea_id:int}/withdraw": OWN,
+    "GET /ideas/{idea_id:int}/withdraw": OWN,
     "POST /ideas/{idea_id:int}/vote": L,
     "POST /ideas/{idea_id:int}/unvote": L,
     "POST /ideas/{idea_id:int}/comments": L,
@@ -218,6 +222,7 @@ ALLOWED = {
     L: set(ROLES) - {"anonymous"},
     MOD: {"moderator", "admin"},
     MIN: {"ministry", "admin"},
+    STAFF: {"moderator", "ministry", "admin"},
     ADM: {"admin"},
     OWN: {"participant"},
 }

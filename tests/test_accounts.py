@@ -383,11 +383,14 @@ async def test_fourth_login_within_a_minute_is_rate_limited(settings, database_u
             for _ in range(4)
         ]
         assert statuses == [400, 400, 400, 429]
-        # Registration shares the "auth" budget.
+        # Registration with the same address shares the account's budget.
         register = await client.post(
-            "/register", data={**registration(), "_csrf_token": token}, follow_redirects=False
+            "/register",
+            data={**registration(email="niemand@example.org"), "_csrf_token": token},
+            follow_redirects=False,
         )
         assert register.status_code == 429
+        assert register.headers["Retry-After"]
         # Reading pages is not limited.
         assert (await client.get("/login")).status_code == 200
 

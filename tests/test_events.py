@@ -277,6 +277,8 @@ async def test_a_vote_on_one_app_process_reaches_a_projector_on_another(
                     return json.loads(line[5:])
 
         await _join_as_guest(phone, event.join_code)
+        joined = await next_message()  # the projector counts the people who joined
+        assert joined["kind"] == "join"
         await post_form(
             phone,
             f"/events/{event.id}/ideas",

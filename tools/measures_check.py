@@ -23,12 +23,13 @@ from pathlib import Path
 from playwright.sync_api import Page, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from ideas_platform.demo.seed import DEMO_PASSWORD
 from tools.screenshots import CHROMIUM, OUT, stop_postgres, wait_until_up
 
 PORT = 8794
 BASE = f"http://127.0.0.1:{PORT}"
 SLUG = "industrie-der-zukunft"
-PASSWORD = "demo-passwort-2026"
+
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
 
@@ -37,7 +38,7 @@ def say(text: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
 
 
-def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
+def log_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
     page.goto(BASE + "/login")
     page.fill("#email", email)
     page.fill("#password", password)
@@ -139,7 +140,9 @@ def main() -> None:
             admin = browser.new_page(viewport={"width": 1280, "height": 900})
             log_in(admin, "admin@example.org")
             admin.goto(f"{BASE}/processes/{SLUG}")
-            admin.goto(BASE + (admin.locator("a[href$='/next-cycle']").first.get_attribute("href") or ""))
+            admin.goto(
+                BASE + (admin.locator("a[href$='/next-cycle']").first.get_attribute("href") or "")
+            )
             offered = admin.locator("input[name=measure]").count()
             say(f"admin: the next-cycle form offers {offered} open measures")
             assert offered >= 3

@@ -24,7 +24,7 @@ from ideas_platform.accounts.models import User
 from ideas_platform.api.controllers import errors as api_errors
 from ideas_platform.core.errors import DomainError, InvalidInput
 from ideas_platform.core.i18n import LOCALE_COOKIE, LOCALES, gettext
-from ideas_platform.core.rate_limits import AUTH_RATE_LIMIT
+from ideas_platform.core.rate_limits import TooManyAttempts, limit_attempt, with_retry_after
 from ideas_platform.core.web import form_data, page, safe_next, see_other
 from ideas_platform.events import service as events_service
 from ideas_platform.ideas import service as ideas_service
@@ -79,7 +79,7 @@ class AccountController(Controller):
     async def register_form(self, request: Request[Any, Any, Any]) -> Template:
         return page(request, "accounts/register.html", form={}, errors={})
 
-    @post("/register", middleware=[AUTH_RATE_LIMIT])
+    @post("/register")
     async def register(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Any:
         form = await form_data(request)
         data = service.Registration(
@@ -88,6 +88,7 @@ class AccountController(Controller):
             accepted_terms=form.get("accepted_terms") == "1",
         )
         try:
+            await limit_attempt(request, data.email)
             user = await service.register(db_session, data, settings=request.app.state.settings)
         except InvalidInput as exc:
             form.pop("password", None)
@@ -98,6 +99,19 @@ class AccountController(Controller):
                 form=form,
                 errors=exc.translated_errors(),
             )
+        except TooManyAttempts as exc:
+            form.pop("password", None)
+            return with_retry_after(
+                page(
+                    request,
+                    "accounts/register.html",
+                    status_code=exc.status_code,
+                    form=form,
+                    errors={},
+                    error=exc.translated(),
+                ),
+                exc,
+            )
         start_session(request, user)
         return with_locale_cookie(see_other(safe_next(form.get("next"), "/")), user.locale)
 
@@ -105,22 +119,26 @@ class AccountController(Controller):
     async def login_form(self, request: Request[Any, Any, Any], next: str = "/") -> Template:
         return page(request, "accounts/login.html", form={"next": safe_next(next)}, error=None)
 
-    @post("/login", middleware=[AUTH_RATE_LIMIT])
+    @post("/login")
     async def login(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Any:
         form = await form_data(request)
         try:
+            await limit_attempt(request, form.get("email", ""))
             user = await service.authenticate(
                 db_session, form.get("email", ""), form.get("password", "")
             )
         except DomainError as exc:
             form.pop("password", None)
-            # 400 for a wrong password, 429 while the account is locked after many failures
-            return page(
-                request,
-                "accounts/login.html",
-                status_code=exc.status_code,
-                form=form,
-                error=exc.translated(),
+            # 400 for a wrong password; 429 over a rate limit or while the account is locked
+            return with_retry_after(
+                page(
+                    request,
+                    "accounts/login.html",
+                    status_code=exc.status_code,
+                    form=form,
+                    error=exc.translated(),
+                ),
+                exc,
             )
         start_session(request, user)
         target = safe_next(form.get("next"), "/")
@@ -249,7 +267,7 @@ class AccountController(Controller):
         data = await privacy.export_data(db_session, request.user.user_id)
         return Response(content=data, headers={"Cache-Control": "no-store"})
 
-    @post("/profile/delete", guards=[login_required], middleware=[AUTH_RATE_LIMIT])
+    @post("/profile/delete", guards=[login_required])
     async def delete_account(
         self, request: Request[Any, Any, Any], db_session: AsyncSession
     ) -> Any:
@@ -257,6 +275,7 @@ class AccountController(Controller):
         form = await form_data(request)
         user_id = request.user.user_id
         try:
+            await limit_attempt(request, f"user:{user_id}")
             await privacy.delete_account(
                 db_session,
                 user_id,
@@ -264,8 +283,11 @@ class AccountController(Controller):
                 display_name=form.get("display_name", ""),
             )
         except DomainError as exc:
-            return await profile_page(
-                request, db_session, status_code=exc.status_code, delete_error=exc.translated()
+            return with_retry_after(
+                await profile_page(
+                    request, db_session, status_code=exc.status_code, delete_error=exc.translated()
+                ),
+                exc,
             )
         request.clear_session()
         request.set_session({})  # an empty, anonymous session that carries the message

@@ -17,7 +17,7 @@ from ideas_platform.accounts.models import AccountTokenPurpose
 from ideas_platform.core.config import Settings
 from ideas_platform.core.errors import DomainError, InvalidInput
 from ideas_platform.core.i18n import gettext
-from ideas_platform.core.rate_limits import AUTH_RATE_LIMIT
+from ideas_platform.core.rate_limits import TooManyAttempts, limit_attempt, with_retry_after
 from ideas_platform.core.web import form_data, page, safe_next, see_other
 
 
@@ -56,10 +56,11 @@ class AccountLifecycleController(Controller):
     async def forgot_form(self, request: Request[Any, Any, Any]) -> Template:
         return page(request, "accounts/forgot.html", form={}, errors={}, sent=False)
 
-    @post("/password/forgot", middleware=[AUTH_RATE_LIMIT])
+    @post("/password/forgot")
     async def forgot(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Template:
         form = await form_data(request)
         try:
+            await limit_attempt(request, form.get("email", ""))
             await lifecycle.request_password_reset(
                 db_session, _settings(request), form.get("email", "")
             )
@@ -71,6 +72,18 @@ class AccountLifecycleController(Controller):
                 form=form,
                 errors=exc.translated_errors(),
                 sent=False,
+            )
+        except TooManyAttempts as exc:
+            return with_retry_after(
+                page(
+                    request,
+                    "accounts/forgot.html",
+                    status_code=exc.status_code,
+                    form=form,
+                    errors={"email": exc.translated()},
+                    sent=False,
+                ),
+                exc,
             )
         # The same answer whether or not the address has an account.
         return page(request, "accounts/forgot.html", form={}, errors={}, sent=True)
@@ -85,12 +98,13 @@ class AccountLifecycleController(Controller):
             return _link_error(request, exc)
         return page(request, "accounts/reset.html", token=token, errors={})
 
-    @post("/password/reset/{token:str}", middleware=[AUTH_RATE_LIMIT])
+    @post("/password/reset/{token:str}")
     async def reset(
         self, request: Request[Any, Any, Any], db_session: AsyncSession, token: str
     ) -> Any:
         form = await form_data(request)
         try:
+            await limit_attempt(request, f"reset:{token}")
             await lifecycle.reset_password(db_session, token, form.get("password", ""))
         except InvalidInput as exc:
             return page(
@@ -99,6 +113,18 @@ class AccountLifecycleController(Controller):
                 status_code=422,
                 token=token,
                 errors=exc.translated_errors(),
+            )
+        except TooManyAttempts as exc:
+            return with_retry_after(
+                page(
+                    request,
+                    "accounts/reset.html",
+                    status_code=exc.status_code,
+                    token=token,
+                    errors={},
+                    error=exc.translated(),
+                ),
+                exc,
             )
         except DomainError as exc:
             return _link_error(request, exc)
@@ -140,10 +166,11 @@ class AccountLifecycleController(Controller):
         flash(request, gettext("Thank you: your email address is confirmed."), category="success")
         return see_other("/profile" if await load_user(request) else "/login")
 
-    @post("/profile/confirmation", guards=[login_required], middleware=[AUTH_RATE_LIMIT])
+    @post("/profile/confirmation", guards=[login_required])
     async def resend_confirmation(
         self, request: Request[Any, Any, Any], db_session: AsyncSession
     ) -> Redirect:
+        await limit_attempt(request, f"user:{request.user.user_id}")
         await lifecycle.resend_confirmation(db_session, _settings(request), request.user.user_id)
         flash(
             request,
@@ -208,9 +235,10 @@ class AccountLifecycleController(Controller):
         flash(request, gettext("Your profile has been saved."), category="success")
         return with_locale_cookie(see_other("/profile"), user.locale)
 
-    @post("/profile/email", guards=[login_required], middleware=[AUTH_RATE_LIMIT])
+    @post("/profile/email", guards=[login_required])
     async def change_email(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Any:
         form = await form_data(request)
+        await limit_attempt(request, f"user:{request.user.user_id}")
         try:
             await lifecycle.request_email_change(
                 db_session,
@@ -238,11 +266,12 @@ class AccountLifecycleController(Controller):
         )
         return see_other("/profile")
 
-    @post("/profile/password", guards=[login_required], middleware=[AUTH_RATE_LIMIT])
+    @post("/profile/password", guards=[login_required])
     async def change_password(
         self, request: Request[Any, Any, Any], db_session: AsyncSession
     ) -> Any:
         form = await form_data(request)
+        await limit_attempt(request, f"user:{request.user.user_id}")
         try:
             user = await lifecycle.change_password(
                 db_session,

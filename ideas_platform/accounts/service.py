@@ -6,6 +6,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -141,8 +142,9 @@ async def register(
 # doubles the delay up to LOCKOUT_MAX_DELAY. Attempts during a lock are refused without checking
 # the password and neither count nor extend the lock, so nobody can lock an account for longer
 # than the cap at a time. A successful login resets everything; the state is forgotten
-# LOCKOUT_MEMORY seconds after the last failure. The per-address rate limit (AUTH_RATE_LIMIT)
-# bounds the guessing on top. Stored in the PostgreSQL key-value store (`kv_store`).
+# LOCKOUT_MEMORY seconds after the last failure. The rate limits per account and per address
+# (core.rate_limits.limit_attempt) bound the guessing on top. Stored in the PostgreSQL key-value
+# store (`kv_store`).
 LOCKOUT_THRESHOLD = 10
 LOCKOUT_WINDOW = 15 * 60
 LOCKOUT_FIRST_DELAY = 60
@@ -157,6 +159,7 @@ class AccountLocked(DomainError):
 
     def __init__(self, seconds: float) -> None:
         self.minutes = max(1, -(-int(seconds) // 60))  # rounded up
+        self.retry_after = max(1, int(seconds + 0.999))
         super().__init__("Too many failed login attempts for this account.", field="email")
 
     def translated(self) -> str:
@@ -299,16 +302,61 @@ async def revoke_api_token(session: AsyncSession, user_id: int, token_id: int) -
             raise NotFoundError(N_("This token does not exist."))
 
 
-async def list_users(session: AsyncSession, *, query: str = "", limit: int = 100) -> list[User]:
-    stmt = select(User).order_by(User.created_at.desc()).limit(limit)
+USERS_PER_PAGE = 50
+
+
+@dataclass
+class UserPage:
+    """One page of the admin's user list; the search stays in the page links."""
+
+    items: list[User]
+    total: int
+    page: int
+    pages: int
+    query: str
+
+    def _link(self, page: int) -> str:
+        params = {"q": self.query or None, "page": page if page > 1 else None}
+        return urlencode({k: v for k, v in params.items() if v is not None})
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def next_page_query(self) -> str:
+        return self._link(self.page + 1) if self.has_next else ""
+
+    @property
+    def previous_page_query(self) -> str:
+        return self._link(self.page - 1) if self.page > 1 else ""
+
+    @property
+    def first_number(self) -> int:
+        return (self.page - 1) * USERS_PER_PAGE + 1 if self.items else 0
+
+
+async def list_users(
+    session: AsyncSession, *, query: str = "", page: int = 1, per_page: int = USERS_PER_PAGE
+) -> UserPage:
+    """Newest accounts first, optionally only those whose name or address contains `query`;
+    a page beyond the last shows the last."""
+    condition = None
     if query:
         # autoescape: "%" and "_" in the search are letters, not wildcards
         needle = query.lower()
-        stmt = stmt.where(
-            func.lower(User.email).contains(needle, autoescape=True)
-            | func.lower(User.display_name).contains(needle, autoescape=True)
-        )
-    return list(await session.scalars(stmt))
+        condition = func.lower(User.email).contains(needle, autoescape=True) | func.lower(
+            User.display_name
+        ).contains(needle, autoescape=True)
+    count = select(func.count()).select_from(User)
+    stmt = select(User).order_by(User.created_at.desc(), User.id.desc())
+    if condition is not None:
+        count, stmt = count.where(condition), stmt.where(condition)
+    total = int(await session.scalar(count) or 0)
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    items = list(await session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
+    return UserPage(items, total, page, pages, query)
 
 
 async def change_role(session: AsyncSession, *, actor_id: int, user_id: int, role: str) -> User:

@@ -16,7 +16,7 @@ from ideas_platform.accounts.auth import admin_required
 from ideas_platform.core.choices import ROLE_LABELS, Role
 from ideas_platform.core.errors import DomainError, InvalidInput
 from ideas_platform.core.i18n import BERLIN, gettext
-from ideas_platform.core.web import form_data, page, see_other
+from ideas_platform.core.web import form_data, page, page_number, see_other
 from ideas_platform.mail import outbox
 from ideas_platform.processes import service as processes_service
 from ideas_platform.processes.models import PhaseKind, Process
@@ -80,12 +80,15 @@ class AdminController(Controller):
     async def index(
         self, request: Request[Any, Any, Any], db_session: AsyncSession, q: str = ""
     ) -> Template:
+        query = q.strip()[:100]
         return page(
             request,
             "admin/index.html",
             processes=await processes_service.list_processes(db_session),
-            users=await accounts_service.list_users(db_session, query=q.strip()[:100]),
-            q=q,
+            users=await accounts_service.list_users(
+                db_session, query=query, page=page_number(request.query_params.get("page"))
+            ),
+            q=query,
             roles=list(Role),
         )
 

@@ -10,6 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.accounts.models import User
+from ideas_platform.audit.labels import (
+    TARGET_TYPE_LABELS,
+    Change,
+    action_label,
+    changes,
+    target_label,
+)
 from ideas_platform.audit.models import AuditEntry
 
 
@@ -56,11 +63,40 @@ class AuditQuery:
         return {key: value for key, value in params.items() if value is not None}
 
 
+@dataclass(frozen=True)
+class AuditRow:
+    """One entry as the log page shows it: labels to translate and only what changed."""
+
+    entry: AuditEntry
+    actor_name: str | None
+    action_label: str
+    target_label: str
+    changes: list[Change]
+
+
 @dataclass
 class AuditPage:
     entries: list[tuple[AuditEntry, str | None]]
     query: AuditQuery
     has_next: bool
+
+    @property
+    def target_types(self) -> list[tuple[str, str]]:
+        """The object filter's choices: (value, label to translate)."""
+        return list(TARGET_TYPE_LABELS.items())
+
+    @property
+    def rows(self) -> list[AuditRow]:
+        return [
+            AuditRow(
+                entry,
+                actor_name,
+                action_label(entry.action),
+                target_label(entry.target_type),
+                changes(entry.before, entry.after),
+            )
+            for entry, actor_name in self.entries
+        ]
 
     @property
     def next_page_query(self) -> str:

@@ -17,6 +17,8 @@ from ideas_platform.core.errors import InvalidInput, NotFoundError
 from ideas_platform.core.i18n import gettext
 from ideas_platform.core.rate_limits import SUBMIT_RATE_LIMIT
 from ideas_platform.core.web import form_data, is_htmx, optional_id, page, see_other
+from ideas_platform.ideas import service as ideas_service
+from ideas_platform.ideas.models import IdeaStatus
 
 POSTED = N_("Your comment has been posted.")
 
@@ -32,10 +34,12 @@ async def _section(
 ) -> Template:
     """The comment list as an htmx fragment; `error_for` names the form the error belongs to
     (None: the new comment, "reply-<id>" or "edit-<id>")."""
+    idea = (await ideas_service.get_view(db_session, idea_id)).idea
     return page(
         request,
         "comments/_section.html",
         idea_id=idea_id,
+        comments_open=idea.status == IdeaStatus.PUBLISHED,
         comments=await service.list_comments(db_session, idea_id, await load_user(request)),
         comment_error=error,
         draft=draft if error else "",

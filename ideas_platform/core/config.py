@@ -35,7 +35,7 @@ class Settings:
     default_locale: str = "de"
     db_pool_size: int = 10
     db_max_overflow: int = 20
-    auth_rate_limit_per_minute: int = 20
+    auth_rate_limit_per_minute: int = 5
     submit_rate_limit_per_minute: int = 30
     join_rate_limit_per_minute: int = 1200
     secure_cookies: bool = False
@@ -100,7 +100,7 @@ class Settings:
             default_locale=env.get("DEFAULT_LOCALE", "de"),
             db_pool_size=int(env.get("DB_POOL_SIZE", "10")),
             db_max_overflow=int(env.get("DB_MAX_OVERFLOW", "20")),
-            auth_rate_limit_per_minute=int(env.get("AUTH_RATE_LIMIT_PER_MINUTE", "20")),
+            auth_rate_limit_per_minute=int(env.get("AUTH_RATE_LIMIT_PER_MINUTE", "5")),
             submit_rate_limit_per_minute=int(env.get("SUBMIT_RATE_LIMIT_PER_MINUTE", "30")),
             join_rate_limit_per_minute=int(env.get("JOIN_RATE_LIMIT_PER_MINUTE", "1200")),
             secure_cookies=_bool(env.get("SECURE_COOKIES"), default=environment == "production"),

@@ -176,7 +176,11 @@ class EventController(Controller):
 
     @post("/join/{code:str}", middleware=[JOIN_RATE_LIMIT])
     async def join(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, code: str
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        channels: ChannelsPlugin,
+        code: str,
     ) -> Any:
         user = await load_user(request)
         form = await form_data(request)
@@ -200,6 +204,7 @@ class EventController(Controller):
             return await _join_page(
                 request, db_session, code, problem=exc.translated(), status=exc.status_code
             )
+        live.announce(channels, event.id, "join")  # the projector counts the people
         return see_other(f"/events/{event.id}")
 
     # --- projector and live stream ------------------------------------------------------------

@@ -3,7 +3,9 @@
 Messages are small JSON objects with a `kind`:
 * `idea`  {idea_id, title}: a new idea of the event (submitted or captured);
 * `vote`  {idea_id, vote_count}: an idea of the event got or lost a vote;
-* `state` {}: mode, timer or joining changed; viewers fetch the state again.
+* `state` {}: mode, timer or joining changed; viewers fetch the state again;
+* `join`  {}: somebody joined; viewers fetch the state (the people count) within a second or
+  two, once for a burst of joins.
 A projector that reconnects fetches the whole state, so nothing missed while away is lost.
 """
 

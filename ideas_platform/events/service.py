@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -406,22 +407,34 @@ async def set_joining(
 
 
 async def set_mode(session: AsyncSession, *, event_id: int, moderator: User, mode: str) -> Event:
+    """Switch what the screen shows. A running timer belonged to the activity of the mode
+    before (e.g. "give your dots"), so it ends with it; the moderator starts the next one."""
     require_moderator(moderator)
     if mode not in set(LiveMode):
         raise DomainError(N_("Please choose a value from the list."))
     async with transaction(session):
         event = await _locked(session, event_id)
         if event.live_mode != mode:
+            before: dict[str, Any] = {"mode": event.live_mode.value}
+            after: dict[str, Any] = {"mode": mode}
+            if event.timer_ends_at is not None or event.timer_label:
+                before.update(
+                    timer_ends_at=event.timer_ends_at.isoformat() if event.timer_ends_at else None,
+                    label=event.timer_label,
+                )
+                after.update(timer_ends_at=None, label="")
             audit(
                 session,
                 actor_id=moderator.id,
                 action="event.mode",
                 target_type="event",
                 target_id=event.id,
-                before={"mode": event.live_mode.value},
-                after={"mode": mode},
+                before=before,
+                after=after,
             )
             event.live_mode = LiveMode(mode)
+            event.timer_ends_at = None
+            event.timer_label = ""
     return event
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.core.choices import REGION_LABELS, SECTOR_LABELS, Region, Sector
 from ideas_platform.core.i18n import gettext
+from ideas_platform.dashboard.service import Figures
 from ideas_platform.exports import queries
 from ideas_platform.processes.models import Process
 from ideas_platform.ranking import service as ranking
@@ -124,6 +125,8 @@ class ExportData:
     _merged: dict[int, list[MergedIdea]] = field(repr=False)
     _coauthors: dict[int, list[str]] = field(repr=False)
     shortlisted_only: bool = False
+    # The dashboard's figures (participation by sector, region, week, workshop): XLSX only.
+    dashboard: Figures | None = None
 
     @property
     def min_sector_participants(self) -> int:

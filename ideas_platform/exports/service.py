@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import BinaryIO
 
 import anyio
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from ideas_platform.accounts.models import User
 from ideas_platform.audit.service import record as audit
 from ideas_platform.core.choices import N_
 from ideas_platform.core.database import transaction
 from ideas_platform.core.errors import NotFoundError
+from ideas_platform.dashboard import service as dashboard
 from ideas_platform.exports import dataset
 from ideas_platform.exports.csv_writer import write_csv
 from ideas_platform.exports.dataset import ExportData, Progress
@@ -71,8 +72,12 @@ def file_name(data: ExportData, fmt: Format) -> str:
 
 
 async def load(session: AsyncSession, process: Process, fmt: Format) -> ExportData:
-    """The data of one export; the PDF dossier has only the accepted shortlist."""
-    return await dataset.load(session, process, shortlisted_only=fmt == Format.PDF)
+    """The data of one export; the PDF dossier has only the accepted shortlist; the XLSX also
+    has the dashboard's figures (computed now, not the minute-old ones the page shows)."""
+    data = await dataset.load(session, process, shortlisted_only=fmt == Format.PDF)
+    if fmt == Format.XLSX and isinstance(session.bind, AsyncEngine):
+        data.dashboard = await dashboard.compute(session.bind, process.id)
+    return data
 
 
 async def write(

@@ -2,7 +2,8 @@
 
 Four sheets: the ideas; the themes; votes by sector and region; provenance (the workshop an
 idea came from and the duplicates merged into it). Text is always written as text, never as a
-formula, and neutralised as in the CSV.
+formula, and neutralised as in the CSV. A fifth sheet, "Participation", has the figures of the
+dashboard (by sector, region, week and workshop) and a link to it, when the data carries them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import anyio
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
+from ideas_platform.core.choices import REGION_LABELS, SECTOR_LABELS
 from ideas_platform.core.i18n import BERLIN, gettext
+from ideas_platform.dashboard.service import Figures, Group
 from ideas_platform.exports.cells import safe_text
 from ideas_platform.exports.columns import idea_columns
 from ideas_platform.exports.dataset import (
@@ -166,5 +169,83 @@ async def write_xlsx(
                         merged.note,
                     ]
                 )
+        if data.dashboard is not None:
+            link = f"{base_url}/processes/{data.process.slug}/dashboard"
+            _dashboard_sheet(book, data.dashboard, link)
         # Assembling the zip of a large workbook takes seconds: not on the event loop.
         await anyio.to_thread.run_sync(book.close)
+
+
+def _dashboard_sheet(book: Any, figures: Figures, url: str) -> None:
+    """The dashboard's tables one below the other (constant memory: written top to bottom)."""
+    sheet: Worksheet = book.add_worksheet(gettext("Participation")[:31])
+    bold = book.add_format({"bold": True})
+    header = book.add_format({"bold": True, "bg_color": "#E8EEF4"})
+    day = book.add_format({"num_format": "yyyy-mm-dd"})
+    link = book.add_format({"font_color": "#0B5CAD", "underline": 1})
+    sheet.set_column(0, 0, 34)
+    sheet.set_column(1, 6, 13)
+    row = 0
+
+    def line(values: list[Any], style: Any = None) -> None:
+        nonlocal row
+        for col, value in enumerate(values):
+            if isinstance(value, int | float):
+                sheet.write_number(row, col, value, style)
+            elif isinstance(value, datetime):
+                sheet.write_datetime(row, col, _naive(value), day)
+            elif value is not None:
+                sheet.write_string(row, col, safe_text(str(value)), style)
+        row += 1
+
+    line([gettext("Participation dashboard")], bold)
+    sheet.write_url(row, 0, url, link, string=url)
+    row += 2
+    counts = [gettext("Participants"), gettext("Ideas"), gettext("Votes"), gettext("Comments")]
+    for title, groups, labels in (
+        (gettext("By sector"), figures.by_sector, SECTOR_LABELS),
+        (gettext("By region"), figures.by_region, REGION_LABELS),
+    ):
+        line([title, *counts], header)
+        for group in groups:
+            line([_group_label(group, labels), *_counts(group)])
+        line([gettext("In total"), *_counts(Group(None, figures.totals))], bold)
+        row += 1
+    line([gettext("Calendar week"), gettext("Monday"), *counts[1:]], header)
+    for week in figures.weeks:
+        year, number = week.iso
+        monday = datetime(week.monday.year, week.monday.month, week.monday.day, tzinfo=BERLIN)
+        line(
+            [
+                gettext("Week %(week)s/%(year)s", week=number, year=year),
+                monday,
+                week.ideas,
+                week.votes,
+                week.comments,
+            ]
+        )
+    row += 1
+    line(
+        [
+            gettext("Workshop"),
+            gettext("Date"),
+            gettext("Place"),
+            gettext("Attendees"),
+            gettext("Ideas"),
+            gettext("Votes"),
+        ],
+        header,
+    )
+    for w in figures.workshops:
+        line([w.title, w.starts_at, w.place, w.attendees, w.ideas, w.votes])
+
+
+def _group_label(group: Group, labels: dict[str, str]) -> str:
+    if group.key is None:
+        return gettext("Not known (no account)")
+    return gettext(labels[group.key])
+
+
+def _counts(group: Group) -> list[Any]:
+    c = group.counts
+    return [c.participants, c.ideas, c.votes, c.comments]

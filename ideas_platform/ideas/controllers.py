@@ -27,7 +27,7 @@ from ideas_platform.core.web import (
 from ideas_platform.events import live
 from ideas_platform.events.service import list_events
 from ideas_platform.ideas import service
-from ideas_platform.ideas.models import Idea
+from ideas_platform.ideas.models import Idea, IdeaStatus
 from ideas_platform.measures import service as measures_service
 from ideas_platform.moderation import merge as merge_service
 from ideas_platform.notifications import service as notifications
@@ -303,6 +303,17 @@ class IdeaController(Controller):
         flash(request, gettext("Your changes have been saved."), category="success")
         return see_other(f"/ideas/{idea_id}")
 
+    @get("/ideas/{idea_id:int}/withdraw", guards=[login_required])
+    async def withdraw_confirm(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, idea_id: int
+    ) -> Any:
+        """Withdrawing cannot be undone: the author confirms on this page first."""
+        view = await service.get_own_view(db_session, idea_id, request.user.user_id)
+        if view.idea.status != IdeaStatus.PUBLISHED:
+            return see_other(f"/ideas/{idea_id}")
+        process = await processes_service.get_by_id(db_session, view.idea.process_id)
+        return page(request, "ideas/withdraw.html", idea=view.idea, process=process)
+
     @post("/ideas/{idea_id:int}/withdraw", guards=[login_required])
     async def withdraw(
         self, request: Request[Any, Any, Any], db_session: AsyncSession, idea_id: int
@@ -311,3 +322,8 @@ class IdeaController(Controller):
         flash(request, gettext("Your idea has been withdrawn."), category="success")
         process = await processes_service.get_by_id(db_session, idea.process_id)
         return see_other(f"/processes/{process.slug}/ideas")
+
+    @get("/favicon.ico", include_in_schema=False, name="favicon")
+    async def favicon(self) -> Redirect:
+        """Browsers ask for /favicon.ico on their own; the icon is the SVG in static/."""
+        return Redirect(path="/static/favicon.svg", status_code=301)

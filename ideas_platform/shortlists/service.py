@@ -31,6 +31,7 @@ from ideas_platform.ideas.models import Idea, IdeaStatus
 from ideas_platform.notifications import service as notifications
 from ideas_platform.processes.models import Process
 from ideas_platform.processes.service import now_utc
+from ideas_platform.ranking.service import votes_by_sector
 from ideas_platform.shortlists.models import Decision, Shortlist, ShortlistEntry
 from ideas_platform.themes.models import Theme
 
@@ -54,6 +55,10 @@ class EntryView:
     theme: Theme | None
     theme_ideas: list[Idea]
     nominated_by: str | None
+    # Support at a glance for the ministry: votes (a theme: summed over its ideas) and the number
+    # of sectors among the supporters (a theme: among the supporters of any of its ideas).
+    votes: int = 0
+    sectors: int = 0
 
     @property
     def title(self) -> str:
@@ -387,16 +392,24 @@ async def view(session: AsyncSession, process: Process) -> ShortlistView:
             )
         ).all()
     )
-    views = [
-        EntryView(
-            entry=e,
-            idea=ideas.get(e.idea_id) if e.idea_id else None,
-            theme=themes.get(e.theme_id) if e.theme_id else None,
-            theme_ideas=members.get(e.theme_id, []) if e.theme_id else [],
-            nominated_by=names.get(e.nominated_by_id) if e.nominated_by_id else None,
+    by_sector = await votes_by_sector(session, process.id)
+    views = []
+    for e in entries:
+        own = ideas.get(e.idea_id) if e.idea_id else None
+        theme_ideas = members.get(e.theme_id, []) if e.theme_id else []
+        counted = [own] if own else theme_ideas
+        sectors = {s for i in counted for s, n in by_sector.get(i.id, {}).items() if n}
+        views.append(
+            EntryView(
+                entry=e,
+                idea=own,
+                theme=themes.get(e.theme_id) if e.theme_id else None,
+                theme_ideas=theme_ideas,
+                nominated_by=names.get(e.nominated_by_id) if e.nominated_by_id else None,
+                votes=sum(i.vote_count for i in counted),
+                sectors=len(sectors),
+            )
         )
-        for e in entries
-    ]
     return ShortlistView(
         process=process,
         frozen_at=await frozen_at(session, process.id),
