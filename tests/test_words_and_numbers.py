@@ -8,8 +8,10 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
+from ideas_platform.accounts.auth import Principal
 from ideas_platform.core.i18n import LOCALE_DIR, format_percent, using_locale
-from tests.helpers import make_process
+from ideas_platform.votes import service as votes
+from tests.helpers import make_idea, make_process, make_user
 
 # The concept -> the German word the UI uses; the words it must not use for it.
 AVOIDED = {
@@ -71,3 +73,13 @@ async def test_every_open_phase_is_named(client, session_factory):
         assert label in page.text.split("Offen sind gerade:")[1].split("</p>")[0], label
     home = await client.get("/")
     assert "Offen sind gerade:" in home.text
+
+
+async def test_the_ranking_shows_breadth_in_german_numbers(client, session_factory, driver_pool):
+    process = await make_process(session_factory, slug="zahlen")
+    author = await make_user(session_factory, sector="industry")
+    supporter = await make_user(session_factory, sector="science")
+    idea = await make_idea(session_factory, process, author, title="Lernfabrik")
+    await votes.cast_vote(driver_pool, Principal(supporter.id, 0), idea.id)
+    page = await client.get("/processes/zahlen/ranking?method=breadth")
+    assert re.search(r"Breite \d+,\d\d\u00a0%", page.text), page.text[-3000:]
