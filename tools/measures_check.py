@@ -163,8 +163,10 @@ def main() -> None:
                     view.screenshot(path=str(OUT / f"{name}-{size_name}.png"), full_page=True)
                 if size_name == "desktop":
                     view.goto(BASE + pages["dashboard"])
-                    districts = view.locator("svg path[data-region]").count()
-                    say(f"dashboard: map with {districts} districts")
+                    districts = view.locator("svg path.district").count()
+                    shaded = view.locator("svg path.district:not(.map-l0)").count()
+                    say(f"dashboard: map with {districts} districts, {shaded} with participants")
+                    assert districts == 13
                 view.close()
             admin.goto(f"{BASE}/admin/processes/1/next-cycle")
             admin.screenshot(path=str(OUT / "next-cycle-desktop.png"), full_page=False)
