@@ -48,6 +48,11 @@ def _request_maker(
                 f"Content-Length: {len(body)}\r\n\r\n"
             )
             return (head + body).encode()
+        if mode == "api":
+            return (
+                f"POST /api/ideas/{idea}/vote HTTP/1.1\r\n{host_header}"
+                f"Authorization: Bearer {line}\r\nContent-Length: 0\r\n\r\n"
+            ).encode()
         return (
             f"POST /vote/{idea} HTTP/1.1\r\n{host_header}X-User-Id: {line}\r\n"
             "Content-Length: 0\r\n\r\n"

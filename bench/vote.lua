@@ -2,6 +2,7 @@
 -- wrk -s bench/vote.lua URL -- MODE FILE IDEA_MIN IDEA_MAX
 --   MODE app: FILE has one "cookie-header<TAB>csrf-token" line per logged-in user
 --   MODE raw: FILE has one user id per line
+--   MODE api: FILE has one API token per line (POST /api/ideas/{id}/vote, Bearer)
 -- Prints one machine-readable line "BENCH key=value ..." at the end.
 
 local threads = {}
@@ -46,6 +47,9 @@ function request()
     }
     local body = "_csrf_token=" .. s[2] .. "&next=%2Fideas%2F" .. idea
     return wrk.format("POST", "/ideas/" .. idea .. "/vote", headers, body)
+  end
+  if mode == "api" then
+    return wrk.format("POST", "/api/ideas/" .. idea .. "/vote", { ["Authorization"] = "Bearer " .. s }, "")
   end
   return wrk.format("POST", "/vote/" .. idea, { ["X-User-Id"] = s }, "")
 end

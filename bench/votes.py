@@ -175,12 +175,32 @@ async def seed(url: str, params: dict[str, Any], n_ideas: int, n_users: int) -> 
     return Seeded(process_id, (lo, hi), user_ids, emails)
 
 
+async def make_tokens(params: dict[str, Any], user_ids: list[int]) -> list[str]:
+    """One API token per user, stored as the app stores them (hash only)."""
+    from ideas_platform.accounts.auth import hash_token
+
+    tokens = [secrets.token_urlsafe(32) for _ in user_ids]
+    conn = await asyncpg.connect(**params)
+    try:
+        await conn.execute("DELETE FROM api_tokens")
+        await conn.executemany(
+            "INSERT INTO api_tokens (user_id, name, token_hash) VALUES ($1, 'bench', $2)",
+            [(uid, hash_token(t)) for uid, t in zip(user_ids, tokens, strict=True)],
+        )
+    finally:
+        await conn.close()
+    return tokens
+
+
 async def reset_votes(params: dict[str, Any]) -> None:
     """Same start for every measurement: no votes, all counts 0, no dead rows."""
     conn = await asyncpg.connect(**params)
     try:
-        await conn.execute("TRUNCATE votes")
-        await conn.execute("UPDATE ideas SET vote_count = 0 WHERE vote_count <> 0")
+        # One transaction: a request still in flight from the warm-up waits for the TRUNCATE's
+        # lock and then counts its vote, instead of landing between the two statements.
+        async with conn.transaction():
+            await conn.execute("TRUNCATE votes")
+            await conn.execute("UPDATE ideas SET vote_count = 0 WHERE vote_count <> 0")
         await conn.execute("VACUUM (ANALYZE) ideas, votes")
         # CHECKPOINT needs superuser or pg_checkpoint; it only makes the runs steadier.
         with contextlib.suppress(asyncpg.PostgresError):
@@ -674,6 +694,10 @@ def run(
     sessions_file = work_dir / "sessions.txt"
     sessions_file.write_text("".join(f"{cookie}\t{token}\n" for cookie, token in sessions))
     sanity_vote(app_port, sessions[0], seeded.idea_range[0])
+    tokens_file = work_dir / "tokens.txt"
+    tokens_file.write_text(
+        "".join(f"{t}\n" for t in asyncio.run(make_tokens(bench_params, seeded.user_ids)))
+    )
     log(f"app: {args.warmup:g} s warm-up, {args.duration:g} s measured")
     app_result = measure_http(
         "app   POST /ideas/{id}/vote (htmx)",
@@ -682,6 +706,17 @@ def run(
         app_port,
         "app",
         sessions_file,
+        seeded.idea_range,
+        bench_params,
+    )
+    log(f"api: {args.warmup:g} s warm-up, {args.duration:g} s measured (one bearer token per user)")
+    api_result = measure_http(
+        "api   POST /api/ideas/{id}/vote (bearer)",
+        load,
+        servers.procs["app"].pid,
+        app_port,
+        "api",
+        tokens_file,
         seeded.idea_range,
         bench_params,
     )
@@ -696,7 +731,7 @@ def run(
 
     check_ok, check_output = run_check(bench_url)
 
-    print_table([app_result, raw_result, pg_result])
+    print_table([app_result, api_result, raw_result, pg_result])
     print(
         f"{args.connections} connections, {args.duration:g} s each, {args.workers} uvicorn "
         f"workers (uvloop, httptools, no access log), load by {'wrk' if wrk else 'loadgen.py'}; "
@@ -711,7 +746,9 @@ def run(
     ratio_pg = app_result.throughput / pg_result.throughput if pg_result.throughput else 0.0
     print(f"ratio app/raw: {ratio_raw:.2f}")
     print(f"ratio app/pgbench: {ratio_pg:.2f}")
-    return 0 if check_ok and app_result.errors == 0 else 1
+    ratio_api = api_result.throughput / app_result.throughput if app_result.throughput else 0.0
+    print(f"ratio api/html: {ratio_api:.2f}")
+    return 0 if check_ok and app_result.errors == 0 and api_result.errors == 0 else 1
 
 
 def run_benchmark(

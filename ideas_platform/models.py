@@ -8,7 +8,7 @@ from ideas_platform.core.kv_store import KeyValue
 from ideas_platform.events.models import Event, EventAttendee
 from ideas_platform.ideas.models import Idea
 from ideas_platform.mail.models import OutboxMail
-from ideas_platform.measures.models import Measure, MeasureUpdate
+from ideas_platform.measures.models import CarriedMeasure, Measure, MeasureUpdate
 from ideas_platform.moderation.models import IdeaCoauthor, MergeRecord, Report
 from ideas_platform.notifications.models import (
     Follow,
@@ -27,6 +27,7 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "Base",
+    "CarriedMeasure",
     "Comment",
     "DuplicatePair",
     "Event",

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
 from ideas_platform.app import create_app
 from ideas_platform.core.config import Settings
 from ideas_platform.core.database import (
+    Base,
     asyncpg_dsn,
     create_driver_pool,
     create_session_factory,
@@ -110,11 +111,8 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return create_session_factory(engine)
 
 
-TABLES = (
-    "audit_entries, comments, votes, ideas, events, topics, process_phases, processes, "
-    "api_tokens, users, kv_store, outbox_mails, notifications, follows, "
-    "notification_preferences, account_tokens, phase_announcements"
-)
+# Every table of the models (a new table is emptied between tests without being listed here).
+TABLES = ", ".join(table.name for table in Base.metadata.sorted_tables)
 
 
 @pytest.fixture(autouse=True)

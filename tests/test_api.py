@@ -75,7 +75,8 @@ async def test_bad_input_gets_4xx_json(client, session_factory, db):
         headers=headers,
     )
     assert invalid.status_code == 422
-    assert set(invalid.json()["errors"]) == {"title", "body", "region"}
+    assert invalid.json()["error"] == "invalid_input"
+    assert set(invalid.json()["fields"]) == {"title", "body", "region"}
     # fields a participant may not set are refused, not silently applied
     mass = await client.post(
         "/api/processes/idz/ideas",

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
+from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from ideas_platform.accounts.models import ApiToken, User
 from tests.helpers import (
@@ -202,3 +205,41 @@ async def test_logged_out_session_cannot_use_the_api(client, session_factory):
     await login(client, user.email)
     await logout_keeping_old_cookies(client)
     assert (await client.get("/api/me")).status_code == 401
+
+
+async def test_parallel_bearer_requests_do_not_queue_on_the_token_row(
+    client, session_factory, db, engine
+):
+    """A client's requests no longer each UPDATE its token row: while another transaction holds
+    that row locked, a request with the token still answers at once; `last_used_at` is written
+    at most once a minute."""
+    user = await make_user(session_factory)
+    await login(client, user.email)
+    token = await create_token_on_profile(client)
+    client.cookies.clear()
+    assert (await client.get("/api/me", headers=bearer(token))).status_code == 200
+    first_use = await db.scalar(select(ApiToken.last_used_at))
+    assert first_use is not None
+
+    async with engine.connect() as other:
+        transaction = await other.begin()
+        await other.execute(text("SELECT id FROM api_tokens FOR UPDATE"))
+        started = time.monotonic()
+        try:
+            me = await asyncio.wait_for(client.get("/api/me", headers=bearer(token)), 5)
+        finally:
+            waited = time.monotonic() - started
+            await transaction.rollback()
+    assert me.status_code == 200 and waited < 2, waited
+    db.expire_all()
+    assert await db.scalar(select(ApiToken.last_used_at)) == first_use  # fresh: not written
+
+    # A minute later the next request records the use again (also while the row is locked by
+    # another request, it is skipped, not waited for).
+    await db.execute(
+        update(ApiToken).values(last_used_at=ApiToken.last_used_at - timedelta(minutes=2))
+    )
+    await db.commit()
+    assert (await client.get("/api/me", headers=bearer(token))).status_code == 200
+    db.expire_all()
+    assert await db.scalar(select(ApiToken.last_used_at)) > first_use

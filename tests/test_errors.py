@@ -19,6 +19,7 @@ async def test_bad_urls_get_4xx(client, url, status):
     assert response.status_code == status
     if url.startswith("/api/"):
         assert response.json()["status_code"] == status
+        assert response.json()["error"] in ("not_found", "validation_error")
     else:
         assert "<html" in response.text
 

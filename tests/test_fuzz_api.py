@@ -214,6 +214,6 @@ async def test_error_answers_are_documented(client):
     paths = (await client.get("/schema/openapi.json")).json()["paths"]
     vote = paths["/api/ideas/{idea_id}/vote"]["post"]["responses"]
     assert {"401", "403", "404", "409"} <= set(vote)
-    assert vote["409"]["content"]["application/json"]["schema"]["$ref"].endswith("ErrorOut")
+    assert vote["409"]["content"]["application/json"]["schema"]["$ref"].endswith("ErrorResponse")
     export = paths["/api/processes/{slug}/exports/{fmt}"]["get"]["responses"]["200"]
     assert {"text/csv", "application/pdf", "application/json"} <= set(export["content"])

@@ -81,7 +81,8 @@ async def _consume(session: AsyncSession, token: str, purpose: AccountTokenPurpo
     if used is not None:
         return used
     await check_token(session, token, purpose)
-    raise DomainError(LINK_UNKNOWN)  # used or expired between the two statements
+    # used or expired between the two statements
+    raise DomainError(LINK_UNKNOWN, code="link_unknown")
 
 
 async def check_token(session: AsyncSession, token: str, purpose: AccountTokenPurpose) -> None:
@@ -93,11 +94,11 @@ async def check_token(session: AsyncSession, token: str, purpose: AccountTokenPu
     )
     now = await session.scalar(select(func.now()))
     if found is None:
-        raise DomainError(LINK_UNKNOWN)
+        raise DomainError(LINK_UNKNOWN, code="link_unknown")
     if found.used_at is not None:
-        raise DomainError(LINK_USED)
+        raise DomainError(LINK_USED, code="link_used")
     if now is not None and found.expires_at <= now:
-        raise DomainError(LINK_EXPIRED)
+        raise DomainError(LINK_EXPIRED, code="link_expired")
 
 
 # --- email confirmation ---
@@ -130,7 +131,7 @@ async def confirm_email(session: AsyncSession, token: str) -> User:
         user = await session.get(User, used.user_id, with_for_update=True)
         if user is None or (used.new_email or "").lower() != user.email.lower():
             # the address changed since the mail was sent
-            raise DomainError(LINK_UNKNOWN)
+            raise DomainError(LINK_UNKNOWN, code="link_unknown")
         if user.email_confirmed_at is None:
             user.email_confirmed_at = func.now()
     return user
@@ -191,7 +192,7 @@ async def reset_password(session: AsyncSession, token: str, new_password: str) -
             raise InvalidInput({"password": problem})
         used = await _consume(session, token, AccountTokenPurpose.RESET_PASSWORD)
         if user is None or used.user_id != user.id or not user.is_active:
-            raise DomainError(LINK_UNKNOWN)
+            raise DomainError(LINK_UNKNOWN, code="link_unknown")
         user.password_hash = hash_password(new_password)
         user.session_version += 1  # every session, also a thief's, ends
         # and every API token: whoever took over the account may have made one
@@ -244,7 +245,7 @@ async def update_profile(session: AsyncSession, user_id: int, form: ProfileForm)
     async with transaction(session):
         user = await session.get(User, user_id, with_for_update=True)
         if user is None:
-            raise NotFoundError(N_("This user does not exist."))
+            raise NotFoundError(N_("This user does not exist."), code="user_not_found")
         user.display_name = display_name
         user.organisation = organisation
         user.sector = Sector(form.sector)
@@ -263,7 +264,7 @@ async def request_email_change(
     async with transaction(session):
         user = await session.get(User, user_id, with_for_update=True)
         if user is None:
-            raise NotFoundError(N_("This user does not exist."))
+            raise NotFoundError(N_("This user does not exist."), code="user_not_found")
         if not verify_password(user.password_hash, password or ""):
             raise InvalidInput({"current_password": WRONG_PASSWORD})
         if address == user.email.lower():
@@ -288,9 +289,9 @@ async def confirm_email_change(session: AsyncSession, settings: Settings, token:
             used = await _consume(session, token, AccountTokenPurpose.CHANGE_EMAIL)
             user = await session.get(User, used.user_id, with_for_update=True)
             if user is None or not used.new_email:
-                raise DomainError(LINK_UNKNOWN)
+                raise DomainError(LINK_UNKNOWN, code="link_unknown")
             if await email_taken(session, used.new_email):
-                raise DomainError(EMAIL_TAKEN)
+                raise DomainError(EMAIL_TAKEN, code="email_taken")
             old_address = user.email
             user.email = used.new_email
             user.email_confirmed_at = func.now()
@@ -312,7 +313,7 @@ async def confirm_email_change(session: AsyncSession, settings: Settings, token:
                 target_id=user.id,
             )
     except IntegrityError as exc:  # somebody registered the address meanwhile
-        raise DomainError(EMAIL_TAKEN) from exc
+        raise DomainError(EMAIL_TAKEN, code="email_taken") from exc
     return user
 
 
@@ -322,7 +323,7 @@ async def change_password(
     async with transaction(session):
         user = await session.get(User, user_id, with_for_update=True)
         if user is None:
-            raise NotFoundError(N_("This user does not exist."))
+            raise NotFoundError(N_("This user does not exist."), code="user_not_found")
         if not verify_password(user.password_hash, current or ""):
             raise InvalidInput({"current_password": WRONG_PASSWORD})
         if problem := password_problem(new, email=user.email, display_name=user.display_name):
@@ -362,9 +363,11 @@ async def set_active(session: AsyncSession, *, actor_id: int, user_id: int, acti
     async with transaction(session):
         user = await session.get(User, user_id, with_for_update=True)
         if user is None:
-            raise NotFoundError(N_("This user does not exist."))
+            raise NotFoundError(N_("This user does not exist."), code="user_not_found")
         if user.id == actor_id:
-            raise DomainError(N_("You cannot deactivate your own account."))
+            raise DomainError(
+                N_("You cannot deactivate your own account."), code="cannot_deactivate_self"
+            )
         before = user.is_active
         user.is_active = active
         if not active:
@@ -387,7 +390,7 @@ async def admin_send_reset(
     async with transaction(session):
         user = await session.get(User, user_id, with_for_update=True)
         if user is None or user.is_guest or not user.email:
-            raise NotFoundError(N_("This user does not exist."))
+            raise NotFoundError(N_("This user does not exist."), code="user_not_found")
         await _send_reset(session, settings, user)
         audit.record(
             session,

@@ -53,7 +53,7 @@ async def export_data(session: AsyncSession, user_id: int) -> dict[str, Any]:
     async with transaction(session):  # one snapshot (REPEATABLE READ is not needed: one user)
         user = await session.get(User, user_id, populate_existing=True)
         if user is None:
-            raise NotFoundError(NO_SUCH_USER)
+            raise NotFoundError(NO_SUCH_USER, code="user_not_found")
         ideas = list(
             await session.scalars(select(Idea).where(Idea.author_id == user_id).order_by(Idea.id))
         )
@@ -181,18 +181,18 @@ async def delete_account(
     display name typed again. DomainError (nothing changed) if the confirmation is wrong."""
     user = await session.scalar(select(User).where(User.id == user_id))
     if user is None:
-        raise NotFoundError(NO_SUCH_USER)
+        raise NotFoundError(NO_SUCH_USER, code="user_not_found")
     if user.is_guest:
         if (display_name or "").strip() != user.display_name:
-            raise DomainError(WRONG_NAME, field="display_name")
+            raise DomainError(WRONG_NAME, field="display_name", code="wrong_name")
     elif not verify_password(user.password_hash, password or ""):
-        raise DomainError(WRONG_PASSWORD, field="password")
+        raise DomainError(WRONG_PASSWORD, field="password", code="wrong_password")
     email = user.email
     async with transaction(session):
         # The person first: while it is locked no vote, link or token of theirs can be added.
         locked = await session.scalar(select(User.id).where(User.id == user_id).with_for_update())
         if locked is None:
-            raise NotFoundError(NO_SUCH_USER)
+            raise NotFoundError(NO_SUCH_USER, code="user_not_found")
         voted = select(Vote.idea_id).where(Vote.user_id == user_id)
         touched = set(await session.scalars(voted))
         touched |= set(await session.scalars(select(Idea.id).where(Idea.author_id == user_id)))

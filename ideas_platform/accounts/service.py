@@ -156,6 +156,7 @@ class AccountLocked(DomainError):
     """Too many failed logins for one account: refused for a while (HTTP 429)."""
 
     status_code = 429
+    code = "account_locked"
 
     def __init__(self, seconds: float) -> None:
         self.minutes = max(1, -(-int(seconds) // 60))  # rounded up
@@ -245,7 +246,7 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> User
         locked_for = await _record_failure(session, key)
         if locked_for:
             raise AccountLocked(locked_for)
-        raise DomainError(WRONG_LOGIN, field="email")
+        raise DomainError(WRONG_LOGIN, field="email", code="wrong_login")
     async with transaction(session):
         await session.execute(text("DELETE FROM kv_store WHERE key = :k"), {"k": key})
     return user
@@ -299,7 +300,7 @@ async def revoke_api_token(session: AsyncSession, user_id: int, token_id: int) -
             delete(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id)
         )
         if result.rowcount == 0:  # type: ignore[attr-defined]
-            raise NotFoundError(N_("This token does not exist."))
+            raise NotFoundError(N_("This token does not exist."), code="token_not_found")
 
 
 USERS_PER_PAGE = 50
@@ -372,9 +373,11 @@ async def change_role(session: AsyncSession, *, actor_id: int, user_id: int, rol
         )
         user = await session.get(User, user_id, with_for_update=True, populate_existing=True)
         if user is None:
-            raise NotFoundError(N_("This user does not exist."))
+            raise NotFoundError(N_("This user does not exist."), code="user_not_found")
         if user.id == actor_id and role != Role.ADMIN:
-            raise DomainError(N_("You cannot take away your own administrator role."))
+            raise DomainError(
+                N_("You cannot take away your own administrator role."), code="cannot_demote_self"
+            )
         if actor_id not in admin_ids:
             raise PermissionError_(N_("Your role does not allow this."))
         before = user.role.value

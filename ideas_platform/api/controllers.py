@@ -31,7 +31,7 @@ from ideas_platform.accounts.auth import load_user, login_required, ministry_req
 from ideas_platform.api.schemas import (
     CommentIn,
     CommentOut,
-    ErrorOut,
+    ErrorResponse,
     IdeaIn,
     IdeaOut,
     IdeaPageOut,
@@ -65,25 +65,45 @@ from ideas_platform.votes.service import VoteState
 
 SECURITY: list[SecurityRequirement] = [{"bearer": []}, {"session": []}]
 
+# Per status: what it means and the `error` codes a client may meet there. The codes are
+# stable; DomainErrors carry theirs (`core.errors`), the others come from `core.exception_handlers`.
 _ERROR_DESCRIPTIONS = {
-    401: "Not authenticated",
-    403: "Not allowed (role, phase, or a cookie write without the CSRF header)",
-    404: "No such process or idea",
-    409: "Conflicts with the current state (e.g. already voted)",
-    422: "Invalid input; `errors` names the fields",
-    429: "Too many requests; see Retry-After",
-    503: "Database briefly unavailable; see Retry-After",
+    400: (
+        "Malformed request or a rule of the process refused it",
+        "validation_error (body or parameters do not fit; `fields` names them), bad_request, "
+        "not_collect_phase, not_vote_phase, idea_not_votable, votes_frozen, "
+        "vote_budget_exhausted, dot_budget_exhausted, idea_not_commentable",
+    ),
+    401: ("Not authenticated", "not_authenticated"),
+    403: (
+        "Not allowed (role, phase, or a cookie write without the CSRF header)",
+        "forbidden, csrf_failed, session_expired",
+    ),
+    404: (
+        "No such process, idea or export format",
+        "not_found, process_not_found, idea_not_found, measure_not_found, unknown_export_format",
+    ),
+    409: (
+        "Conflicts with the current state",
+        "conflict, already_voted, not_voted, measure_exists, shortlist_frozen",
+    ),
+    422: ("Invalid input; `fields` names the fields", "invalid_input"),
+    429: ("Too many requests; see Retry-After", "rate_limited"),
+    503: ("Database briefly unavailable; see Retry-After", "service_unavailable"),
 }
 
 
 def errors(*codes: int) -> dict[int, ResponseSpec]:
-    """The JSON error answers a route can give (400 is documented by Litestar itself)."""
-    return {
-        code: ResponseSpec(
-            data_container=ErrorOut, description=_ERROR_DESCRIPTIONS[code], generate_examples=False
+    """The JSON error answers (ErrorResponse) a route can give; 400 and 503 every route can."""
+    specs = {}
+    for code in sorted({400, *codes, 503}):
+        meaning, error_codes = _ERROR_DESCRIPTIONS[code]
+        specs[code] = ResponseSpec(
+            data_container=ErrorResponse,
+            description=f"{meaning}. Codes include: {error_codes}.",
+            generate_examples=False,
         )
-        for code in (*codes, 503)
-    }
+    return specs
 
 
 @dataclass

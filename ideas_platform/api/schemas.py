@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import msgspec
 
@@ -107,10 +108,34 @@ class MeOut(msgspec.Struct):
     locale: str
 
 
-class ErrorOut(msgspec.Struct):
-    status_code: int
-    detail: str
-    errors: dict[str, str] | None = None
+class ErrorResponse(msgspec.Struct):
+    """Every error of the API. Decide by `error`, show `detail` (and `fields`) to people."""
+
+    error: Annotated[
+        str,
+        msgspec.Meta(
+            description="Stable machine code (snake_case English, never translated).",
+            examples=["already_voted"],
+        ),
+    ]
+    detail: Annotated[
+        str,
+        msgspec.Meta(
+            description="What went wrong, in the request's language (the `lang` cookie: "
+            "de or en; German by default)."
+        ),
+    ]
+    status_code: Annotated[int, msgspec.Meta(description="The HTTP status, repeated.")]
+    fields: (
+        Annotated[
+            dict[str, str],
+            msgspec.Meta(
+                description="Per invalid field (or parameter), a translated message: with "
+                "invalid_input (422) and validation_error (400)."
+            ),
+        ]
+        | None
+    ) = None
 
 
 class RankedIdeaOut(msgspec.Struct):

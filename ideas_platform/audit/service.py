@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from enum import Enum
 from typing import Any
 from urllib.parse import urlencode
 
@@ -40,6 +45,60 @@ def record(
             after=after,
         )
     )
+
+
+def json_safe(value: Any) -> Any:
+    """A value as the log stores it: moments as ISO text in UTC (so the same instant given in
+    another time zone is no change), dates as ISO text, choices as their value."""
+    if isinstance(value, Enum):
+        return json_safe(value.value)
+    if isinstance(value, datetime):
+        return (value.astimezone(UTC) if value.tzinfo else value).isoformat()
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(key): json_safe(item) for key, item in value.items()}
+    if isinstance(value, set | frozenset):
+        return sorted(json_safe(item) for item in value)
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    return value
+
+
+def _same(old: Any, new: Any) -> bool:
+    # Through JSON, so that True and 1 (equal in Python) count as a change.
+    return json.dumps(old, sort_keys=True) == json.dumps(new, sort_keys=True)
+
+
+def record_change(
+    session: AsyncSession,
+    *,
+    actor_id: int | None,
+    action: str,
+    target_type: str,
+    target_id: int | None,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+) -> bool:
+    """Audit an edit: only the fields whose values differ, each with both sides (a field missing
+    on one side counts as None). Writes nothing when nothing changed; answers whether it wrote."""
+    old, new = json_safe(before), json_safe(after)
+    keys = [*old, *(key for key in new if key not in old)]
+    changed = [key for key in keys if not _same(old.get(key), new.get(key))]
+    if not changed:
+        return False
+    record(
+        session,
+        actor_id=actor_id,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        before={key: old.get(key) for key in changed},
+        after={key: new.get(key) for key in changed},
+    )
+    return True
 
 
 AUDIT_PAGE = 50

@@ -66,7 +66,7 @@ class CommentController(Controller):
         raw_parent = form.get("parent_id", "").strip()
         parent_id = optional_id(raw_parent)
         if raw_parent and parent_id is None:
-            raise NotFoundError(service.COMMENT_NOT_FOUND)
+            raise NotFoundError(service.COMMENT_NOT_FOUND, code="comment_not_found")
         error = None
         try:
             await service.add_comment(
@@ -111,7 +111,7 @@ class CommentController(Controller):
             error = exc.translated()
             found = await service.idea_of_comment(db_session, comment_id)
             if found is None:
-                raise NotFoundError(service.COMMENT_NOT_FOUND) from exc
+                raise NotFoundError(service.COMMENT_NOT_FOUND, code="comment_not_found") from exc
             idea_id = found
         if is_htmx(request):
             return await _section(

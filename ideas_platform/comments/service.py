@@ -91,18 +91,18 @@ async def _thread_of(session: AsyncSession, idea_id: int, parent_id: int) -> int
     """The top-level comment a reply to `parent_id` attaches to (one level of replies)."""
     parent = await _fresh_comment(session, parent_id)
     if parent is None:
-        raise NotFoundError(COMMENT_NOT_FOUND)
+        raise NotFoundError(COMMENT_NOT_FOUND, code="comment_not_found")
     if parent.idea_id != idea_id:
-        raise DomainError(REPLY_ELSEWHERE)
+        raise DomainError(REPLY_ELSEWHERE, code="reply_elsewhere")
     if parent.hidden or parent.deleted_at is not None:
-        raise DomainError(REPLY_NOT_POSSIBLE)
+        raise DomainError(REPLY_NOT_POSSIBLE, code="reply_not_possible")
     if parent.parent_id is None:
         return parent.id
     # A reply to a reply joins the same thread; its top-level comment may be deleted (the thread
     # goes on) but not hidden, nor elsewhere (after an unmerge).
     root = await _fresh_comment(session, parent.parent_id)
     if root is None or root.idea_id != idea_id or root.hidden:
-        raise DomainError(REPLY_NOT_POSSIBLE)
+        raise DomainError(REPLY_NOT_POSSIBLE, code="reply_not_possible")
     return root.id
 
 
@@ -126,9 +126,9 @@ async def add_comment(
             .returning(Idea.status)
         )
         if status is None:
-            raise NotFoundError(N_("This idea does not exist."))
+            raise NotFoundError(N_("This idea does not exist."), code="idea_not_found")
         if status != IdeaStatus.PUBLISHED:
-            raise DomainError(NOT_COMMENTABLE)
+            raise DomainError(NOT_COMMENTABLE, code="idea_not_commentable")
         thread_id = await _thread_of(session, idea_id, parent_id) if parent_id is not None else None
         comment = Comment(
             idea_id=idea_id,
@@ -152,7 +152,7 @@ async def _lock_own_changeable(
     for _attempt in range(3):
         idea_id = await session.scalar(select(Comment.idea_id).where(Comment.id == comment_id))
         if idea_id is None:
-            raise NotFoundError(COMMENT_NOT_FOUND)
+            raise NotFoundError(COMMENT_NOT_FOUND, code="comment_not_found")
         idea = await lock_idea(session, idea_id)
         row = (
             await session.execute(
@@ -163,18 +163,18 @@ async def _lock_own_changeable(
             )
         ).first()
         if row is None or row[0].deleted_at is not None:
-            raise NotFoundError(COMMENT_NOT_FOUND)
+            raise NotFoundError(COMMENT_NOT_FOUND, code="comment_not_found")
         comment, in_window, now = row
         if comment.idea_id != idea.id:
             continue  # a merge moved it between the two reads: lock its new idea
         if comment.author_id != user_id or not in_window:
-            raise PermissionError_(NOT_CHANGEABLE)
+            raise PermissionError_(NOT_CHANGEABLE, code="comment_not_changeable")
         if comment.hidden:
-            raise DomainError(HIDDEN_NOT_CHANGEABLE)
+            raise DomainError(HIDDEN_NOT_CHANGEABLE, code="comment_hidden")
         if idea.status != IdeaStatus.PUBLISHED:
-            raise DomainError(NOT_COMMENTABLE)
+            raise DomainError(NOT_COMMENTABLE, code="idea_not_commentable")
         return comment, idea, now
-    raise DomainError(CHANGED_MEANWHILE)
+    raise DomainError(CHANGED_MEANWHILE, code="changed_meanwhile")
 
 
 async def edit_comment(

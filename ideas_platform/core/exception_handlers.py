@@ -45,11 +45,41 @@ def is_api(request: Request[Any, Any, Any]) -> bool:
     return request.url.path.startswith("/api/") or request.url.path == "/api"
 
 
-def _json(status: int, detail: str, extra: dict[str, Any] | None = None) -> Response[Any]:
-    body: dict[str, Any] = {"status_code": status, "detail": detail}
-    if extra:
-        body.update(extra)
+# The stable machine codes of errors that are not DomainErrors (see `core.errors` for those).
+HTTP_CODES = {
+    400: "validation_error",  # the request did not fit: malformed body, wrong parameters
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "service_unavailable",
+}
+CSRF_CODE = "csrf_failed"
+FIELD_PROBLEM = N_("Please check this value.")
+
+
+def _json(
+    status: int, code: str, detail: str, fields: dict[str, str] | None = None
+) -> Response[Any]:
+    """The one error shape of the API (`api.schemas.ErrorResponse`)."""
+    body: dict[str, Any] = {"error": code, "detail": detail, "status_code": status}
+    if fields:
+        body["fields"] = fields
     return Response(content=body, status_code=status, media_type=MediaType.JSON)
+
+
+def _http_code(status: int) -> str:
+    return HTTP_CODES.get(status, "bad_request" if status < 500 else HTTP_CODES[500])
+
+
+def _validation_fields(exc: ValidationException) -> dict[str, str]:
+    """Litestar names the offending parameters or body keys; msgspec's English text stays out."""
+    problems = exc.extra if isinstance(exc.extra, list) else []
+    keys = [str(p.get("key")) for p in problems if isinstance(p, dict) and p.get("key")]
+    return dict.fromkeys(keys, gettext(FIELD_PROBLEM))
 
 
 def _html(request: Request[Any, Any, Any], status: int, message: str) -> Response[Any]:
@@ -67,8 +97,12 @@ def _html(request: Request[Any, Any, Any], status: int, message: str) -> Respons
 
 def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     if is_api(request):
-        extra = {"errors": exc.translated_errors()} if isinstance(exc, InvalidInput) else None
-        return _json(exc.status_code, exc.translated(), extra)
+        fields = exc.translated_errors() if isinstance(exc, InvalidInput) else None
+        response = _json(exc.status_code, exc.code, exc.translated(), fields)
+        retry_after = getattr(exc, "retry_after", None)  # TooManyAttempts, AccountLocked
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
     return _html(request, exc.status_code, exc.translated())
 
 
@@ -81,15 +115,16 @@ def _referring_path(request: Request[Any, Any, Any]) -> str:
 
 def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
+    code = _http_code(status)
     if isinstance(exc, PermissionDeniedException) and "CSRF" in str(exc.detail):
-        message = gettext(CSRF_MESSAGE)
+        message, code = gettext(CSRF_MESSAGE), CSRF_CODE
     else:
         message = gettext(MESSAGES.get(status, MESSAGES[400] if status < 500 else MESSAGES[500]))
     if is_api(request):
-        extra: dict[str, Any] = {}
-        if isinstance(exc, ValidationException) and exc.extra:
-            extra["errors"] = exc.extra
-        response = _json(status, message, extra)
+        fields = None
+        if isinstance(exc, ValidationException):
+            fields = _validation_fields(exc)
+        response = _json(status, code, message, fields)
     elif isinstance(exc, NotAuthorizedException) and is_htmx(request):
         response = Response(content="", status_code=401, headers={"HX-Redirect": "/login"})
     elif isinstance(exc, NotAuthorizedException):
@@ -106,7 +141,9 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
 def database_unavailable_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.warning("database unavailable: %s", exc)
     message = gettext(MESSAGES[503])
-    response = _json(503, message) if is_api(request) else _html(request, 503, message)
+    response = (
+        _json(503, HTTP_CODES[503], message) if is_api(request) else _html(request, 503, message)
+    )
     response.headers["Retry-After"] = "2"
     return response
 
@@ -125,7 +162,9 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
         return database_unavailable_handler(request, exc)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     message = gettext(MESSAGES[500])
-    return _json(500, message) if is_api(request) else _html(request, 500, message)
+    if is_api(request):
+        return _json(500, HTTP_CODES[500], message)
+    return _html(request, 500, message)
 
 
 def _chain(exc: BaseException) -> list[BaseException]:

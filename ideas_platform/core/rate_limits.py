@@ -82,6 +82,7 @@ class TooManyAttempts(DomainError):
     """Over an account's or an address's limit of attempts: try again in `retry_after` s."""
 
     status_code = 429
+    code = "rate_limited"
 
     def __init__(self, seconds: float) -> None:
         self.retry_after = max(1, int(seconds + 0.999))

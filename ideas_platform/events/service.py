@@ -10,7 +10,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -19,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.accounts.models import User
 from ideas_platform.accounts.permissions import require_moderator
+from ideas_platform.audit.service import json_safe, record_change
 from ideas_platform.audit.service import record as audit
 from ideas_platform.core.choices import N_, Region, Role, Sector
 from ideas_platform.core.database import transaction
@@ -171,11 +171,16 @@ def _snapshot(event: Event) -> dict[str, object]:
     return {
         "title": event.title,
         "place": event.place,
-        "starts_at": event.starts_at.isoformat(),
+        "starts_at": event.starts_at,
         "capacity": event.capacity,
-        "join_until": event.join_until.isoformat() if event.join_until else None,
+        "join_until": event.join_until,
         "dot_budget": event.dot_budget,
     }
+
+
+def _edited(event: Event) -> dict[str, object]:
+    """What an edit is audited by: the snapshot and the description (too long for creation)."""
+    return {**_snapshot(event), "description": event.description}
 
 
 async def save_event(
@@ -193,7 +198,7 @@ async def save_event(
         try:
             async with transaction(session):
                 event = await _locked(session, event_id) if event_id else None
-                before = _snapshot(event) if event else None
+                before = _edited(event) if event else None
                 if event is None:
                     event = Event(process_id=process.id, join_code=new_join_code())
                     session.add(event)
@@ -205,15 +210,25 @@ async def save_event(
                 event.starts_at, event.join_until = clean.starts_at, clean.join_until
                 event.capacity, event.dot_budget = clean.capacity, clean.dot_budget
                 await session.flush()
-                audit(
-                    session,
-                    actor_id=moderator.id,
-                    action="event.update" if before else "event.create",
-                    target_type="event",
-                    target_id=event.id,
-                    before=before,
-                    after=_snapshot(event),
-                )
+                if before is None:
+                    audit(
+                        session,
+                        actor_id=moderator.id,
+                        action="event.create",
+                        target_type="event",
+                        target_id=event.id,
+                        after=json_safe(_snapshot(event)),
+                    )
+                else:
+                    record_change(
+                        session,
+                        actor_id=moderator.id,
+                        action="event.update",
+                        target_type="event",
+                        target_id=event.id,
+                        before=before,
+                        after=_edited(event),
+                    )
             return event
         except IntegrityError:
             continue  # the random join code was taken: draw another
@@ -223,7 +238,7 @@ async def save_event(
 async def get_event(session: AsyncSession, event_id: int) -> Event:
     event = await session.get(Event, event_id)
     if event is None:
-        raise NotFoundError(EVENT_NOT_FOUND)
+        raise NotFoundError(EVENT_NOT_FOUND, code="event_not_found")
     return event
 
 
@@ -235,7 +250,7 @@ async def _locked(session: AsyncSession, event_id: int) -> Event:
         .execution_options(populate_existing=True)
     )
     if event is None:
-        raise NotFoundError(EVENT_NOT_FOUND)
+        raise NotFoundError(EVENT_NOT_FOUND, code="event_not_found")
     return event
 
 
@@ -291,7 +306,7 @@ async def _admit(session: AsyncSession, event: Event, user_id: int) -> None:
     if await session.get(EventAttendee, (event.id, user_id)) is not None:
         return
     if event.capacity is not None and await attendee_count(session, event.id) >= event.capacity:
-        raise ConflictError(EVENT_FULL)
+        raise ConflictError(EVENT_FULL, code="event_full")
     await session.execute(
         insert(EventAttendee).values(event_id=event.id, user_id=user_id).on_conflict_do_nothing()
     )
@@ -337,7 +352,7 @@ async def join_as_guest(session: AsyncSession, *, code: str, form: GuestForm) ->
         if problem := join_problem(event):
             raise DomainError(problem)
         if event.capacity is not None and await attendee_count(session, event.id) >= event.capacity:
-            raise ConflictError(EVENT_FULL)
+            raise ConflictError(EVENT_FULL, code="event_full")
         guest = User(
             email=f"guest-{secrets.token_hex(12)}@{GUEST_EMAIL_DOMAIN}",
             display_name=name,
@@ -365,7 +380,7 @@ async def make_full_account(
     async with transaction(session):
         user = await session.scalar(select(User).where(User.id == user_id).with_for_update())
         if user is None or user.guest_event_id is None:
-            raise ConflictError(NOT_A_GUEST)
+            raise ConflictError(NOT_A_GUEST, code="not_a_guest")
         errors: dict[str, str] = {}
         if problem := email_problem(email):
             errors["email"] = problem
@@ -392,18 +407,26 @@ async def set_joining(
     require_moderator(moderator)
     async with transaction(session):
         event = await _locked(session, event_id)
-        if event.joining_open != open_:
-            audit(
-                session,
-                actor_id=moderator.id,
-                action="event.joining_open" if open_ else "event.joining_closed",
-                target_type="event",
-                target_id=event.id,
-                before={"joining_open": event.joining_open},
-                after={"joining_open": open_},
-            )
-            event.joining_open = open_
+        record_change(
+            session,
+            actor_id=moderator.id,
+            action="event.joining_open" if open_ else "event.joining_closed",
+            target_type="event",
+            target_id=event.id,
+            before={"joining_open": event.joining_open},
+            after={"joining_open": open_},
+        )
+        event.joining_open = open_
     return event
+
+
+def _live(event: Event) -> dict[str, object]:
+    """What the projector shows: the view and its timer."""
+    return {
+        "mode": event.live_mode,
+        "timer_ends_at": event.timer_ends_at,
+        "label": event.timer_label,
+    }
 
 
 async def set_mode(session: AsyncSession, *, event_id: int, moderator: User, mode: str) -> Event:
@@ -411,30 +434,23 @@ async def set_mode(session: AsyncSession, *, event_id: int, moderator: User, mod
     before (e.g. "give your dots"), so it ends with it; the moderator starts the next one."""
     require_moderator(moderator)
     if mode not in set(LiveMode):
-        raise DomainError(N_("Please choose a value from the list."))
+        raise DomainError(N_("Please choose a value from the list."), code="invalid_choice")
     async with transaction(session):
         event = await _locked(session, event_id)
         if event.live_mode != mode:
-            before: dict[str, Any] = {"mode": event.live_mode.value}
-            after: dict[str, Any] = {"mode": mode}
-            if event.timer_ends_at is not None or event.timer_label:
-                before.update(
-                    timer_ends_at=event.timer_ends_at.isoformat() if event.timer_ends_at else None,
-                    label=event.timer_label,
-                )
-                after.update(timer_ends_at=None, label="")
-            audit(
+            before = _live(event)
+            event.live_mode = LiveMode(mode)
+            event.timer_ends_at = None
+            event.timer_label = ""
+            record_change(
                 session,
                 actor_id=moderator.id,
                 action="event.mode",
                 target_type="event",
                 target_id=event.id,
                 before=before,
-                after=after,
+                after=_live(event),
             )
-            event.live_mode = LiveMode(mode)
-            event.timer_ends_at = None
-            event.timer_label = ""
     return event
 
 
@@ -456,20 +472,17 @@ async def set_timer(
         raise InvalidInput(errors)
     async with transaction(session):
         event = await _locked(session, event_id)
-        before = {"timer_ends_at": event.timer_ends_at.isoformat() if event.timer_ends_at else None}
+        before = _live(event)
         event.timer_ends_at = now_utc() + timedelta(minutes=length) if length else None
         event.timer_label = label if length else ""
-        audit(
+        record_change(
             session,
             actor_id=moderator.id,
             action="event.timer",
             target_type="event",
             target_id=event.id,
             before=before,
-            after={
-                "timer_ends_at": event.timer_ends_at.isoformat() if event.timer_ends_at else None,
-                "label": event.timer_label,
-            },
+            after=_live(event),
         )
     return event
 
@@ -479,7 +492,7 @@ async def submit_at_event(
 ) -> Idea:
     """A participant's idea from the room: the event and the person's region preset."""
     if not (user.can_moderate or await is_attendee(session, event.id, user.id)):
-        raise PermissionError_(N_("Join the event with its code first."))
+        raise PermissionError_(N_("Join the event with its code first."), code="event_not_joined")
     process = await session.get(Process, event.process_id)
     assert process is not None
     return await ideas_service.submit(
@@ -510,7 +523,7 @@ async def live_state(session: AsyncSession, event_id: int) -> LiveState:
     otherwise), how many joined, votes cast, the timer."""
     event = await session.get(Event, event_id, populate_existing=True)
     if event is None:
-        raise NotFoundError(EVENT_NOT_FOUND)
+        raise NotFoundError(EVENT_NOT_FOUND, code="event_not_found")
     order = (
         (Idea.created_at.desc(), Idea.id.desc())
         if event.live_mode == LiveMode.COLLECT

@@ -62,7 +62,7 @@ def parse_format(value: str) -> Format:
     try:
         return Format(value.lower())
     except ValueError:
-        raise NotFoundError(UNKNOWN_FORMAT) from None
+        raise NotFoundError(UNKNOWN_FORMAT, code="unknown_export_format") from None
 
 
 def file_name(data: ExportData, fmt: Format) -> str:

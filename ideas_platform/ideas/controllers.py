@@ -128,7 +128,7 @@ class IdeaController(Controller):
     ) -> Template:
         process = await processes_service.get_by_slug(db_session, slug)
         if not processes_service.is_open_for(process, PhaseKind.COLLECT):
-            raise DomainError(service.NOT_COLLECT_PHASE)
+            raise DomainError(service.NOT_COLLECT_PHASE, code="not_collect_phase")
         user = current_user_of(request)
         return await _form_page(
             request, db_session, process, form={"region": user.region.value}, errors={}

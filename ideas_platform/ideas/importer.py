@@ -101,6 +101,7 @@ class ImportFailed(DomainError):
     `preview` is the checked file when its rows were the problem."""
 
     status_code = 422
+    code = "import_failed"
 
     def __init__(self, details: list[Problem], preview: Preview | None = None) -> None:
         self.details = details

@@ -100,7 +100,7 @@ async def submit(
     session: AsyncSession, *, process: Process, author_id: int, form: IdeaForm
 ) -> Idea:
     if not is_open_for(process, PhaseKind.COLLECT):
-        raise DomainError(NOT_COLLECT_PHASE)
+        raise DomainError(NOT_COLLECT_PHASE, code="not_collect_phase")
     clean = await validate(session, process, form)
     async with transaction(session):
         author_sector = await session.scalar(select(User.sector).where(User.id == author_id))
@@ -138,7 +138,7 @@ async def lock_ideas(session: AsyncSession, *idea_ids: int) -> dict[int, Idea]:
     )
     found = {idea.id: idea for idea in ideas}
     if len(found) != len(set(idea_ids)):
-        raise NotFoundError(IDEA_NOT_FOUND)
+        raise NotFoundError(IDEA_NOT_FOUND, code="idea_not_found")
     return found
 
 
@@ -149,14 +149,14 @@ async def lock_idea(session: AsyncSession, idea_id: int) -> Idea:
 async def _lock_own_changeable(session: AsyncSession, idea_id: int, user_id: int) -> Idea:
     idea = await lock_idea(session, idea_id)
     if idea.author_id != user_id:
-        raise PermissionError_(NOT_YOURS)
+        raise PermissionError_(NOT_YOURS, code="not_author")
     if idea.status != IdeaStatus.PUBLISHED:
-        raise DomainError(NOT_PUBLISHED)
+        raise DomainError(NOT_PUBLISHED, code="idea_not_published")
     foreign_votes = await session.scalar(
         select(func.count()).where(Vote.idea_id == idea.id, Vote.user_id != user_id)
     )
     if foreign_votes:
-        raise DomainError(HAS_FOREIGN_VOTES)
+        raise DomainError(HAS_FOREIGN_VOTES, code="has_foreign_votes")
     return idea
 
 
@@ -166,7 +166,7 @@ async def edit(session: AsyncSession, *, idea_id: int, user_id: int, form: IdeaF
         process = await session.get(Process, idea.process_id)
         assert process is not None
         if not is_open_for(process, PhaseKind.COLLECT):
-            raise DomainError(NOT_COLLECT_PHASE)
+            raise DomainError(NOT_COLLECT_PHASE, code="not_collect_phase")
         clean = await validate(session, process, form)
         idea.title, idea.body = clean.title, clean.body
         idea.body_html = render_markdown(clean.body)
@@ -210,7 +210,7 @@ def _view_select() -> Any:
 async def get_view(session: AsyncSession, idea_id: int) -> IdeaView:
     row = (await session.execute(_view_select().where(Idea.id == idea_id))).first()
     if row is None:
-        raise NotFoundError(IDEA_NOT_FOUND)
+        raise NotFoundError(IDEA_NOT_FOUND, code="idea_not_found")
     return IdeaView(*row)
 
 
@@ -218,7 +218,7 @@ async def get_own_view(session: AsyncSession, idea_id: int, user_id: int) -> Ide
     """The idea for its author's edit form; anybody else is refused, as on saving."""
     view = await get_view(session, idea_id)
     if view.idea.author_id != user_id:
-        raise PermissionError_(NOT_YOURS)
+        raise PermissionError_(NOT_YOURS, code="not_author")
     return view
 
 
@@ -227,7 +227,7 @@ async def get_visible_view(session: AsyncSession, idea_id: int, viewer: User | N
     view = await get_view(session, idea_id)
     is_moderator = viewer is not None and viewer.can_moderate
     if not can_see(view.idea, viewer.id if viewer else None, is_moderator):
-        raise NotFoundError(IDEA_NOT_FOUND)
+        raise NotFoundError(IDEA_NOT_FOUND, code="idea_not_found")
     return view
 
 

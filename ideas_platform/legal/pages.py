@@ -39,11 +39,11 @@ class LegalPage:
 def load(folder: Path, name: str, locale: str) -> LegalPage:
     """The page in the reader's language if the operator wrote one, else the German one."""
     if name not in PAGES:
-        raise NotFoundError(PAGE_NOT_FOUND)
+        raise NotFoundError(PAGE_NOT_FOUND, code="page_not_found")
     candidates = [folder / f"{name}.{locale}.md"] if locale != "de" else []
     candidates.append(folder / f"{name}.md")
     for path in candidates:
         if path.is_file():
             return LegalPage(name, PAGES[name], render_markdown(path.read_text(encoding="utf-8")))
     log.warning("legal page %s is missing: write %s", name, folder / f"{name}.md")
-    raise NotFoundError(PAGE_NOT_FOUND)
+    raise NotFoundError(PAGE_NOT_FOUND, code="page_not_found")

@@ -29,7 +29,7 @@ async def recent(session: AsyncSession, *, limit: int = 100, address: str = "") 
 async def get(session: AsyncSession, mail_id: int) -> OutboxMail:
     mail = await session.get(OutboxMail, mail_id)
     if mail is None:
-        raise NotFoundError(N_("This mail does not exist."))
+        raise NotFoundError(N_("This mail does not exist."), code="mail_not_found")
     return mail
 
 

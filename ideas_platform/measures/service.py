@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased
 
 from ideas_platform.accounts.models import User
 from ideas_platform.accounts.permissions import require_ministry
+from ideas_platform.audit.service import json_safe, record_change
 from ideas_platform.audit.service import record as audit
 from ideas_platform.core.choices import N_, Sector
 from ideas_platform.core.database import transaction
@@ -103,12 +104,17 @@ def _state(measure: Measure) -> dict[str, object]:
     return {
         "title": measure.title,
         "unit": measure.unit,
-        "status": measure.status.value,
+        "status": measure.status,
         "status_reason": measure.status_reason,
         "progress": measure.progress,
-        "starts_on": measure.starts_on.isoformat() if measure.starts_on else None,
-        "target_on": measure.target_on.isoformat() if measure.target_on else None,
+        "starts_on": measure.starts_on,
+        "target_on": measure.target_on,
     }
+
+
+def _edited(measure: Measure) -> dict[str, object]:
+    """What an edit is audited by: the state and the description (too long for creation)."""
+    return {**_state(measure), "description": measure.description}
 
 
 async def create_measure(
@@ -121,11 +127,11 @@ async def create_measure(
             select(ShortlistEntry).where(ShortlistEntry.id == entry_id).with_for_update()
         )
         if entry is None:
-            raise NotFoundError(N_("This shortlist entry does not exist."))
+            raise NotFoundError(N_("This shortlist entry does not exist."), code="entry_not_found")
         if entry.decision != Decision.ACCEPTED:
-            raise DomainError(NOT_ACCEPTED)
+            raise DomainError(NOT_ACCEPTED, code="entry_not_accepted")
         if await session.scalar(select(Measure.id).where(Measure.entry_id == entry.id)):
-            raise ConflictError(ALREADY_MEASURE)
+            raise ConflictError(ALREADY_MEASURE, code="measure_exists")
         measure = Measure(
             process_id=entry.process_id,
             entry_id=entry.id,
@@ -148,7 +154,7 @@ async def create_measure(
             action="measure.create",
             target_type="measure",
             target_id=measure.id,
-            after={**_state(measure), "entry_id": entry.id},
+            after=json_safe({**_state(measure), "entry_id": entry.id}),
         )
     return measure
 
@@ -161,7 +167,7 @@ async def _locked(session: AsyncSession, measure_id: int) -> Measure:
         .execution_options(populate_existing=True)
     )
     if measure is None:
-        raise NotFoundError(MEASURE_NOT_FOUND)
+        raise NotFoundError(MEASURE_NOT_FOUND, code="measure_not_found")
     return measure
 
 
@@ -193,21 +199,21 @@ async def change_measure(
         raise InvalidInput({"status_reason": REASON_NEEDED})
     async with transaction(session):
         measure = await _locked(session, measure_id)
-        before = _state(measure)
+        before = _edited(measure)
         measure.title, measure.unit = title, unit
         measure.description, measure.description_html = description, render_markdown(description)
         measure.starts_on, measure.target_on = starts_on, target_on
         measure.status, measure.progress = MeasureStatus(status), percent
         measure.status_reason = reason if status == MeasureStatus.DROPPED else ""
         measure.updated_at = func.now()
-        audit(
+        record_change(
             session,
             actor_id=official.id,
             action="measure.change",
             target_type="measure",
             target_id=measure.id,
             before=before,
-            after=_state(measure),
+            after=_edited(measure),
         )
     return measure
 
@@ -242,7 +248,7 @@ async def post_update(
     async with transaction(session):
         measure = await _locked(session, measure_id)
         if measure.status == MeasureStatus.DROPPED:
-            raise DomainError(MEASURE_DROPPED)
+            raise DomainError(MEASURE_DROPPED, code="measure_dropped")
         if percent is not None:
             measure.progress = percent
             if percent > 0 and measure.status == MeasureStatus.PLANNED:
@@ -332,7 +338,7 @@ async def _tell_supporters(
 async def view(session: AsyncSession, measure_id: int) -> MeasureView:
     measure = await session.get(Measure, measure_id)
     if measure is None:
-        raise NotFoundError(MEASURE_NOT_FOUND)
+        raise NotFoundError(MEASURE_NOT_FOUND, code="measure_not_found")
     entry = await session.get(ShortlistEntry, measure.entry_id)
     assert entry is not None
     idea_ids = await _idea_ids(session, entry)
@@ -446,7 +452,7 @@ async def attachment_of(session: AsyncSession, update_id: int) -> tuple[str, byt
         )
     ).first()
     if row is None:
-        raise NotFoundError(N_("This attachment does not exist."))
+        raise NotFoundError(N_("This attachment does not exist."), code="attachment_not_found")
     return str(row[0] or "anhang.pdf"), bytes(row[1] or b"")
 
 

@@ -122,7 +122,10 @@ class ModerationController(Controller):
         async def action(form: dict[str, str]) -> None:
             target_id = optional_id(form.get("target_id"))
             if target_id is None:
-                raise DomainError(N_("Please enter the number of the idea to merge into."))
+                raise DomainError(
+                    N_("Please enter the number of the idea to merge into."),
+                    code="merge_target_missing",
+                )
             await merge_service.merge(
                 db_session,
                 source_id=idea_id,

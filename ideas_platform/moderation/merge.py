@@ -79,19 +79,19 @@ async def merge(
 ) -> MergeRecord:
     """Merge idea `source_id` into `target_id` in one transaction; returns what moved."""
     if source_id == target_id:
-        raise DomainError(INTO_ITSELF)
+        raise DomainError(INTO_ITSELF, code="merge_into_itself")
     note = clean_text(note, max_length=2000)
     async with transaction(session):
         ideas = await lock_ideas(session, source_id, target_id)
         source, target = ideas[source_id], ideas[target_id]
         if source.process_id != target.process_id:
-            raise DomainError(OTHER_PROCESS)
+            raise DomainError(OTHER_PROCESS, code="other_process")
         if target.status == IdeaStatus.MERGED:
-            raise DomainError(INTO_MERGED)
+            raise DomainError(INTO_MERGED, code="merge_into_merged")
         if target.status != IdeaStatus.PUBLISHED:
-            raise DomainError(TARGET_NOT_PUBLISHED)
+            raise DomainError(TARGET_NOT_PUBLISHED, code="merge_target_not_published")
         if source.status != IdeaStatus.PUBLISHED:
-            raise DomainError(SOURCE_NOT_MERGEABLE)
+            raise DomainError(SOURCE_NOT_MERGEABLE, code="not_mergeable")
 
         target_voters = select(Vote.user_id).where(Vote.idea_id == target.id)
         moved_votes = list(
@@ -198,7 +198,7 @@ async def unmerge(session: AsyncSession, *, source_id: int, moderator_id: int) -
             .with_for_update()
         )
         if merge_record is None:
-            raise DomainError(NOT_MERGED)
+            raise DomainError(NOT_MERGED, code="not_merged")
         # Users before ideas, as budget voting does: restoring a dropped vote checks the budget.
         await session.execute(
             select(User.id)
@@ -209,9 +209,9 @@ async def unmerge(session: AsyncSession, *, source_id: int, moderator_id: int) -
         ideas = await lock_ideas(session, merge_record.source_id, merge_record.target_id)
         source, target = ideas[merge_record.source_id], ideas[merge_record.target_id]
         if source.status != IdeaStatus.MERGED or source.merged_into_id != target.id:
-            raise DomainError(NOT_MERGED)
+            raise DomainError(NOT_MERGED, code="not_merged")
         if target.status == IdeaStatus.MERGED:
-            raise DomainError(UNMERGE_TARGET_FIRST)
+            raise DomainError(UNMERGE_TARGET_FIRST, code="unmerge_target_first")
         merged_at = merge_record.created_at
         before = _state(source, target)
 

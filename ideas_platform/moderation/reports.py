@@ -32,14 +32,14 @@ CANNOT_HIDE = N_("Only published ideas can be hidden.")
 async def _content(session: AsyncSession, idea_id: int, comment_id: int | None, lock: bool):
     idea = await lock_idea(session, idea_id) if lock else await session.get(Idea, idea_id)
     if idea is None:
-        raise NotFoundError(IDEA_NOT_FOUND)
+        raise NotFoundError(IDEA_NOT_FOUND, code="idea_not_found")
     comment = None
     if comment_id is not None:
         comment = await session.scalar(
             select(Comment).where(Comment.id == comment_id, Comment.idea_id == idea_id)
         )
         if comment is None:
-            raise NotFoundError(COMMENT_NOT_FOUND)
+            raise NotFoundError(COMMENT_NOT_FOUND, code="comment_not_found")
     return idea, comment
 
 
@@ -68,7 +68,9 @@ async def report(
         if idea.status != IdeaStatus.PUBLISHED or (
             comment is not None and (comment.hidden or comment.deleted_at is not None)
         ):
-            raise NotFoundError(COMMENT_NOT_FOUND if comment is not None else IDEA_NOT_FOUND)
+            if comment is not None:
+                raise NotFoundError(COMMENT_NOT_FOUND, code="comment_not_found")
+            raise NotFoundError(IDEA_NOT_FOUND, code="idea_not_found")
         report_id = await session.scalar(
             pg_insert(Report)
             .values(
@@ -83,7 +85,7 @@ async def report(
             .returning(Report.id)
         )
         if report_id is None:
-            raise ConflictError(ALREADY_REPORTED)
+            raise ConflictError(ALREADY_REPORTED, code="already_reported")
         created = await session.get(Report, report_id)
         assert created is not None
     return created
@@ -168,16 +170,16 @@ async def hide(
         idea, comment = await _content(session, idea_id, comment_id, lock=True)
         if comment is not None:
             if comment.hidden:
-                raise DomainError(ALREADY_HIDDEN)
+                raise DomainError(ALREADY_HIDDEN, code="already_hidden")
             comment.hidden, comment.moderation_note = True, reason
             await session.flush()
             await comments_service.recount(session, idea)
             target_type, target_id = "comment", comment.id
         else:
             if idea.status == IdeaStatus.HIDDEN:
-                raise DomainError(ALREADY_HIDDEN)
+                raise DomainError(ALREADY_HIDDEN, code="already_hidden")
             if idea.status != IdeaStatus.PUBLISHED:
-                raise DomainError(CANNOT_HIDE)
+                raise DomainError(CANNOT_HIDE, code="idea_not_hideable")
             idea.status, idea.moderation_note = IdeaStatus.HIDDEN, reason
             target_type, target_id = "idea", idea.id
             await notifications.on_moderation(
@@ -210,7 +212,7 @@ async def restore(
         idea, comment = await _content(session, idea_id, comment_id, lock=True)
         if comment is not None:
             if not comment.hidden:
-                raise DomainError(NOT_HIDDEN)
+                raise DomainError(NOT_HIDDEN, code="not_hidden")
             before_note = comment.moderation_note
             comment.hidden, comment.moderation_note = False, None
             await session.flush()
@@ -218,7 +220,7 @@ async def restore(
             target_type, target_id = "comment", comment.id
         else:
             if idea.status != IdeaStatus.HIDDEN:
-                raise DomainError(NOT_HIDDEN)
+                raise DomainError(NOT_HIDDEN, code="not_hidden")
             before_note = idea.moderation_note
             idea.status, idea.moderation_note = IdeaStatus.PUBLISHED, None
             target_type, target_id = "idea", idea.id
@@ -250,7 +252,9 @@ async def keep(
             session, idea_id, comment_id, ReportStatus.KEPT, moderator_id, reason
         )
         if not closed:
-            raise NotFoundError(N_("There are no open reports on this content."))
+            raise NotFoundError(
+                N_("There are no open reports on this content."), code="no_open_reports"
+            )
         audit(
             session,
             actor_id=moderator_id,

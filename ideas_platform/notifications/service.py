@@ -128,14 +128,14 @@ async def set_following(
     async with transaction(session):
         if idea_id is not None:
             if await session.get(Idea, idea_id) is None:
-                raise NotFoundError(N_("This idea does not exist."))
+                raise NotFoundError(N_("This idea does not exist."), code="idea_not_found")
             target = Follow.idea_id == idea_id
             constraint = "uq_follows_user_idea"
         else:
             from ideas_platform.themes.models import Theme
 
             if theme_id is None or await session.get(Theme, theme_id) is None:
-                raise NotFoundError(N_("This theme does not exist."))
+                raise NotFoundError(N_("This theme does not exist."), code="theme_not_found")
             target = Follow.theme_id == theme_id
             constraint = "uq_follows_user_theme"
         if follow:
@@ -254,7 +254,9 @@ async def open_notification(
             )
         )
         if notification is None:
-            raise NotFoundError(N_("This notification does not exist."))
+            raise NotFoundError(
+                N_("This notification does not exist."), code="notification_not_found"
+            )
         if notification.read_at is None:
             notification.read_at = func.now()
     return notification

@@ -59,7 +59,7 @@ async def list_processes(session: AsyncSession) -> list[Process]:
 async def get_by_slug(session: AsyncSession, slug: str) -> Process:
     process = await session.scalar(select(Process).where(Process.slug == slug))
     if process is None:
-        raise NotFoundError(PROCESS_NOT_FOUND)
+        raise NotFoundError(PROCESS_NOT_FOUND, code="process_not_found")
     return process
 
 
@@ -197,10 +197,13 @@ def _snapshot(process: Process, topics: list[str]) -> dict[str, object]:
         "vote_budget": process.vote_budget,
         "carried_over_from": process.carried_over_from_id,
         "topics": topics,
-        "phases": {
-            p.kind.value: [p.starts_at.isoformat(), p.ends_at.isoformat()] for p in process.phases
-        },
+        "phases": {p.kind.value: [p.starts_at, p.ends_at] for p in process.phases},
     }
+
+
+def _edited(process: Process, topics: list[str]) -> dict[str, object]:
+    """What an edit is audited by: the snapshot and the description (too long for creation)."""
+    return {**_snapshot(process, topics), "description": process.description}
 
 
 async def save_process(
@@ -237,10 +240,10 @@ async def write_process(
     else:
         found = await session.get(Process, process_id, with_for_update=True)
         if found is None:
-            raise NotFoundError(PROCESS_NOT_FOUND)
+            raise NotFoundError(PROCESS_NOT_FOUND, code="process_not_found")
         process = found
         existing_topics = [t.name for t in await list_topics(session, process.id)]
-        before = _snapshot(process, existing_topics)
+        before = _edited(process, existing_topics)
         for key, value in values.items():
             setattr(process, key, value)
     for name in topic_names:
@@ -257,22 +260,33 @@ async def write_process(
             process.phases.remove(phase)
     await session.flush()
     await session.refresh(process, ["phases"])
-    audit.record(
-        session,
-        actor_id=actor_id,
-        action="process.create" if before is None else "process.update",
-        target_type="process",
-        target_id=process.id,
-        before=before,
-        after=_snapshot(process, sorted(set(existing_topics) | set(topic_names))),
-    )
+    topics = sorted(set(existing_topics) | set(topic_names))
+    if before is None:
+        audit.record(
+            session,
+            actor_id=actor_id,
+            action="process.create",
+            target_type="process",
+            target_id=process.id,
+            after=audit.json_safe(_snapshot(process, topics)),
+        )
+    else:
+        audit.record_change(
+            session,
+            actor_id=actor_id,
+            action="process.update",
+            target_type="process",
+            target_id=process.id,
+            before=before,
+            after=_edited(process, topics),
+        )
     return process
 
 
 async def get_by_id(session: AsyncSession, process_id: int) -> Process:
     process = await session.get(Process, process_id)
     if process is None:
-        raise NotFoundError(PROCESS_NOT_FOUND)
+        raise NotFoundError(PROCESS_NOT_FOUND, code="process_not_found")
     return process
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ideas_platform.accounts.models import User
 from ideas_platform.accounts.permissions import require_ministry, require_moderator
 from ideas_platform.audit.service import record as audit
+from ideas_platform.audit.service import record_change
 from ideas_platform.core.choices import N_, Role
 from ideas_platform.core.database import transaction
 from ideas_platform.core.errors import (
@@ -105,14 +106,14 @@ async def _lock_shortlist(session: AsyncSession, process_id: int) -> Shortlist:
 async def _locked_open(session: AsyncSession, process_id: int) -> Shortlist:
     shortlist = await _lock_shortlist(session, process_id)
     if shortlist.frozen_at is not None:
-        raise ConflictError(FROZEN)
+        raise ConflictError(FROZEN, code="shortlist_frozen")
     return shortlist
 
 
 async def entry_by_id(session: AsyncSession, entry_id: int) -> ShortlistEntry:
     entry = await session.get(ShortlistEntry, entry_id, populate_existing=True)
     if entry is None:
-        raise NotFoundError(ENTRY_NOT_FOUND)
+        raise NotFoundError(ENTRY_NOT_FOUND, code="entry_not_found")
     return entry
 
 
@@ -136,7 +137,7 @@ async def nominate(
     require_moderator(moderator, ONLY_MODERATION)
     rationale = clean_note(rationale, required=True, field="rationale")
     if (idea_id is None) == (theme_id is None):
-        raise DomainError(NOT_NOMINABLE)
+        raise DomainError(NOT_NOMINABLE, code="not_nominable")
     async with transaction(session):
         await _locked_open(session, process.id)
         idea: Idea | None = None
@@ -144,15 +145,15 @@ async def nominate(
         if idea_id is not None:
             idea = await session.get(Idea, idea_id)
             if idea is None or idea.process_id != process.id or idea.status != IdeaStatus.PUBLISHED:
-                raise DomainError(NOT_NOMINABLE)
+                raise DomainError(NOT_NOMINABLE, code="not_nominable")
             existing = ShortlistEntry.idea_id == idea_id
         else:
             theme = await session.get(Theme, theme_id)
             if theme is None or theme.process_id != process.id or theme.merged_into_id:
-                raise DomainError(NOT_NOMINABLE)
+                raise DomainError(NOT_NOMINABLE, code="not_nominable")
             existing = ShortlistEntry.theme_id == theme_id
         if await session.scalar(select(ShortlistEntry.id).where(existing)) is not None:
-            raise ConflictError(ALREADY_NOMINATED)
+            raise ConflictError(ALREADY_NOMINATED, code="already_nominated")
         entry = ShortlistEntry(
             process_id=process.id,
             idea_id=idea_id,
@@ -192,7 +193,7 @@ async def withdraw_nomination(session: AsyncSession, *, entry_id: int, moderator
         await _locked_open(session, process_id)
         entry = await entry_by_id(session, entry_id)
         if entry.decision != Decision.PENDING:
-            raise ConflictError(DECIDED_ALREADY)
+            raise ConflictError(DECIDED_ALREADY, code="already_decided")
         audit(
             session,
             actor_id=moderator.id,
@@ -246,7 +247,7 @@ async def decide(
         await session.flush()
         if gap is not None:
             await _close_gap(session, process_id, gap)
-        audit(
+        record_change(
             session,
             actor_id=official.id,
             action="shortlist.accept" if accept else "shortlist.decline",
@@ -278,7 +279,9 @@ async def move(session: AsyncSession, *, entry_id: int, official: User, up: bool
         await _locked_open(session, process_id)
         entry = await entry_by_id(session, entry_id)
         if entry.position is None:
-            raise DomainError(N_("Only accepted entries have a place in the order."))
+            raise DomainError(
+                N_("Only accepted entries have a place in the order."), code="entry_not_accepted"
+            )
         other = await session.scalar(
             select(ShortlistEntry).where(
                 ShortlistEntry.process_id == process_id,
@@ -289,7 +292,7 @@ async def move(session: AsyncSession, *, entry_id: int, official: User, up: bool
             old = entry.position
             assert other.position is not None
             entry.position, other.position = other.position, old
-            audit(
+            record_change(
                 session,
                 actor_id=official.id,
                 action="shortlist.reorder",
@@ -315,19 +318,19 @@ async def freeze(session: AsyncSession, *, process: Process, official: User) -> 
             ).all()
         )
         if decisions.get(Decision.PENDING):
-            raise ConflictError(PENDING_LEFT)
+            raise ConflictError(PENDING_LEFT, code="decisions_pending")
         if not decisions.get(Decision.ACCEPTED):
-            raise ConflictError(NOTHING_ACCEPTED)
+            raise ConflictError(NOTHING_ACCEPTED, code="nothing_accepted")
         shortlist.frozen_at = now_utc()
         shortlist.frozen_by_id = official.id
-        audit(
+        record_change(
             session,
             actor_id=official.id,
             action="shortlist.freeze",
             target_type="process",
             target_id=process.id,
             before={"frozen_at": None},
-            after={"frozen_at": shortlist.frozen_at.isoformat()},
+            after={"frozen_at": shortlist.frozen_at},
         )
     return shortlist
 
@@ -336,12 +339,12 @@ async def unfreeze(
     session: AsyncSession, *, process: Process, admin: User, reason: str
 ) -> Shortlist:
     if admin.role != Role.ADMIN:
-        raise PermissionError_(ONLY_ADMIN)
+        raise PermissionError_(ONLY_ADMIN, code="admin_only")
     reason = clean_note(reason, required=True, field="reason")
     async with transaction(session):
         shortlist = await _lock_shortlist(session, process.id)
         if shortlist.frozen_at is None:
-            raise ConflictError(NOT_FROZEN)
+            raise ConflictError(NOT_FROZEN, code="shortlist_not_frozen")
         before = {"frozen_at": shortlist.frozen_at.isoformat()}
         shortlist.frozen_at = None
         shortlist.frozen_by_id = None

@@ -416,7 +416,7 @@ async def _dismiss(session: AsyncSession, low: int, high: int, moderator_id: int
         .returning(DuplicatePair)
     )
     if pair is None:
-        raise NotFoundError(PAIR_NOT_FOUND)
+        raise NotFoundError(PAIR_NOT_FOUND, code="pair_not_found")
     audit(
         session,
         actor_id=moderator_id,

@@ -131,7 +131,7 @@ class ThemeController(Controller):
         raw = form.get("theme_id", "")
         theme_id = optional_id(raw)
         if raw and theme_id is None:
-            raise DomainError(service.THEME_NOT_FOUND)
+            raise DomainError(service.THEME_NOT_FOUND, code="theme_not_found")
         move = await service.move_idea(
             db_session, idea_id=idea_id, theme_id=theme_id, user=current_user_of(request)
         )

@@ -62,6 +62,7 @@ class ModelMissing(DomainError):
     """The sentence model did not load: suggestions are refused (see `similarity.embedder`)."""
 
     status_code = 503
+    code = "model_unavailable"
 
 
 def _pool() -> ProcessPoolExecutor:
@@ -282,7 +283,7 @@ async def _run_job(dsn: str, job_id: int) -> None:
 async def get_suggestion(session: AsyncSession, job_id: int) -> ThemeSuggestion:
     job = await session.get(ThemeSuggestion, job_id, populate_existing=True)
     if job is None:
-        raise NotFoundError(SUGGESTION_NOT_FOUND)
+        raise NotFoundError(SUGGESTION_NOT_FOUND, code="suggestions_not_found")
     if job.status in ("queued", "running") and job.created_at < datetime.now(UTC) - GIVE_UP:
         # Its process is gone (a restart, a crash): say so instead of a progress bar forever.
         async with transaction(session):
@@ -313,12 +314,12 @@ async def _locked_proposal(
         .execution_options(populate_existing=True)
     )
     if job is None:
-        raise NotFoundError(SUGGESTION_NOT_FOUND)
+        raise NotFoundError(SUGGESTION_NOT_FOUND, code="suggestions_not_found")
     if not 0 <= index < len(job.proposals):
-        raise NotFoundError(PROPOSAL_NOT_FOUND)
+        raise NotFoundError(PROPOSAL_NOT_FOUND, code="proposal_not_found")
     proposal = job.proposals[index]
     if proposal["state"] != "open":
-        raise DomainError(PROPOSAL_DECIDED)
+        raise DomainError(PROPOSAL_DECIDED, code="proposal_decided")
     return job, proposal
 
 

@@ -17,6 +17,7 @@ from ideas_platform.accounts.models import User
 from ideas_platform.accounts.permissions import require_moderator
 from ideas_platform.audit.models import AuditEntry
 from ideas_platform.audit.service import record as audit
+from ideas_platform.audit.service import record_change
 from ideas_platform.core.choices import N_, Sector
 from ideas_platform.core.database import transaction
 from ideas_platform.core.errors import DomainError, InvalidInput, NotFoundError, PermissionError_
@@ -44,7 +45,7 @@ def can_sort(process: Process, user: User | None) -> bool:
 
 def _require_sorting(process: Process, user: User) -> None:
     if not can_sort(process, user):
-        raise PermissionError_(NOT_CLUSTER_PHASE)
+        raise PermissionError_(NOT_CLUSTER_PHASE, code="not_cluster_phase")
 
 
 def clean_theme(title: str, description: str) -> tuple[str, str]:
@@ -112,7 +113,7 @@ async def _theme(
         stmt = stmt.with_for_update(read=True)
     theme = await session.scalar(stmt.execution_options(populate_existing=True))
     if theme is None:
-        raise NotFoundError(THEME_NOT_FOUND)
+        raise NotFoundError(THEME_NOT_FOUND, code="theme_not_found")
     return theme
 
 
@@ -158,12 +159,12 @@ async def move_idea(
         assert process is not None
         _require_sorting(process, user)
         if idea.status != IdeaStatus.PUBLISHED:
-            raise DomainError(NOT_SORTABLE)
+            raise DomainError(NOT_SORTABLE, code="idea_not_sortable")
         if target is not None and target.process_id != idea.process_id:
-            raise DomainError(OTHER_PROCESS)
+            raise DomainError(OTHER_PROCESS, code="other_process")
         source = await session.get(Theme, idea.theme_id) if idea.theme_id else None
         if not user.can_moderate and any(t is not None and t.locked for t in (source, target)):
-            raise PermissionError_(THEME_LOCKED)
+            raise PermissionError_(THEME_LOCKED, code="theme_locked")
         move = Move(idea.id, idea.process_id, idea.theme_id, theme_id)
         if move.before != move.after:
             idea.theme_id = theme_id
@@ -188,7 +189,7 @@ async def undo_move(session: AsyncSession, *, entry_id: int, moderator: User) ->
     require_moderator(moderator)
     entry = await session.get(AuditEntry, entry_id)
     if entry is None or entry.action != "idea.move" or entry.target_id is None:
-        raise NotFoundError(N_("This move is not in the log."))
+        raise NotFoundError(N_("This move is not in the log."), code="move_not_found")
     before = (entry.before or {}).get("theme_id")
     after = (entry.after or {}).get("theme_id")
     async with transaction(session):
@@ -204,7 +205,7 @@ async def undo_move(session: AsyncSession, *, entry_id: int, moderator: User) ->
             )
         )
         if idea.theme_id != after or newest != entry.id:
-            raise DomainError(MOVE_NOT_UNDOABLE)
+            raise DomainError(MOVE_NOT_UNDOABLE, code="move_not_undoable")
         before = back
         idea.theme_id = before
         audit(
@@ -240,17 +241,16 @@ async def rename_theme(
     title, description = clean_theme(title, description)
     async with transaction(session):
         theme = await _theme(session, theme_id, lock=True)
-        before = {"title": theme.title, "description": theme.description}
-        theme.title, theme.description = title, description
-        audit(
+        record_change(
             session,
             actor_id=moderator.id,
             action="theme.rename",
             target_type="theme",
             target_id=theme.id,
-            before=before,
+            before={"title": theme.title, "description": theme.description},
             after={"title": title, "description": description},
         )
+        theme.title, theme.description = title, description
     return theme
 
 
@@ -260,17 +260,16 @@ async def set_locked(
     require_moderator(moderator)
     async with transaction(session):
         theme = await _theme(session, theme_id, lock=True)
-        if theme.locked != locked:
-            audit(
-                session,
-                actor_id=moderator.id,
-                action="theme.lock" if locked else "theme.unlock",
-                target_type="theme",
-                target_id=theme.id,
-                before={"locked": theme.locked},
-                after={"locked": locked},
-            )
-            theme.locked = locked
+        record_change(
+            session,
+            actor_id=moderator.id,
+            action="theme.lock" if locked else "theme.unlock",
+            target_type="theme",
+            target_id=theme.id,
+            before={"locked": theme.locked},
+            after={"locked": locked},
+        )
+        theme.locked = locked
     return theme
 
 
@@ -280,14 +279,14 @@ async def merge_themes(
     """All ideas of `source` go to `target`; `source` leaves the board."""
     require_moderator(moderator)
     if source_id == target_id:
-        raise DomainError(MERGE_INTO_ITSELF)
+        raise DomainError(MERGE_INTO_ITSELF, code="merge_into_itself")
     async with transaction(session):
         first, second = sorted((source_id, target_id))
         locked = {first: await _theme(session, first, lock=True)}
         locked[second] = await _theme(session, second, lock=True)
         source, target = locked[source_id], locked[target_id]
         if source.process_id != target.process_id:
-            raise DomainError(OTHER_PROCESS)
+            raise DomainError(OTHER_PROCESS, code="other_process")
         moved = list(
             await session.scalars(
                 update(Idea)

@@ -151,17 +151,19 @@ def _args(principal: Principal, idea_id: int) -> tuple[int, int, int | None]:
 def _raise_refusal(why: asyncpg.Record, *, withdrawing: bool = False) -> None:
     """Turn the facts of _WHY into the clear message of the rule that refused."""
     if not why["voter_ok"]:
-        raise PermissionError_(SESSION_EXPIRED)
+        raise PermissionError_(SESSION_EXPIRED, code="session_expired")
     if why["status"] is None:
-        raise NotFoundError(IDEA_NOT_FOUND)
+        raise NotFoundError(IDEA_NOT_FOUND, code="idea_not_found")
     if why["status"] != "published":
-        raise DomainError(VOTES_FROZEN if withdrawing else NOT_VOTABLE)
+        if withdrawing:
+            raise DomainError(VOTES_FROZEN, code="votes_frozen")
+        raise DomainError(NOT_VOTABLE, code="idea_not_votable")
     if not why["vote_open"]:
-        raise DomainError(NOT_VOTE_PHASE)
+        raise DomainError(NOT_VOTE_PHASE, code="not_vote_phase")
     if withdrawing and not why["voted"]:
-        raise ConflictError(NOT_VOTED)
+        raise ConflictError(NOT_VOTED, code="not_voted")
     if not withdrawing and why["voted"]:
-        raise ConflictError(ALREADY_VOTED)
+        raise ConflictError(ALREADY_VOTED, code="already_voted")
 
 
 async def cast_vote(pool: asyncpg.Pool, principal: Principal, idea_id: int) -> VoteState:
@@ -173,7 +175,8 @@ async def cast_vote(pool: asyncpg.Pool, principal: Principal, idea_id: int) -> V
         assert why is not None
         _raise_refusal(why)
         if _budget(why) is None:
-            raise DomainError(NOT_VOTABLE)  # changed between the two statements
+            # changed between the two statements
+            raise DomainError(NOT_VOTABLE, code="idea_not_votable")
         return await _cast_with_budget(conn, principal, idea_id)
 
 
@@ -189,10 +192,12 @@ async def _cast_with_budget(
         budget = _budget(why)
         used = await _used(conn, principal.user_id, why)
         if budget is not None and used >= budget:
-            raise DomainError(NO_DOTS_LEFT if why["dot_budget"] is not None else NO_BUDGET_LEFT)
+            if why["dot_budget"] is not None:
+                raise DomainError(NO_DOTS_LEFT, code="dot_budget_exhausted")
+            raise DomainError(NO_BUDGET_LEFT, code="vote_budget_exhausted")
         cast = await conn.fetchrow(_CAST, *_args(principal, idea_id), True)
         if cast is None:
-            raise DomainError(NOT_VOTABLE)
+            raise DomainError(NOT_VOTABLE, code="idea_not_votable")
         return VoteState(
             idea_id,
             True,
@@ -211,7 +216,7 @@ async def withdraw_vote(pool: asyncpg.Pool, principal: Principal, idea_id: int) 
             why = await conn.fetchrow(_WHY, *_args(principal, idea_id))
             assert why is not None
             _raise_refusal(why, withdrawing=True)
-            raise ConflictError(NOT_VOTED)
+            raise ConflictError(NOT_VOTED, code="not_voted")
         budget = _budget(row)
         used = await _used(conn, principal.user_id, row) if budget is not None else None
         return VoteState(
