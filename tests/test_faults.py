@@ -104,12 +104,12 @@ async def _vote_while_backend_terminated(
     [
         # the vote statement on the asyncpg pool (raw asyncpg AdminShutdownError, 57P01)
         ("driver", "SELECT 1 FROM ideas WHERE id = $1 FOR UPDATE", "WITH idea"),
-        # the token check on the SQLAlchemy pool (DBAPIError wrapping it); it takes no row lock
+        # the token check on the asyncpg pool, outside the handler; it takes no row lock
         # (last_used_at is written at most once a minute), so the whole table is locked
         (
-            "sqlalchemy",
+            "token",
             "LOCK TABLE api_tokens IN ACCESS EXCLUSIVE MODE",
-            "SELECT api_tokens.id",
+            "SELECT t.id, t.user_id",
         ),
     ],
 )

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+import asyncpg
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.middleware.csrf import CSRFMiddleware
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 
-from ideas_platform.accounts.models import ApiToken, User
+from ideas_platform.accounts.models import User
 from ideas_platform.core.choices import Role
 from ideas_platform.core.web import CURRENT_USER_STATE_KEY, UNREAD_STATE_KEY
 
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
     from litestar.connection import ASGIConnection
     from litestar.handlers.base import BaseRouteHandler
     from litestar.types import ASGIApp, Receive, Scope, Send
-    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 SESSION_USER_KEY = "uid"
 SESSION_VERSION_KEY = "sv"
@@ -52,34 +52,31 @@ def bearer_token(scope: Scope) -> str | None:
 TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 
 
-async def principal_for_token(
-    factory: async_sessionmaker[AsyncSession], token: str
-) -> Principal | None:
-    """The token's owner. Reading takes no lock; `last_used_at` is written at most once a
-    minute per token (and then skipped by requests that find it locked or fresh)."""
-    token_hash = hash_token(token)
-    async with factory() as session, session.begin():
-        row = (
-            await session.execute(
-                select(ApiToken.id, ApiToken.user_id, ApiToken.last_used_at).where(
-                    ApiToken.token_hash == token_hash
-                )
-            )
-        ).first()
+# The token of an active account, on the driver pool: the ORM's session, greenlet bridge and
+# transaction cost an API request ~1.5 ms of CPU each (issue 16, bench/README.md).
+OWNER_BY_HASH_SQL = """SELECT t.id, t.user_id,
+       t.last_used_at IS NULL OR t.last_used_at < now() - make_interval(secs => $2) AS stale
+FROM api_tokens t JOIN users u ON u.id = t.user_id
+WHERE t.token_hash = $1 AND u.is_active
+"""
+MARK_USED_SQL = """UPDATE api_tokens SET last_used_at = now()
+WHERE id IN (SELECT id FROM api_tokens WHERE id = $1
+               AND (last_used_at IS NULL OR last_used_at < now() - make_interval(secs => $2))
+             FOR UPDATE SKIP LOCKED)
+"""
+
+
+async def principal_for_token(pool: asyncpg.Pool, token: str) -> Principal | None:
+    """The owner of the token if the account is active. Reading takes no lock; `last_used_at`
+    is written at most once a minute per token (and skipped while another request writes it)."""
+    seconds = TOKEN_USE_RESOLUTION.total_seconds()
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow(OWNER_BY_HASH_SQL, hash_token(token), seconds)
         if row is None:
             return None
-        if row.last_used_at is None or row.last_used_at < datetime.now(UTC) - TOKEN_USE_RESOLUTION:
-            stale = select(ApiToken.id).where(
-                ApiToken.id == row.id,
-                (ApiToken.last_used_at.is_(None))
-                | (ApiToken.last_used_at < func.now() - TOKEN_USE_RESOLUTION),
-            )
-            await session.execute(
-                update(ApiToken)
-                .where(ApiToken.id.in_(stale.with_for_update(skip_locked=True)))
-                .values(last_used_at=func.now())
-            )
-    return Principal(user_id=row.user_id, session_version=None)
+        if row["stale"]:
+            await conn.execute(MARK_USED_SQL, row["id"], seconds)
+    return Principal(user_id=row["user_id"], session_version=None)
 
 
 class AuthenticationMiddleware:
@@ -98,7 +95,7 @@ class AuthenticationMiddleware:
             # With an Authorization header only the token counts, never the cookie.
             if token:
                 principal = await principal_for_token(
-                    scope["litestar_app"].state.session_factory, token
+                    scope["litestar_app"].state.driver_pool, token
                 )
             if principal is None:
                 raise NotAuthorizedException("Invalid API token.")
@@ -162,6 +159,8 @@ async def load_user(connection: ASGIConnection[Any, Any, Any, Any]) -> User | No
 async def login_required(
     connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
 ) -> None:
+    if connection.scope.get("auth") == "token" and connection.scope.get("user") is not None:
+        return  # the token's account was found active by `principal_for_token`
     if await load_user(connection) is None:
         raise NotAuthorizedException("Login required.")
 
