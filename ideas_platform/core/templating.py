@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from jinja2 import Environment
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
@@ -27,11 +25,6 @@ from ideas_platform.ranking.service import METHOD_LABELS
 from ideas_platform.shortlists.models import DECISION_LABELS
 
 
-def readable_json(value: object) -> str:
-    """A JSON value as text for people (umlauts as they are); autoescaping does the rest."""
-    return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
 def configure_environment(env: Environment) -> None:
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
@@ -40,7 +33,6 @@ def configure_environment(env: Environment) -> None:
         date=format_date,
         number=format_number,
         percent=format_percent,
-        readable_json=readable_json,
     )
     env.globals.update(
         get_locale=get_locale,
