@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: run test install lint format messages check bench-votes bench-duplicates bench-similar bench-clusters screenshots board-check handover-check measures-check mail-check workshop-check bench-export bench-faults bench-workshop bench-mail bench-dashboard clean-data
+.PHONY: run test install lint format messages check bench-votes bench-duplicates bench-similar bench-clusters screenshots board-check handover-check measures-check mail-check workshop-check bench-export bench-faults bench-workshop bench-mail bench-dashboard bench-pages clean-data
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ check: install
 ## Load benchmark of the vote endpoint against raw asyncpg and pgbench (see bench/README.md).
 bench-votes: install
 	$(BIN)/python -m bench.votes
+
+## Server time (p95) of the idea list, an idea page and the ranking at 20,000 ideas / 1,000,000 votes.
+bench-pages: install
+	$(BIN)/python -m bench.pages $(ARGS)
 
 ## Quality of the duplicate suggestions on the labelled pairs in bench/data (precision, recall, top-5).
 bench-duplicates: install

@@ -202,6 +202,8 @@ async def main_async(args: argparse.Namespace) -> None:
             secret_key="profile-secret-key-0123456789abcdef0123456789",
             auth_rate_limit_per_minute=10**8,
             db_pool_size=4,
+            # The seeded users' phase announcements would be mailed by this process meanwhile.
+            mail_sender_enabled=False,
         )
     )
     async with lifespan(app):
