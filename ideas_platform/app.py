@@ -27,6 +27,8 @@ from ideas_platform.accounts.auth import (
     AuthenticationMiddleware,
     TokenAwareCSRFMiddleware,
     load_user_for_pages,
+    provide_current_user,
+    provide_viewer,
 )
 from ideas_platform.accounts.controllers import AccountController
 from ideas_platform.accounts.lifecycle_controllers import AccountLifecycleController
@@ -182,6 +184,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         dependencies={
             "db_session": Provide(provide_db_session),
             "driver_pool": Provide(provide_driver_pool, sync_to_thread=False),
+            "current_user": Provide(provide_current_user),
+            "viewer": Provide(provide_viewer),
         },
         # Security headers on every response, also 404s without a route (see security_headers).
         before_request=load_user_for_pages,

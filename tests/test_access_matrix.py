@@ -52,7 +52,7 @@ ACCESS: dict[str, str] = {
     # pages of the process
     "GET /": P,
     "GET /favicon.ico": P,
-    "GET /legal/{name:str}": P,
+    "GET /legal/{page_name:str}": P,
     "GET /processes/{slug:str}": P,
     "GET /processes/{slug:str}/ideas": P,
     "GET /processes/{slug:str}/ideas/new": L,
@@ -301,7 +301,7 @@ async def world(session_factory):
         "process_id": process.id,
         "code": event.join_code,
         "fmt": "csv",
-        "name": "impressum",
+        "page_name": "impressum",
     }
     return {"users": users, "params": params, "move_entry": move_entry, "event": event}
 

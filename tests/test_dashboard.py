@@ -15,11 +15,11 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import text, update
 
-from ideas_platform.accounts.auth import Principal
 from ideas_platform.comments import service as comments
 from ideas_platform.comments.models import Comment
 from ideas_platform.core.choices import Region, Role
 from ideas_platform.core.i18n import set_locale
+from ideas_platform.core.requests import Principal
 from ideas_platform.dashboard import charts, service
 from ideas_platform.events import service as events
 from ideas_platform.exports import service as exports

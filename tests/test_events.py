@@ -10,12 +10,12 @@ import httpx
 import pytest
 from sqlalchemy import func, select, update
 
-from ideas_platform.accounts.auth import Principal
 from ideas_platform.accounts.models import User
 from ideas_platform.audit.models import AuditEntry
 from ideas_platform.core.choices import Role
 from ideas_platform.core.errors import DomainError
 from ideas_platform.core.invariants import find_violations
+from ideas_platform.core.requests import Principal
 from ideas_platform.events import service as events
 from ideas_platform.events.models import Event, EventAttendee
 from ideas_platform.ideas.models import Idea

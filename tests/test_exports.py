@@ -17,12 +17,12 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import func, select, update
 
-from ideas_platform.accounts.auth import Principal
 from ideas_platform.accounts.models import User
 from ideas_platform.cli import main
 from ideas_platform.core.choices import Role
 from ideas_platform.core.config import get_settings
 from ideas_platform.core.i18n import set_locale
+from ideas_platform.core.requests import Principal
 from ideas_platform.exports import service as exports
 from ideas_platform.exports.service import Format
 from ideas_platform.ideas.models import Idea

@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import func, select
 
-from ideas_platform.accounts.auth import Principal
+from ideas_platform.core.requests import Principal
 from ideas_platform.ideas.models import Idea
 from ideas_platform.processes import service as processes
 from ideas_platform.votes import service as votes

@@ -8,10 +8,10 @@ import random
 
 from sqlalchemy import select
 
-from ideas_platform.accounts.auth import Principal
 from ideas_platform.core.choices import Role
 from ideas_platform.core.errors import DomainError
 from ideas_platform.core.invariants import find_violations
+from ideas_platform.core.requests import Principal
 from ideas_platform.moderation import merge as merging
 from ideas_platform.votes import service as votes
 from ideas_platform.votes.models import Vote

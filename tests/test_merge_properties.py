@@ -17,11 +17,11 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from ideas_platform.accounts.auth import Principal
 from ideas_platform.core.choices import Role
 from ideas_platform.core.database import create_driver_pool, create_session_factory
 from ideas_platform.core.errors import DomainError
 from ideas_platform.core.invariants import find_violations
+from ideas_platform.core.requests import Principal
 from ideas_platform.ideas.models import Idea, IdeaStatus
 from ideas_platform.moderation import merge as merging
 from ideas_platform.votes import service as votes

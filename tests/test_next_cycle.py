@@ -8,10 +8,10 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
-from ideas_platform.accounts.auth import Principal
 from ideas_platform.audit.models import AuditEntry
 from ideas_platform.core.choices import Role
 from ideas_platform.core.errors import InvalidInput
+from ideas_platform.core.requests import Principal
 from ideas_platform.cycles import service as cycles
 from ideas_platform.ideas.models import Idea, IdeaStatus
 from ideas_platform.measures import service as measures

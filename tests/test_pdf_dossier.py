@@ -9,10 +9,10 @@ import asyncpg
 from pypdf import PdfReader
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ideas_platform.accounts.auth import Principal
 from ideas_platform.accounts.models import User
 from ideas_platform.core.choices import Role
 from ideas_platform.core.i18n import set_locale
+from ideas_platform.core.requests import Principal
 from ideas_platform.exports import service as export_service
 from ideas_platform.exports.dataset import person_label
 from ideas_platform.exports.pdf_writer import plain_paragraphs, printable

@@ -10,7 +10,6 @@ from sqlalchemy import func, insert, select
 
 from ideas_platform.accounts import privacy
 from ideas_platform.accounts import service as accounts
-from ideas_platform.accounts.auth import Principal
 from ideas_platform.accounts.models import ApiToken, User
 from ideas_platform.audit.models import AuditEntry
 from ideas_platform.comments import service as comments
@@ -18,6 +17,7 @@ from ideas_platform.comments.models import Comment
 from ideas_platform.core.choices import Role
 from ideas_platform.core.errors import DomainError
 from ideas_platform.core.invariants import find_violations
+from ideas_platform.core.requests import Principal
 from ideas_platform.events import service as events
 from ideas_platform.events.models import EventAttendee
 from ideas_platform.ideas.models import Idea

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ideas_platform.accounts.auth import Principal
+from ideas_platform.core.requests import Principal
 from ideas_platform.ranking import service as ranking
 from ideas_platform.ranking.formula import MIN_SECTOR_PARTICIPANTS, breadth_score
 from ideas_platform.votes import service as votes

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from ideas_platform.accounts.auth import Principal
 from ideas_platform.comments import service as comments
 from ideas_platform.comments.models import Comment
 from ideas_platform.core.choices import Role
 from ideas_platform.core.errors import DomainError
 from ideas_platform.core.invariants import find_violations
+from ideas_platform.core.requests import Principal
 from ideas_platform.ideas.models import Idea, IdeaStatus
 from ideas_platform.moderation.models import Report, ReportStatus
 from ideas_platform.votes import service as votes

@@ -9,10 +9,10 @@ import re
 
 import pytest
 
-from ideas_platform.accounts.auth import Principal
 from ideas_platform.audit import service as audit
 from ideas_platform.audit.labels import ACTION_LABELS, changes
 from ideas_platform.core.choices import Role
+from ideas_platform.core.requests import Principal
 from ideas_platform.moderation import reports
 from ideas_platform.shortlists import service as shortlists
 from ideas_platform.themes import service as themes

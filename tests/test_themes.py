@@ -9,10 +9,10 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from ideas_platform.accounts.auth import Principal
 from ideas_platform.audit.models import AuditEntry
 from ideas_platform.core.choices import Role
 from ideas_platform.core.errors import DomainError, PermissionError_
+from ideas_platform.core.requests import Principal
 from ideas_platform.ideas.models import Idea
 from ideas_platform.themes import service as themes
 from ideas_platform.themes.models import Theme

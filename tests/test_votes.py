@@ -8,9 +8,9 @@ import random
 import pytest
 from sqlalchemy import func, select, text
 
-from ideas_platform.accounts.auth import Principal
 from ideas_platform.core.errors import ConflictError, DomainError, PermissionError_
 from ideas_platform.core.invariants import find_violations
+from ideas_platform.core.requests import Principal
 from ideas_platform.votes import service as votes
 from ideas_platform.votes.models import Vote
 from tests.helpers import (

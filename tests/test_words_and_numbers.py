@@ -8,8 +8,8 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from ideas_platform.accounts.auth import Principal
 from ideas_platform.core.i18n import LOCALE_DIR, format_percent, using_locale
+from ideas_platform.core.requests import Principal
 from ideas_platform.votes import service as votes
 from tests.helpers import make_idea, make_process, make_user
 

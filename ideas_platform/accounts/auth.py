@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import asyncpg
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
@@ -14,25 +13,15 @@ from sqlalchemy import select
 
 from ideas_platform.accounts.models import User
 from ideas_platform.core.choices import Role
+from ideas_platform.core.requests import AppConnection, AppRequest, Principal
 from ideas_platform.core.web import CURRENT_USER_STATE_KEY, UNREAD_STATE_KEY
 
 if TYPE_CHECKING:
-    from litestar import Request
-    from litestar.connection import ASGIConnection
     from litestar.handlers.base import BaseRouteHandler
     from litestar.types import ASGIApp, Receive, Scope, Send
 
 SESSION_USER_KEY = "uid"
 SESSION_VERSION_KEY = "sv"
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """The authenticated caller before the database confirmed it (cheap, from the request)."""
-
-    user_id: int
-    # None for API tokens; for sessions it must equal users.session_version.
-    session_version: int | None
 
 
 def hash_token(token: str) -> str:
@@ -134,7 +123,7 @@ def _sessionless_api_call(scope: Scope) -> bool:
     return True
 
 
-async def load_user(connection: ASGIConnection[Any, Any, Any, Any]) -> User | None:
+async def load_user(connection: AppConnection) -> User | None:
     """The confirmed user of this request (cached on the request), or None."""
     state = connection.scope.setdefault("state", {})
     if CURRENT_USER_STATE_KEY in state:
@@ -156,9 +145,20 @@ async def load_user(connection: ASGIConnection[Any, Any, Any, Any]) -> User | No
     return user
 
 
-async def login_required(
-    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
-) -> None:
+async def provide_current_user(request: AppRequest) -> User:
+    """Dependency `current_user`: the confirmed user of a route behind `login_required`."""
+    user = await load_user(request)
+    if user is None:
+        raise NotAuthorizedException("Login required.")
+    return user
+
+
+async def provide_viewer(request: AppRequest) -> User | None:
+    """Dependency `viewer`: the confirmed user, or None for an anonymous visitor."""
+    return await load_user(request)
+
+
+async def login_required(connection: AppConnection, _: BaseRouteHandler) -> None:
     if connection.scope.get("auth") == "token" and connection.scope.get("user") is not None:
         return  # the token's account was found active by `principal_for_token`
     if await load_user(connection) is None:
@@ -168,7 +168,7 @@ async def login_required(
 def role_required(*roles: Role):
     allowed = set(roles) | {Role.ADMIN}
 
-    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: AppConnection, _: BaseRouteHandler) -> None:
         user = await load_user(connection)
         if user is None:
             raise NotAuthorizedException("Login required.")
@@ -183,7 +183,7 @@ moderator_required = role_required(Role.MODERATOR)
 ministry_required = role_required(Role.MINISTRY)
 
 
-async def load_user_for_pages(request: Request[Any, Any, Any]) -> None:
+async def load_user_for_pages(request: AppRequest) -> None:
     """Before every page (GET, not the API, not assets or event streams): confirm the user, so
     that the header of every page knows who is logged in. One cached query per request."""
     path = request.url.path

@@ -7,7 +7,7 @@ import secrets
 from typing import Any
 from urllib.parse import quote
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Response, Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +16,6 @@ from ideas_platform.accounts import privacy, service
 from ideas_platform.accounts.auth import (
     SESSION_USER_KEY,
     SESSION_VERSION_KEY,
-    load_user,
     login_required,
 )
 from ideas_platform.accounts.lifecycle import needs_consent
@@ -25,14 +24,15 @@ from ideas_platform.api.controllers import errors as api_errors
 from ideas_platform.core.errors import DomainError, InvalidInput
 from ideas_platform.core.i18n import LOCALE_COOKIE, LOCALES, gettext
 from ideas_platform.core.rate_limits import TooManyAttempts, limit_attempt, with_retry_after
-from ideas_platform.core.web import form_data, page, safe_next, see_other
+from ideas_platform.core.requests import AppRequest, principal_of
+from ideas_platform.core.web import form_data, page, safe_next, see_other, see_other_route
 from ideas_platform.events import service as events_service
 from ideas_platform.ideas import service as ideas_service
 
 REGISTER_FIELDS = ("email", "display_name", "password", "sector", "region", "organisation")
 
 
-def start_session(request: Request[Any, Any, Any], user: User) -> None:
+def start_session(request: AppRequest, user: User) -> None:
     # A fresh session on login: nothing of the anonymous session survives (no fixation).
     request.clear_session()
     request.set_session(
@@ -52,14 +52,14 @@ def with_locale_cookie(response: Response[Any], locale: str) -> Response[Any]:
 
 
 async def profile_page(
-    request: Request[Any, Any, Any],
+    request: AppRequest,
     db_session: AsyncSession,
     *,
     status_code: int = 200,
     **context: Any,
 ) -> Template:
     """The profile page, with whatever a form on it wants to show (errors, a new token)."""
-    user_id = request.user.user_id
+    user_id = principal_of(request).user_id
     context.setdefault("new_token", None)
     context.setdefault("error", None)
     return page(
@@ -76,11 +76,11 @@ class AccountController(Controller):
     include_in_schema = False
 
     @get("/register", name="register")
-    async def register_form(self, request: Request[Any, Any, Any]) -> Template:
+    async def register_form(self, request: AppRequest) -> Template:
         return page(request, "accounts/register.html", form={}, errors={})
 
-    @post("/register")
-    async def register(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Any:
+    @post("/register", name="register_submit")
+    async def register(self, request: AppRequest, db_session: AsyncSession) -> Any:
         form = await form_data(request)
         data = service.Registration(
             **{field: form.get(field, "") for field in REGISTER_FIELDS},
@@ -116,11 +116,11 @@ class AccountController(Controller):
         return with_locale_cookie(see_other(safe_next(form.get("next"), "/")), user.locale)
 
     @get("/login", name="login")
-    async def login_form(self, request: Request[Any, Any, Any], next: str = "/") -> Template:
+    async def login_form(self, request: AppRequest, next: str = "/") -> Template:
         return page(request, "accounts/login.html", form={"next": safe_next(next)}, error=None)
 
-    @post("/login")
-    async def login(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Any:
+    @post("/login", name="login_submit")
+    async def login(self, request: AppRequest, db_session: AsyncSession) -> Any:
         form = await form_data(request)
         try:
             await limit_attempt(request, form.get("email", ""))
@@ -144,39 +144,37 @@ class AccountController(Controller):
         target = safe_next(form.get("next"), "/")
         if needs_consent(user, request.app.state.settings):
             # New terms (or none agreed to yet): asked once, right after the login.
-            target = f"/consent?next={quote(target)}"
+            target = f"{request.app.route_reverse('consent')}?next={quote(target)}"
         return with_locale_cookie(see_other(target), user.locale)
 
-    @post("/logout", guards=[login_required])
-    async def logout(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Redirect:
-        await service.end_all_sessions(db_session, request.user.user_id)
+    @post("/logout", guards=[login_required], name="logout")
+    async def logout(self, request: AppRequest, db_session: AsyncSession) -> Redirect:
+        await service.end_all_sessions(db_session, principal_of(request).user_id)
         request.clear_session()
-        return see_other("/")
+        return see_other_route(request, "home")
 
-    @post("/language")
+    @post("/language", name="language_switch")
     async def switch_language(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession
+        self, request: AppRequest, viewer: User | None, db_session: AsyncSession
     ) -> Any:
         form = await form_data(request)
         locale = form.get("locale", "de")
         if locale not in LOCALES:
             locale = "de"
         # Only a confirmed user: a session cookie from before a logout must not write.
-        user = await load_user(request)
+        user = viewer
         if user is not None:
             await service.set_locale(db_session, user.id, locale)
         return with_locale_cookie(see_other(safe_next(form.get("next"), "/")), locale)
 
     @get("/profile", guards=[login_required], name="profile")
-    async def profile(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Template:
+    async def profile(self, request: AppRequest, db_session: AsyncSession) -> Template:
         return await profile_page(request, db_session)
 
-    @post("/profile/tokens", guards=[login_required])
-    async def create_token(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession
-    ) -> Template:
+    @post("/profile/tokens", guards=[login_required], name="token_create")
+    async def create_token(self, request: AppRequest, db_session: AsyncSession) -> Template:
         form = await form_data(request)
-        user_id = request.user.user_id
+        user_id = principal_of(request).user_id
         new_token, error = None, None
         try:
             new_token = await service.create_api_token(db_session, user_id, form.get("name", ""))
@@ -191,14 +189,14 @@ class AccountController(Controller):
             error=error,
         )
 
-    @post("/profile/full-account", guards=[login_required])
-    async def full_account(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Any:
+    @post("/profile/full-account", guards=[login_required], name="full_account_create")
+    async def full_account(self, request: AppRequest, db_session: AsyncSession) -> Any:
         """A guest of a workshop keeps the account: adds email and password (same user)."""
         form = await form_data(request)
         try:
             user = await events_service.make_full_account(
                 db_session,
-                user_id=request.user.user_id,
+                user_id=principal_of(request).user_id,
                 email=form.get("email", ""),
                 password=form.get("password", ""),
             )
@@ -208,7 +206,7 @@ class AccountController(Controller):
                 "accounts/profile.html",
                 status_code=422,
                 tokens=[],
-                my_ideas=await ideas_service.mine(db_session, request.user.user_id),
+                my_ideas=await ideas_service.mine(db_session, principal_of(request).user_id),
                 new_token=None,
                 error=None,
                 account_form=form,
@@ -220,30 +218,28 @@ class AccountController(Controller):
             gettext("Your account is complete. Log in with your email address from now on."),
             category="success",
         )
-        return see_other("/profile")
+        return see_other_route(request, "profile")
 
-    @post("/profile/consent", guards=[login_required])
-    async def consent(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Redirect:
+    @post("/profile/consent", guards=[login_required], name="profile_consent")
+    async def consent(self, request: AppRequest, db_session: AsyncSession) -> Redirect:
         form = await form_data(request)
         consent = form.get("name_in_exports") == "1"
-        await service.set_name_in_exports(db_session, request.user.user_id, consent)
+        await service.set_name_in_exports(db_session, principal_of(request).user_id, consent)
         flash(request, gettext("Your choice has been saved."), category="success")
-        return see_other("/profile")
+        return see_other_route(request, "profile")
 
-    @post("/profile/tokens/{token_id:int}/revoke", guards=[login_required])
+    @post("/profile/tokens/{token_id:int}/revoke", guards=[login_required], name="token_revoke")
     async def revoke_token(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, token_id: int
+        self, request: AppRequest, db_session: AsyncSession, token_id: int
     ) -> Redirect:
-        await service.revoke_api_token(db_session, request.user.user_id, token_id)
+        await service.revoke_api_token(db_session, principal_of(request).user_id, token_id)
         flash(request, gettext("The token was revoked."), category="success")
-        return see_other("/profile")
+        return see_other_route(request, "profile")
 
     @get("/profile/data", guards=[login_required], name="my_data")
-    async def my_data(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession
-    ) -> Response[Any]:
+    async def my_data(self, request: AppRequest, db_session: AsyncSession) -> Response[Any]:
         """All data stored about the person, as a JSON download."""
-        data = await privacy.export_data(db_session, request.user.user_id)
+        data = await privacy.export_data(db_session, principal_of(request).user_id)
         return Response(
             content=json.dumps(data, ensure_ascii=False, indent=2).encode(),
             media_type="application/json",
@@ -261,19 +257,15 @@ class AccountController(Controller):
         responses=api_errors(401),
         summary="All data stored about the authenticated user (GDPR export)",
     )
-    async def api_my_data(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession
-    ) -> Response[Any]:
-        data = await privacy.export_data(db_session, request.user.user_id)
+    async def api_my_data(self, request: AppRequest, db_session: AsyncSession) -> Response[Any]:
+        data = await privacy.export_data(db_session, principal_of(request).user_id)
         return Response(content=data, headers={"Cache-Control": "no-store"})
 
-    @post("/profile/delete", guards=[login_required])
-    async def delete_account(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession
-    ) -> Any:
+    @post("/profile/delete", guards=[login_required], name="account_delete")
+    async def delete_account(self, request: AppRequest, db_session: AsyncSession) -> Any:
         """Deletes the account after the password (a guest: the display name) is confirmed."""
         form = await form_data(request)
-        user_id = request.user.user_id
+        user_id = principal_of(request).user_id
         try:
             await limit_attempt(request, f"user:{user_id}")
             await privacy.delete_account(
@@ -292,4 +284,4 @@ class AccountController(Controller):
         request.clear_session()
         request.set_session({})  # an empty, anonymous session that carries the message
         flash(request, gettext("Your account has been deleted."), category="success")
-        return see_other("/")
+        return see_other_route(request, "home")

@@ -5,29 +5,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.accounts import lifecycle
-from ideas_platform.accounts.auth import load_user, login_required
+from ideas_platform.accounts.auth import login_required
 from ideas_platform.accounts.controllers import profile_page, start_session, with_locale_cookie
-from ideas_platform.accounts.models import AccountTokenPurpose
+from ideas_platform.accounts.models import AccountTokenPurpose, User
 from ideas_platform.core.config import Settings
 from ideas_platform.core.errors import DomainError, InvalidInput
 from ideas_platform.core.i18n import gettext
 from ideas_platform.core.rate_limits import TooManyAttempts, limit_attempt, with_retry_after
-from ideas_platform.core.web import form_data, page, safe_next, see_other
+from ideas_platform.core.requests import AppRequest, principal_of
+from ideas_platform.core.web import form_data, page, safe_next, see_other, see_other_route
 
 
-def _settings(request: Request[Any, Any, Any]) -> Settings:
+def _settings(request: AppRequest) -> Settings:
     return request.app.state.settings
 
 
-def _link_page(
-    request: Request[Any, Any, Any], *, title: str, text: str, action: str, button: str
-) -> Template:
+def _link_page(request: AppRequest, *, title: str, text: str, action: str, button: str) -> Template:
     """A mailed link opens a page with a button: a mail scanner that follows links does not
     use the token up."""
     return page(
@@ -35,7 +34,7 @@ def _link_page(
     )
 
 
-def _link_error(request: Request[Any, Any, Any], exc: DomainError) -> Template:
+def _link_error(request: AppRequest, exc: DomainError) -> Template:
     return page(
         request,
         "accounts/link_confirm.html",
@@ -53,11 +52,11 @@ class AccountLifecycleController(Controller):
     # --- forgotten password ---
 
     @get("/password/forgot", name="password_forgot")
-    async def forgot_form(self, request: Request[Any, Any, Any]) -> Template:
+    async def forgot_form(self, request: AppRequest) -> Template:
         return page(request, "accounts/forgot.html", form={}, errors={}, sent=False)
 
-    @post("/password/forgot")
-    async def forgot(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Template:
+    @post("/password/forgot", name="password_forgot_submit")
+    async def forgot(self, request: AppRequest, db_session: AsyncSession) -> Template:
         form = await form_data(request)
         try:
             await limit_attempt(request, form.get("email", ""))
@@ -88,9 +87,9 @@ class AccountLifecycleController(Controller):
         # The same answer whether or not the address has an account.
         return page(request, "accounts/forgot.html", form={}, errors={}, sent=True)
 
-    @get("/password/reset/{token:str}")
+    @get("/password/reset/{token:str}", name="password_reset")
     async def reset_form(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, token: str
+        self, request: AppRequest, db_session: AsyncSession, token: str
     ) -> Template:
         try:
             await lifecycle.check_token(db_session, token, AccountTokenPurpose.RESET_PASSWORD)
@@ -98,10 +97,8 @@ class AccountLifecycleController(Controller):
             return _link_error(request, exc)
         return page(request, "accounts/reset.html", token=token, errors={})
 
-    @post("/password/reset/{token:str}")
-    async def reset(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, token: str
-    ) -> Any:
+    @post("/password/reset/{token:str}", name="password_reset_submit")
+    async def reset(self, request: AppRequest, db_session: AsyncSession, token: str) -> Any:
         form = await form_data(request)
         try:
             await limit_attempt(request, f"reset:{token}")
@@ -135,13 +132,13 @@ class AccountLifecycleController(Controller):
             gettext("Your new password is set. Please log in with it."),
             category="success",
         )
-        return see_other("/login")
+        return see_other_route(request, "login")
 
     # --- confirming addresses ---
 
-    @get("/account/confirm/{token:str}")
+    @get("/account/confirm/{token:str}", name="account_confirm")
     async def confirm_form(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, token: str
+        self, request: AppRequest, db_session: AsyncSession, token: str
     ) -> Template:
         try:
             await lifecycle.check_token(db_session, token, AccountTokenPurpose.CONFIRM_EMAIL)
@@ -151,37 +148,37 @@ class AccountLifecycleController(Controller):
             request,
             title=gettext("Confirm your email address"),
             text=gettext("One click, and your email address is confirmed."),
-            action=f"/account/confirm/{token}",
+            action=request.app.route_reverse("account_confirm_submit", token=token),
             button=gettext("Confirm email address"),
         )
 
-    @post("/account/confirm/{token:str}")
+    @post("/account/confirm/{token:str}", name="account_confirm_submit")
     async def confirm(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, token: str
+        self, request: AppRequest, viewer: User | None, db_session: AsyncSession, token: str
     ) -> Any:
         try:
             await lifecycle.confirm_email(db_session, token)
         except DomainError as exc:
             return _link_error(request, exc)
         flash(request, gettext("Thank you: your email address is confirmed."), category="success")
-        return see_other("/profile" if await load_user(request) else "/login")
+        return see_other_route(request, "profile" if viewer else "login")
 
-    @post("/profile/confirmation", guards=[login_required])
-    async def resend_confirmation(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession
-    ) -> Redirect:
-        await limit_attempt(request, f"user:{request.user.user_id}")
-        await lifecycle.resend_confirmation(db_session, _settings(request), request.user.user_id)
+    @post("/profile/confirmation", guards=[login_required], name="confirmation_resend")
+    async def resend_confirmation(self, request: AppRequest, db_session: AsyncSession) -> Redirect:
+        await limit_attempt(request, f"user:{principal_of(request).user_id}")
+        await lifecycle.resend_confirmation(
+            db_session, _settings(request), principal_of(request).user_id
+        )
         flash(
             request,
             gettext("We have sent the confirmation link again. Please look into your inbox."),
             category="success",
         )
-        return see_other("/profile")
+        return see_other_route(request, "profile")
 
-    @get("/account/email/{token:str}")
+    @get("/account/email/{token:str}", name="email_change_confirm")
     async def email_change_form(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, token: str
+        self, request: AppRequest, db_session: AsyncSession, token: str
     ) -> Template:
         try:
             await lifecycle.check_token(db_session, token, AccountTokenPurpose.CHANGE_EMAIL)
@@ -191,30 +188,30 @@ class AccountLifecycleController(Controller):
             request,
             title=gettext("Confirm your new email address"),
             text=gettext("From now on you log in with the new address."),
-            action=f"/account/email/{token}",
+            action=request.app.route_reverse("email_change_confirm_submit", token=token),
             button=gettext("Confirm new email address"),
         )
 
-    @post("/account/email/{token:str}")
+    @post("/account/email/{token:str}", name="email_change_confirm_submit")
     async def email_change(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, token: str
+        self, request: AppRequest, viewer: User | None, db_session: AsyncSession, token: str
     ) -> Any:
         try:
             await lifecycle.confirm_email_change(db_session, _settings(request), token)
         except DomainError as exc:
             return _link_error(request, exc)
         flash(request, gettext("Your new email address is confirmed."), category="success")
-        return see_other("/profile" if await load_user(request) else "/login")
+        return see_other_route(request, "profile" if viewer else "login")
 
     # --- the profile's forms ---
 
-    @post("/profile/edit", guards=[login_required])
-    async def edit_profile(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Any:
+    @post("/profile/edit", guards=[login_required], name="profile_edit")
+    async def edit_profile(self, request: AppRequest, db_session: AsyncSession) -> Any:
         form = await form_data(request)
         try:
             user = await lifecycle.update_profile(
                 db_session,
-                request.user.user_id,
+                principal_of(request).user_id,
                 lifecycle.ProfileForm(
                     display_name=form.get("display_name", ""),
                     organisation=form.get("organisation", ""),
@@ -233,17 +230,17 @@ class AccountLifecycleController(Controller):
                 profile_errors=exc.translated_errors(),
             )
         flash(request, gettext("Your profile has been saved."), category="success")
-        return with_locale_cookie(see_other("/profile"), user.locale)
+        return with_locale_cookie(see_other_route(request, "profile"), user.locale)
 
-    @post("/profile/email", guards=[login_required])
-    async def change_email(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Any:
+    @post("/profile/email", guards=[login_required], name="email_change")
+    async def change_email(self, request: AppRequest, db_session: AsyncSession) -> Any:
         form = await form_data(request)
-        await limit_attempt(request, f"user:{request.user.user_id}")
+        await limit_attempt(request, f"user:{principal_of(request).user_id}")
         try:
             await lifecycle.request_email_change(
                 db_session,
                 _settings(request),
-                request.user.user_id,
+                principal_of(request).user_id,
                 new_email=form.get("new_email", ""),
                 password=form.get("current_password", ""),
             )
@@ -264,19 +261,17 @@ class AccountLifecycleController(Controller):
             ),
             category="success",
         )
-        return see_other("/profile")
+        return see_other_route(request, "profile")
 
-    @post("/profile/password", guards=[login_required])
-    async def change_password(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession
-    ) -> Any:
+    @post("/profile/password", guards=[login_required], name="password_change")
+    async def change_password(self, request: AppRequest, db_session: AsyncSession) -> Any:
         form = await form_data(request)
-        await limit_attempt(request, f"user:{request.user.user_id}")
+        await limit_attempt(request, f"user:{principal_of(request).user_id}")
         try:
             user = await lifecycle.change_password(
                 db_session,
                 _settings(request),
-                request.user.user_id,
+                principal_of(request).user_id,
                 current=form.get("current_password", ""),
                 new=form.get("new_password", ""),
             )
@@ -290,18 +285,18 @@ class AccountLifecycleController(Controller):
             gettext("Your password has been changed. Other sessions were logged out."),
             category="success",
         )
-        return see_other("/profile")
+        return see_other_route(request, "profile")
 
     # --- consent to new terms ---
 
-    @get("/consent", guards=[login_required])
-    async def consent_form(self, request: Request[Any, Any, Any], next: str = "/") -> Template:
+    @get("/consent", guards=[login_required], name="consent")
+    async def consent_form(self, request: AppRequest, next: str = "/") -> Template:
         return page(
             request, "accounts/consent.html", next=safe_next(next), error=None, form={}, errors={}
         )
 
-    @post("/consent", guards=[login_required])
-    async def consent(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Any:
+    @post("/consent", guards=[login_required], name="consent_submit")
+    async def consent(self, request: AppRequest, db_session: AsyncSession) -> Any:
         form = await form_data(request)
         if form.get("accepted_terms") != "1":
             return page(
@@ -313,6 +308,8 @@ class AccountLifecycleController(Controller):
                 errors={},
                 error=gettext("Please agree to the terms of participation and the privacy notice."),
             )
-        await lifecycle.record_consent(db_session, _settings(request), request.user.user_id)
+        await lifecycle.record_consent(
+            db_session, _settings(request), principal_of(request).user_id
+        )
         flash(request, gettext("Thank you. Your agreement has been saved."), category="success")
         return see_other(safe_next(form.get("next"), "/"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +16,8 @@ from ideas_platform.accounts.auth import admin_required
 from ideas_platform.core.choices import ROLE_LABELS, Role
 from ideas_platform.core.errors import DomainError, InvalidInput
 from ideas_platform.core.i18n import BERLIN, gettext
-from ideas_platform.core.web import form_data, page, page_number, see_other
+from ideas_platform.core.requests import AppRequest, principal_of
+from ideas_platform.core.web import form_data, page, page_number, see_other_route
 from ideas_platform.mail import outbox
 from ideas_platform.processes import service as processes_service
 from ideas_platform.processes.models import PhaseKind, Process
@@ -55,7 +56,7 @@ def _form_values(process: Process, topics: list[str]) -> dict[str, str]:
 
 
 def _form_page(
-    request: Request[Any, Any, Any],
+    request: AppRequest,
     form: dict[str, str],
     errors: dict[str, str],
     process: Process | None,
@@ -77,9 +78,7 @@ class AdminController(Controller):
     include_in_schema = False
 
     @get("/", name="admin")
-    async def index(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, q: str = ""
-    ) -> Template:
+    async def index(self, request: AppRequest, db_session: AsyncSession, q: str = "") -> Template:
         query = q.strip()[:100]
         return page(
             request,
@@ -92,41 +91,39 @@ class AdminController(Controller):
             roles=list(Role),
         )
 
-    @get("/processes/new")
-    async def new_process(self, request: Request[Any, Any, Any]) -> Template:
+    @get("/processes/new", name="process_new")
+    async def new_process(self, request: AppRequest) -> Template:
         return _form_page(request, {}, {}, None)
 
-    @post("/processes")
-    async def create_process(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession
-    ) -> Any:
+    @post("/processes", name="process_create")
+    async def create_process(self, request: AppRequest, db_session: AsyncSession) -> Any:
         form = await form_data(request)
         try:
             process = await processes_service.save_process(
-                db_session, actor_id=request.user.user_id, form=process_form(form)
+                db_session, actor_id=principal_of(request).user_id, form=process_form(form)
             )
         except InvalidInput as exc:
             return _form_page(request, form, exc.translated_errors(), None)
         flash(request, gettext("The process has been saved."), category="success")
-        return see_other(f"/processes/{process.slug}")
+        return see_other_route(request, "process", slug=process.slug)
 
-    @get("/processes/{process_id:int}/edit")
+    @get("/processes/{process_id:int}/edit", name="process_edit")
     async def edit_process(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, process_id: int
+        self, request: AppRequest, db_session: AsyncSession, process_id: int
     ) -> Template:
         process = await processes_service.get_by_id(db_session, process_id)
         topics = [t.name for t in await processes_service.list_topics(db_session, process.id)]
         return _form_page(request, _form_values(process, topics), {}, process)
 
-    @post("/processes/{process_id:int}")
+    @post("/processes/{process_id:int}", name="process_update")
     async def update_process(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, process_id: int
+        self, request: AppRequest, db_session: AsyncSession, process_id: int
     ) -> Any:
         form = await form_data(request)
         try:
             process = await processes_service.save_process(
                 db_session,
-                actor_id=request.user.user_id,
+                actor_id=principal_of(request).user_id,
                 form=process_form(form),
                 process_id=process_id,
             )
@@ -134,15 +131,18 @@ class AdminController(Controller):
             process = await processes_service.get_by_id(db_session, process_id)
             return _form_page(request, form, exc.translated_errors(), process)
         flash(request, gettext("The process has been saved."), category="success")
-        return see_other(f"/processes/{process.slug}")
+        return see_other_route(request, "process", slug=process.slug)
 
-    @post("/users/{user_id:int}/role")
+    @post("/users/{user_id:int}/role", name="user_role")
     async def change_role(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, user_id: int
+        self, request: AppRequest, db_session: AsyncSession, user_id: int
     ) -> Redirect:
         form = await form_data(request)
         user = await accounts_service.change_role(
-            db_session, actor_id=request.user.user_id, user_id=user_id, role=form.get("role", "")
+            db_session,
+            actor_id=principal_of(request).user_id,
+            user_id=user_id,
+            role=form.get("role", ""),
         )
         flash(
             request,
@@ -153,34 +153,35 @@ class AdminController(Controller):
             ),
             category="success",
         )
-        return see_other("/admin")
+        return see_other_route(request, "admin")
 
-    @post("/users/{user_id:int}/deactivate")
+    @post("/users/{user_id:int}/deactivate", name="user_deactivate")
     async def deactivate(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, user_id: int
+        self, request: AppRequest, db_session: AsyncSession, user_id: int
     ) -> Redirect:
         return await _set_active(request, db_session, user_id, active=False)
 
-    @post("/users/{user_id:int}/activate")
+    @post("/users/{user_id:int}/activate", name="user_activate")
     async def activate(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, user_id: int
+        self, request: AppRequest, db_session: AsyncSession, user_id: int
     ) -> Redirect:
         return await _set_active(request, db_session, user_id, active=True)
 
-    @post("/users/{user_id:int}/send-reset")
+    @post("/users/{user_id:int}/send-reset", name="user_send_reset")
     async def send_reset(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, user_id: int
+        self, request: AppRequest, db_session: AsyncSession, user_id: int
     ) -> Redirect:
         await lifecycle.admin_send_reset(
-            db_session, request.app.state.settings, actor_id=request.user.user_id, user_id=user_id
+            db_session,
+            request.app.state.settings,
+            actor_id=principal_of(request).user_id,
+            user_id=user_id,
         )
         flash(request, gettext("A mail to set a new password is on its way."), category="success")
-        return see_other("/admin")
+        return see_other_route(request, "admin")
 
     @get("/outbox", name="outbox")
-    async def outbox(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, to: str = ""
-    ) -> Template:
+    async def outbox(self, request: AppRequest, db_session: AsyncSession, to: str = "") -> Template:
         return page(
             request,
             "admin/outbox.html",
@@ -190,9 +191,9 @@ class AdminController(Controller):
             smtp_configured=request.app.state.settings.smtp_configured,
         )
 
-    @get("/outbox/{mail_id:int}")
+    @get("/outbox/{mail_id:int}", name="outbox_mail")
     async def outbox_mail(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, mail_id: int
+        self, request: AppRequest, db_session: AsyncSession, mail_id: int
     ) -> Template:
         return page(
             request,
@@ -204,18 +205,18 @@ class AdminController(Controller):
 
 
 async def _set_active(
-    request: Request[Any, Any, Any], db_session: AsyncSession, user_id: int, *, active: bool
+    request: AppRequest, db_session: AsyncSession, user_id: int, *, active: bool
 ) -> Redirect:
     try:
         user = await lifecycle.set_active(
-            db_session, actor_id=request.user.user_id, user_id=user_id, active=active
+            db_session, actor_id=principal_of(request).user_id, user_id=user_id, active=active
         )
     except DomainError as exc:
         flash(request, exc.translated(), category="error")
-        return see_other("/admin")
+        return see_other_route(request, "admin")
     if active:
         message = gettext("%(name)s can log in again.", name=user.display_name)
     else:
         message = gettext("%(name)s is deactivated and logged out.", name=user.display_name)
     flash(request, message, category="success")
-    return see_other("/admin")
+    return see_other_route(request, "admin")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-from litestar import Controller, Request, Response, delete, get, post
+from litestar import Controller, Response, delete, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.channels import ChannelsPlugin
 from litestar.openapi.datastructures import ResponseSpec
@@ -28,6 +28,7 @@ from litestar.response import File
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.accounts.auth import load_user, login_required, ministry_required
+from ideas_platform.accounts.models import User
 from ideas_platform.api.schemas import (
     CommentIn,
     CommentOut,
@@ -49,6 +50,7 @@ from ideas_platform.api.schemas import (
 )
 from ideas_platform.comments import service as comments_service
 from ideas_platform.core.rate_limits import SUBMIT_RATE_LIMIT
+from ideas_platform.core.requests import AppRequest, principal_of
 from ideas_platform.core.validation import clean_text
 from ideas_platform.events import live
 from ideas_platform.exports import service as exports_service
@@ -180,7 +182,7 @@ def _entry_out(view: EntryView) -> ShortlistEntryOut:
 
 
 async def _export_file(
-    request: Request[Any, Any, Any], db_session: AsyncSession, slug: str, fmt: str
+    request: AppRequest, db_session: AsyncSession, slug: str, fmt: str
 ) -> exports_service.ExportFile:
     process = await processes_service.get_by_slug(db_session, slug)
     user = await load_user(request)
@@ -205,8 +207,8 @@ class ApiController(Controller):
         responses=errors(401),
         summary="The authenticated user",
     )
-    async def me(self, request: Request[Any, Any, Any]) -> MeOut:
-        user = await load_user(request)
+    async def me(self, request: AppRequest, viewer: User | None) -> MeOut:
+        user = viewer
         assert user is not None
         return MeOut(
             user.id,
@@ -310,7 +312,7 @@ class ApiController(Controller):
     )
     async def create_idea(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         db_session: AsyncSession,
         channels: ChannelsPlugin,
         slug: str,
@@ -320,7 +322,7 @@ class ApiController(Controller):
         idea = await ideas_service.submit(
             db_session,
             process=process,
-            author_id=request.user.user_id,
+            author_id=principal_of(request).user_id,
             form=ideas_service.IdeaForm(
                 data.title, data.body, data.topic_id, data.region, data.event_id
             ),
@@ -330,9 +332,9 @@ class ApiController(Controller):
 
     @get("/ideas/{idea_id:int}", responses=errors(404), summary="One idea")
     async def idea(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, idea_id: int
+        self, request: AppRequest, viewer: User | None, db_session: AsyncSession, idea_id: int
     ) -> IdeaOut:
-        view = await ideas_service.get_visible_view(db_session, idea_id, await load_user(request))
+        view = await ideas_service.get_visible_view(db_session, idea_id, viewer)
         process = await processes_service.get_by_id(db_session, view.idea.process_id)
         return _idea_out(view, process.slug)
 
@@ -345,12 +347,12 @@ class ApiController(Controller):
     )
     async def vote(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         driver_pool: asyncpg.Pool,
         channels: ChannelsPlugin,
         idea_id: int,
     ) -> VoteOut:
-        state = await votes_service.cast_vote(driver_pool, request.user, idea_id)
+        state = await votes_service.cast_vote(driver_pool, principal_of(request), idea_id)
         votes_service.announce_vote(channels, state)
         return _vote_out(state)
 
@@ -364,12 +366,12 @@ class ApiController(Controller):
     )
     async def withdraw(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         driver_pool: asyncpg.Pool,
         channels: ChannelsPlugin,
         idea_id: int,
     ) -> VoteOut:
-        state = await votes_service.withdraw_vote(driver_pool, request.user, idea_id)
+        state = await votes_service.withdraw_vote(driver_pool, principal_of(request), idea_id)
         votes_service.announce_vote(channels, state)
         return _vote_out(state)
 
@@ -379,9 +381,9 @@ class ApiController(Controller):
         summary="Comments on an idea, oldest first",
     )
     async def comments(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, idea_id: int
+        self, request: AppRequest, viewer: User | None, db_session: AsyncSession, idea_id: int
     ) -> list[CommentOut]:
-        await ideas_service.get_visible_view(db_session, idea_id, await load_user(request))
+        await ideas_service.get_visible_view(db_session, idea_id, viewer)
         return [
             CommentOut(c.id, c.body_html, c.author_name, c.created_at)
             for c in comments_service.flatten(
@@ -399,15 +401,16 @@ class ApiController(Controller):
     )
     async def add_comment(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
+        viewer: User | None,
         db_session: AsyncSession,
         idea_id: int,
         data: CommentIn,
     ) -> CommentOut:
         comment = await comments_service.add_comment(
-            db_session, idea_id=idea_id, author_id=request.user.user_id, body=data.body
+            db_session, idea_id=idea_id, author_id=principal_of(request).user_id, body=data.body
         )
-        user = await load_user(request)
+        user = viewer
         return CommentOut(
             comment.id, comment.body_html, user.display_name if user else None, comment.created_at
         )
@@ -468,6 +471,7 @@ class ApiController(Controller):
 
     @get(
         "/processes/{slug:str}/exports/{fmt:str}",
+        name="api_export",
         guards=[ministry_required],
         security=SECURITY,
         summary="Export for the ministry: csv, xlsx, json (all published ideas) or pdf (dossier)",
@@ -481,7 +485,7 @@ class ApiController(Controller):
         operation_class=_ExportOperation,
     )
     async def export(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, slug: str, fmt: str
+        self, request: AppRequest, db_session: AsyncSession, slug: str, fmt: str
     ) -> File:
         file = await _export_file(request, db_session, slug, fmt)
         return File(
@@ -494,6 +498,7 @@ class ApiController(Controller):
 
     @get(
         "/processes/{slug:str}/exports/{fmt:str}/manifest",
+        name="api_export_manifest",
         guards=[ministry_required],
         security=SECURITY,
         responses=errors(401, 403, 404),
@@ -501,7 +506,7 @@ class ApiController(Controller):
         media_type="text/plain",
     )
     async def export_manifest(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, slug: str, fmt: str
+        self, request: AppRequest, db_session: AsyncSession, slug: str, fmt: str
     ) -> Response[str]:
         file = await _export_file(request, db_session, slug, fmt)
         file.path.unlink(missing_ok=True)

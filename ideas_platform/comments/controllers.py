@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, post
+from litestar import Controller, post
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +16,8 @@ from ideas_platform.core.choices import N_
 from ideas_platform.core.errors import InvalidInput, NotFoundError
 from ideas_platform.core.i18n import gettext
 from ideas_platform.core.rate_limits import SUBMIT_RATE_LIMIT
-from ideas_platform.core.web import form_data, is_htmx, optional_id, page, see_other
+from ideas_platform.core.requests import AppRequest, principal_of
+from ideas_platform.core.web import form_data, is_htmx, optional_id, page, see_other_route
 from ideas_platform.ideas import service as ideas_service
 from ideas_platform.ideas.models import IdeaStatus
 
@@ -24,7 +25,7 @@ POSTED = N_("Your comment has been posted.")
 
 
 async def _section(
-    request: Request[Any, Any, Any],
+    request: AppRequest,
     db_session: AsyncSession,
     idea_id: int,
     *,
@@ -47,21 +48,27 @@ async def _section(
     )
 
 
-def _done(request: Request[Any, Any, Any], error: str | None, success: str, where: str) -> Redirect:
+def _done(
+    request: AppRequest, error: str | None, success: str, idea_id: int, fragment: str
+) -> Redirect:
+    """Back to the idea page, at `fragment`, with the outcome as a flash."""
     if error:
         flash(request, error, category="error")
     else:
         flash(request, gettext(success), category="success")
-    return see_other(where)
+    return see_other_route(request, "idea", idea_id=idea_id, fragment=fragment)
 
 
 class CommentController(Controller):
     include_in_schema = False
 
-    @post("/ideas/{idea_id:int}/comments", guards=[login_required], middleware=[SUBMIT_RATE_LIMIT])
-    async def add(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, idea_id: int
-    ) -> Any:
+    @post(
+        "/ideas/{idea_id:int}/comments",
+        guards=[login_required],
+        middleware=[SUBMIT_RATE_LIMIT],
+        name="comment_create",
+    )
+    async def add(self, request: AppRequest, db_session: AsyncSession, idea_id: int) -> Any:
         form = await form_data(request)
         raw_parent = form.get("parent_id", "").strip()
         parent_id = optional_id(raw_parent)
@@ -72,7 +79,7 @@ class CommentController(Controller):
             await service.add_comment(
                 db_session,
                 idea_id=idea_id,
-                author_id=request.user.user_id,
+                author_id=principal_of(request).user_id,
                 body=form.get("body", ""),
                 parent_id=parent_id,
             )
@@ -88,21 +95,22 @@ class CommentController(Controller):
                 error_for=f"reply-{parent_id}" if parent_id is not None else None,
             )
         success = N_("Your reply has been posted.") if parent_id else POSTED
-        return _done(request, error, success, f"/ideas/{idea_id}#comments")
+        return _done(request, error, success, idea_id, "comments")
 
     @post(
-        "/comments/{comment_id:int}/edit", guards=[login_required], middleware=[SUBMIT_RATE_LIMIT]
+        "/comments/{comment_id:int}/edit",
+        guards=[login_required],
+        middleware=[SUBMIT_RATE_LIMIT],
+        name="comment_edit",
     )
-    async def edit(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, comment_id: int
-    ) -> Any:
+    async def edit(self, request: AppRequest, db_session: AsyncSession, comment_id: int) -> Any:
         form = await form_data(request)
         error = None
         try:
             comment = await service.edit_comment(
                 db_session,
                 comment_id=comment_id,
-                user_id=request.user.user_id,
+                user_id=principal_of(request).user_id,
                 body=form.get("body", ""),
             )
             idea_id = comment.idea_id
@@ -126,18 +134,15 @@ class CommentController(Controller):
             request,
             error,
             N_("Your comment has been changed."),
-            f"/ideas/{idea_id}#comment-{comment_id}",
+            idea_id,
+            f"comment-{comment_id}",
         )
 
-    @post("/comments/{comment_id:int}/delete", guards=[login_required])
-    async def delete(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, comment_id: int
-    ) -> Any:
+    @post("/comments/{comment_id:int}/delete", guards=[login_required], name="comment_delete")
+    async def delete(self, request: AppRequest, db_session: AsyncSession, comment_id: int) -> Any:
         idea_id = await service.delete_comment(
-            db_session, comment_id=comment_id, user_id=request.user.user_id
+            db_session, comment_id=comment_id, user_id=principal_of(request).user_id
         )
         if is_htmx(request):
             return await _section(request, db_session, idea_id)
-        return _done(
-            request, None, N_("Your comment has been deleted."), f"/ideas/{idea_id}#comments"
-        )
+        return _done(request, None, N_("Your comment has been deleted."), idea_id, "comments")

@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import asyncpg
-from litestar import MediaType, Request, Response
+from litestar import MediaType, Response
 from litestar.exceptions import (
     HTTPException,
     NotAuthorizedException,
@@ -23,6 +23,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from ideas_platform.core.choices import N_
 from ideas_platform.core.errors import DomainError, InvalidInput
 from ideas_platform.core.i18n import gettext
+from ideas_platform.core.requests import AppRequest
 from ideas_platform.core.web import is_htmx, page, safe_next
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ MESSAGES = {
 CSRF_MESSAGE = N_("The form has expired. Please reload the page and try again.")
 
 
-def is_api(request: Request[Any, Any, Any]) -> bool:
+def is_api(request: AppRequest) -> bool:
     return request.url.path.startswith("/api/") or request.url.path == "/api"
 
 
@@ -82,7 +83,7 @@ def _validation_fields(exc: ValidationException) -> dict[str, str]:
     return dict.fromkeys(keys, gettext(FIELD_PROBLEM))
 
 
-def _html(request: Request[Any, Any, Any], status: int, message: str) -> Response[Any]:
+def _html(request: AppRequest, status: int, message: str) -> Response[Any]:
     if is_htmx(request):
         response = page(request, "partials/error_inline.html", status_code=status, message=message)
         # htmx does not swap error responses by default; this fragment says what went wrong.
@@ -95,7 +96,7 @@ def _html(request: Request[Any, Any, Any], status: int, message: str) -> Respons
     )
 
 
-def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+def domain_error_handler(request: AppRequest, exc: DomainError) -> Response[Any]:
     if is_api(request):
         fields = exc.translated_errors() if isinstance(exc, InvalidInput) else None
         response = _json(exc.status_code, exc.code, exc.translated(), fields)
@@ -106,14 +107,14 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
     return _html(request, exc.status_code, exc.translated())
 
 
-def _referring_path(request: Request[Any, Any, Any]) -> str:
+def _referring_path(request: AppRequest) -> str:
     referer = urlsplit(request.headers.get("referer", ""))
     if referer.netloc and referer.netloc != request.url.netloc:
         return "/"
     return safe_next(referer.path or "/")
 
 
-def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+def http_exception_handler(request: AppRequest, exc: HTTPException) -> Response[Any]:
     status = exc.status_code
     code = _http_code(status)
     if isinstance(exc, PermissionDeniedException) and "CSRF" in str(exc.detail):
@@ -138,7 +139,7 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     return response
 
 
-def database_unavailable_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+def database_unavailable_handler(request: AppRequest, exc: Exception) -> Response[Any]:
     log.warning("database unavailable: %s", exc)
     message = gettext(MESSAGES[503])
     response = (
@@ -148,7 +149,7 @@ def database_unavailable_handler(request: Request[Any, Any, Any], exc: Exception
     return response
 
 
-def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+def internal_error_handler(request: AppRequest, exc: Exception) -> Response[Any]:
     if _is_bad_value(exc):
         # e.g. /ideas/99999999999999999999: no such thing can exist
         status = 404 if request.method == "GET" else 400
@@ -202,7 +203,7 @@ def _is_bad_value(exc: BaseException) -> bool:
     )
 
 
-def _dbapi_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
+def _dbapi_handler(request: AppRequest, exc: DBAPIError) -> Response[Any]:
     if _is_bad_value(exc):
         return internal_error_handler(request, exc)
     if (

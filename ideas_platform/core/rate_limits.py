@@ -20,13 +20,13 @@ import hashlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
-from litestar import Request
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig, RateLimitMiddleware, get_remote_address
 from sqlalchemy import text
 
 from ideas_platform.core.errors import DomainError
 from ideas_platform.core.i18n import ngettext
+from ideas_platform.core.requests import AppRequest
 
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Receive, Scope, Send
@@ -53,8 +53,8 @@ class SettingsRateLimitMiddleware(RateLimitMiddleware):
         await super().__call__(scope, receive, send)
 
 
-def _identifier(category: str, per_path: bool) -> Callable[[Request[Any, Any, Any]], str]:
-    def identify(request: Request[Any, Any, Any]) -> str:
+def _identifier(category: str, per_path: bool) -> Callable[[AppRequest], str]:
+    def identify(request: AppRequest) -> str:
         who = request.url.path if per_path else get_remote_address(request)
         return f"{category}:{who}"
 
@@ -125,7 +125,7 @@ def _account_key(account: str) -> str:
     return hashlib.sha256(account.strip().lower().encode()).hexdigest()
 
 
-async def limit_attempt(request: Request[Any, Any, Any], account: str) -> None:
+async def limit_attempt(request: AppRequest, account: str) -> None:
     """Counts one attempt at an account form; raises TooManyAttempts over a limit.
 
     `account`: whose account the attempt is for (the email typed, "user:<id>", a reset link)."""

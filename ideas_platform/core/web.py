@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from litestar import MediaType, Request
+from litestar import MediaType
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
 from ideas_platform.core.errors import DomainError
 from ideas_platform.core.i18n import gettext
+from ideas_platform.core.requests import AppRequest
+
+if TYPE_CHECKING:
+    from ideas_platform.accounts.models import User
 
 HTMX_HEADER = "hx-request"
 _ID = re.compile(r"[0-9]{1,18}")  # ASCII digits only ("²".isdigit() is true), fits a bigint
 
 
-def is_htmx(request: Request[Any, Any, Any]) -> bool:
+def is_htmx(request: AppRequest) -> bool:
     return (
         request.headers.get(HTMX_HEADER) == "true" and request.headers.get("hx-boosted") != "true"
     )
@@ -29,15 +33,16 @@ CURRENT_USER_STATE_KEY = "current_user"
 UNREAD_STATE_KEY = "unread_notifications"
 
 
-def current_user_of(request: Request[Any, Any, Any]) -> Any:
-    return request.scope.get("state", {}).get(CURRENT_USER_STATE_KEY)
+def current_user_of(request: AppRequest) -> User | None:
+    """The user `accounts.auth.load_user` confirmed for this request (None: anonymous or not
+    loaded). Handlers take the typed `current_user`/`viewer` dependencies instead."""
+    user: User | None = request.scope.get("state", {}).get(CURRENT_USER_STATE_KEY)
+    return user
 
 
-def page(
-    request: Request[Any, Any, Any], template: str, *, status_code: int = 200, **context: Any
-) -> Template:
+def page(request: AppRequest, template: str, *, status_code: int = 200, **context: Any) -> Template:
     user = context.setdefault("user", current_user_of(request))
-    if hasattr(user, "consent_version") and "consent_outdated" not in context:
+    if user is not None and hasattr(user, "consent_version") and "consent_outdated" not in context:
         # New terms since the person agreed: a notice on every page until they agree.
         context["consent_outdated"] = (
             not user.is_guest and user.consent_version != request.app.state.settings.consent_version
@@ -55,6 +60,14 @@ def see_other(path: str) -> Redirect:
     return Redirect(path=path, status_code=303)
 
 
+def see_other_route(
+    request: AppRequest, route: str, /, *, fragment: str = "", **path_params: Any
+) -> Redirect:
+    """POST-redirect-GET to a named route (`fragment`: the part after '#')."""
+    path = request.app.route_reverse(route, **path_params)
+    return see_other(f"{path}#{fragment}" if fragment else path)
+
+
 def safe_next(target: str | None, default: str = "/") -> str:
     """Only local paths: never redirect to another site after login."""
     if (
@@ -69,7 +82,7 @@ def safe_next(target: str | None, default: str = "/") -> str:
     return default
 
 
-async def form_data(request: Request[Any, Any, Any]) -> dict[str, str]:
+async def form_data(request: AppRequest) -> dict[str, str]:
     form = await request.form()
     return {key: str(value) for key, value in form.items() if key != "_csrf_token"}
 
@@ -86,7 +99,7 @@ def page_number(value: str | None, last: int = 10_000) -> int:
 
 
 async def act_and_return(
-    request: Request[Any, Any, Any],
+    request: AppRequest,
     action: Callable[[dict[str, str]], Awaitable[str | None]],
     *,
     default: str,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.plugins.flash import flash
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,7 +13,8 @@ from ideas_platform.accounts.auth import admin_required
 from ideas_platform.admin.controllers import process_form
 from ideas_platform.core.errors import InvalidInput
 from ideas_platform.core.i18n import gettext
-from ideas_platform.core.web import optional_id, page, see_other
+from ideas_platform.core.requests import AppRequest, principal_of
+from ideas_platform.core.web import optional_id, page, see_other_route
 from ideas_platform.cycles import service
 from ideas_platform.measures.models import MEASURE_STATUS_LABELS
 from ideas_platform.processes import service as processes_service
@@ -21,7 +22,7 @@ from ideas_platform.processes.models import PhaseKind, Process
 
 
 async def _form_page(
-    request: Request[Any, Any, Any],
+    request: AppRequest,
     db_session: AsyncSession,
     source: Process,
     form: dict[str, str],
@@ -53,7 +54,7 @@ class NextCycleController(Controller):
 
     @get("/", name="next_cycle")
     async def show(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, process_id: int
+        self, request: AppRequest, db_session: AsyncSession, process_id: int
     ) -> Template:
         source = await processes_service.get_by_id(db_session, process_id)
         topics = await processes_service.list_topics(db_session, source.id)
@@ -72,10 +73,8 @@ class NextCycleController(Controller):
             chosen_ideas=[],
         )
 
-    @post("/")
-    async def start(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, process_id: int
-    ) -> Any:
+    @post("/", name="next_cycle_start")
+    async def start(self, request: AppRequest, db_session: AsyncSession, process_id: int) -> Any:
         source = await processes_service.get_by_id(db_session, process_id)
         raw = await request.form()
         form = {k: str(v) for k, v in raw.items() if k not in ("_csrf_token", "measure", "idea")}
@@ -84,7 +83,7 @@ class NextCycleController(Controller):
         try:
             process = await service.start_next_cycle(
                 db_session,
-                actor_id=request.user.user_id,
+                actor_id=principal_of(request).user_id,
                 source=source,
                 form=process_form(form),
                 measure_ids=[optional_id(v) for v in measures],
@@ -111,4 +110,4 @@ class NextCycleController(Controller):
             ),
             category="success",
         )
-        return see_other(f"/processes/{process.slug}")
+        return see_other_route(request, "process", slug=process.slug)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Controller, Request, get
+from litestar import Controller, get
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.accounts.auth import role_required
 from ideas_platform.core.choices import Role
+from ideas_platform.core.requests import AppRequest
 from ideas_platform.core.web import page
 from ideas_platform.dashboard import charts, service
 from ideas_platform.processes import service as processes_service
@@ -21,9 +20,7 @@ class DashboardController(Controller):
     include_in_schema = False
 
     @get("/processes/{slug:str}/dashboard", name="dashboard", guards=[staff_required])
-    async def dashboard(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, slug: str
-    ) -> Template:
+    async def dashboard(self, request: AppRequest, db_session: AsyncSession, slug: str) -> Template:
         process = await processes_service.get_by_slug(db_session, slug)
         figures = await service.dashboard(request.app.state.engine, process.id)
         return page(

@@ -7,9 +7,7 @@ the file is checked again before anything is written.
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.channels import ChannelsPlugin
 from litestar.datastructures import UploadFile
 from litestar.plugins.flash import flash
@@ -17,10 +15,12 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.accounts.auth import moderator_required
+from ideas_platform.accounts.models import User
 from ideas_platform.core.choices import N_
 from ideas_platform.core.errors import InvalidInput
 from ideas_platform.core.i18n import gettext, ngettext
-from ideas_platform.core.web import current_user_of, form_data, page, see_other
+from ideas_platform.core.requests import AppRequest
+from ideas_platform.core.web import form_data, page, see_other_route
 from ideas_platform.events import capture, live
 from ideas_platform.events.models import Event
 from ideas_platform.events.service import get_event
@@ -33,7 +33,7 @@ MAX_FILENAME = 200
 
 
 async def _capture_page(
-    request: Request[Any, Any, Any],
+    request: AppRequest,
     db_session: AsyncSession,
     event: Event,
     *,
@@ -60,7 +60,7 @@ async def _capture_page(
 
 
 async def _import_page(
-    request: Request[Any, Any, Any],
+    request: AppRequest,
     db_session: AsyncSession,
     event: Event,
     *,
@@ -82,7 +82,7 @@ async def _import_page(
 
 
 async def _preview_page(
-    request: Request[Any, Any, Any],
+    request: AppRequest,
     db_session: AsyncSession,
     event: Event,
     preview: importer.Preview,
@@ -103,7 +103,7 @@ async def _preview_page(
 
 
 async def _failed_page(
-    request: Request[Any, Any, Any],
+    request: AppRequest,
     db_session: AsyncSession,
     event: Event,
     failure: importer.ImportFailed,
@@ -121,7 +121,7 @@ async def _failed_page(
     )
 
 
-async def _uploaded_file(request: Request[Any, Any, Any]) -> tuple[bytes, str]:
+async def _uploaded_file(request: AppRequest) -> tuple[bytes, str]:
     """The file of the upload form (read up to one byte beyond the limit: too large is told)."""
     upload = (await request.form()).get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
@@ -133,17 +133,18 @@ class CaptureController(Controller):
     include_in_schema = False
     guards = [moderator_required]
 
-    @get("/events/{event_id:int}/capture")
+    @get("/events/{event_id:int}/capture", name="event_capture")
     async def capture_form(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, event_id: int
+        self, request: AppRequest, db_session: AsyncSession, event_id: int
     ) -> Template:
         event = await get_event(db_session, event_id)
         return await _capture_page(request, db_session, event)
 
-    @post("/events/{event_id:int}/capture")
+    @post("/events/{event_id:int}/capture", name="event_capture_submit")
     async def capture_card(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
+        current_user: User,
         db_session: AsyncSession,
         channels: ChannelsPlugin,
         event_id: int,
@@ -154,7 +155,7 @@ class CaptureController(Controller):
             idea = await capture.capture_card(
                 db_session,
                 event=event,
-                moderator=current_user_of(request),
+                moderator=current_user,
                 title=form.get("title", ""),
                 body=form.get("body", ""),
                 author_sector=form.get("author_sector", ""),
@@ -172,16 +173,16 @@ class CaptureController(Controller):
             )
         live.announce_idea(channels, idea)  # after the commit: the projector shows it
         flash(request, gettext(CARD_SAVED, title=idea.title), category="success")
-        return see_other(f"/events/{event.id}/capture")
+        return see_other_route(request, "event_capture", event_id=event.id)
 
-    @get("/events/{event_id:int}/import")
+    @get("/events/{event_id:int}/import", name="event_import")
     async def import_form(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, event_id: int
+        self, request: AppRequest, db_session: AsyncSession, event_id: int
     ) -> Template:
         event = await get_event(db_session, event_id)
         return await _import_page(request, db_session, event)
 
-    @get("/events/{event_id:int}/import/template.csv")
+    @get("/events/{event_id:int}/import/template.csv", name="event_import_template")
     async def import_template(self, db_session: AsyncSession, event_id: int) -> Response[bytes]:
         event = await get_event(db_session, event_id)
         topics = await list_topics(db_session, event.process_id)
@@ -191,9 +192,9 @@ class CaptureController(Controller):
             headers={"Content-Disposition": 'attachment; filename="ideen-vorlage.csv"'},
         )
 
-    @post("/events/{event_id:int}/import/preview")
+    @post("/events/{event_id:int}/import/preview", name="event_import_preview")
     async def import_preview(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, event_id: int
+        self, request: AppRequest, db_session: AsyncSession, event_id: int
     ) -> Template:
         event = await get_event(db_session, event_id)
         try:
@@ -205,10 +206,11 @@ class CaptureController(Controller):
             request, db_session, event, preview, data=data, filename=filename
         )
 
-    @post("/events/{event_id:int}/import")
+    @post("/events/{event_id:int}/import", name="event_import_submit")
     async def import_file(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
+        current_user: User,
         db_session: AsyncSession,
         channels: ChannelsPlugin,
         event_id: int,
@@ -222,7 +224,7 @@ class CaptureController(Controller):
             ideas = await capture.import_cards(
                 db_session,
                 event=event,
-                moderator=current_user_of(request),
+                moderator=current_user,
                 data=data,
                 filename=filename,
             )
@@ -235,4 +237,4 @@ class CaptureController(Controller):
             ngettext("%(num)s idea imported.", "%(num)s ideas imported.", len(ideas)),
             category="success",
         )
-        return see_other(f"/events/{event.id}/capture")
+        return see_other_route(request, "event_capture", event_id=event.id)

@@ -8,13 +8,18 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import segno
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.channels import ChannelsPlugin
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, ServerSentEvent, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ideas_platform.accounts.auth import load_user, login_required, moderator_required
+from ideas_platform.accounts.auth import (
+    load_user,
+    login_required,
+    moderator_required,
+    provide_current_user,
+)
 from ideas_platform.accounts.controllers import start_session
 from ideas_platform.accounts.models import User
 from ideas_platform.core.channels import subscription_stream
@@ -22,7 +27,8 @@ from ideas_platform.core.choices import N_
 from ideas_platform.core.errors import DomainError, InvalidInput
 from ideas_platform.core.i18n import get_locale, gettext
 from ideas_platform.core.rate_limits import JOIN_RATE_LIMIT
-from ideas_platform.core.web import act_and_return, current_user_of, form_data, page, see_other
+from ideas_platform.core.requests import AppRequest
+from ideas_platform.core.web import act_and_return, form_data, page, see_other_route
 from ideas_platform.events import live, service
 from ideas_platform.events.models import Event, LiveMode
 from ideas_platform.processes import service as processes_service
@@ -41,12 +47,12 @@ EVENT_FIELDS = (
 GUEST_FIELDS = ("display_name", "sector", "organisation", "region")
 
 
-def join_url(request: Request[Any, Any, Any], event: Event) -> str:
+def join_url(request: AppRequest, event: Event) -> str:
     return f"{request.app.state.settings.public_url}/join/{event.join_code}"
 
 
 async def _event_page(
-    request: Request[Any, Any, Any],
+    request: AppRequest,
     db_session: AsyncSession,
     event: Event,
     *,
@@ -85,33 +91,27 @@ class EventController(Controller):
 
     # --- managing events (moderators) ---------------------------------------------------------
 
-    @get("/processes/{slug:str}/events/new", guards=[moderator_required])
-    async def new_form(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, slug: str
-    ) -> Template:
+    @get("/processes/{slug:str}/events/new", guards=[moderator_required], name="event_new")
+    async def new_form(self, request: AppRequest, db_session: AsyncSession, slug: str) -> Template:
         process = await processes_service.get_by_slug(db_session, slug)
         return page(request, "events/form.html", process=process, event=None, form={}, errors={})
 
-    @post("/processes/{slug:str}/events", guards=[moderator_required])
-    async def create(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, slug: str
-    ) -> Any:
+    @post("/processes/{slug:str}/events", guards=[moderator_required], name="event_create")
+    async def create(self, request: AppRequest, db_session: AsyncSession, slug: str) -> Any:
         process = await processes_service.get_by_slug(db_session, slug)
         return await _save(request, db_session, process, None)
 
-    @get("/events/{event_id:int}/edit", guards=[moderator_required])
+    @get("/events/{event_id:int}/edit", guards=[moderator_required], name="event_edit")
     async def edit_form(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, event_id: int
+        self, request: AppRequest, db_session: AsyncSession, event_id: int
     ) -> Template:
         event = await service.get_event(db_session, event_id)
         process = await processes_service.get_by_id(db_session, event.process_id)
         form = vars(service.form_of(event))
         return page(request, "events/form.html", process=process, event=event, form=form, errors={})
 
-    @post("/events/{event_id:int}/edit", guards=[moderator_required])
-    async def edit(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, event_id: int
-    ) -> Any:
+    @post("/events/{event_id:int}/edit", guards=[moderator_required], name="event_update")
+    async def edit(self, request: AppRequest, db_session: AsyncSession, event_id: int) -> Any:
         event = await service.get_event(db_session, event_id)
         process = await processes_service.get_by_id(db_session, event.process_id)
         return await _save(request, db_session, process, event)
@@ -120,21 +120,22 @@ class EventController(Controller):
 
     @get("/events/{event_id:int}", name="event")
     async def detail(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, event_id: int
+        self, request: AppRequest, db_session: AsyncSession, event_id: int
     ) -> Template:
         event = await service.get_event(db_session, event_id)
         return await _event_page(request, db_session, event)
 
-    @post("/events/{event_id:int}/ideas", guards=[login_required])
+    @post("/events/{event_id:int}/ideas", guards=[login_required], name="event_idea_submit")
     async def submit(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
+        current_user: User,
         db_session: AsyncSession,
         channels: ChannelsPlugin,
         event_id: int,
     ) -> Any:
         event = await service.get_event(db_session, event_id)
-        user = current_user_of(request)
+        user = current_user
         form = await form_data(request)
         try:
             idea = await service.submit_at_event(
@@ -155,34 +156,33 @@ class EventController(Controller):
             )
         except DomainError as exc:  # e.g. the collect phase is over
             flash(request, exc.translated(), category="error")
-            return see_other(f"/events/{event_id}")
+            return see_other_route(request, "event", event_id=event_id)
         live.announce_idea(channels, idea)
         request_flash(request, N_("Thank you! Your idea is on the screen."))
-        return see_other(f"/events/{event_id}#ideas")
+        return see_other_route(request, "event", event_id=event_id, fragment="ideas")
 
     # --- joining ----------------------------------------------------------------------------
 
     @get("/join", name="join")
-    async def join_code_form(self, request: Request[Any, Any, Any], code: str = "") -> Any:
+    async def join_code_form(self, request: AppRequest, code: str = "") -> Any:
         if code.strip():
-            return see_other(f"/join/{service.normalise_code(code)}")
+            return see_other_route(request, "join_code", code=service.normalise_code(code))
         return page(request, "events/join_code.html")
 
-    @get("/join/{code:str}")
-    async def join_form(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, code: str
-    ) -> Template:
+    @get("/join/{code:str}", name="join_code")
+    async def join_form(self, request: AppRequest, db_session: AsyncSession, code: str) -> Template:
         return await _join_page(request, db_session, code)
 
-    @post("/join/{code:str}", middleware=[JOIN_RATE_LIMIT])
+    @post("/join/{code:str}", middleware=[JOIN_RATE_LIMIT], name="join_submit")
     async def join(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
+        viewer: User | None,
         db_session: AsyncSession,
         channels: ChannelsPlugin,
         code: str,
     ) -> Any:
-        user = await load_user(request)
+        user = viewer
         form = await form_data(request)
         try:
             if user is not None:
@@ -205,13 +205,13 @@ class EventController(Controller):
                 request, db_session, code, problem=exc.translated(), status=exc.status_code
             )
         live.announce(channels, event.id, "join")  # the projector counts the people
-        return see_other(f"/events/{event.id}")
+        return see_other_route(request, "event", event_id=event.id)
 
     # --- projector and live stream ------------------------------------------------------------
 
-    @get("/events/{event_id:int}/live", guards=[moderator_required])
+    @get("/events/{event_id:int}/live", guards=[moderator_required], name="event_live")
     async def projector(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, event_id: int
+        self, request: AppRequest, db_session: AsyncSession, event_id: int
     ) -> Template:
         state = await service.live_state(db_session, event_id)
         return page(
@@ -222,15 +222,15 @@ class EventController(Controller):
             join_url=join_url(request, state.event),
         )
 
-    @get("/events/{event_id:int}/live/state")
+    @get("/events/{event_id:int}/live/state", name="event_live_state")
     async def live_state(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, event_id: int
+        self, request: AppRequest, db_session: AsyncSession, event_id: int
     ) -> Template:
         """The projector's content as a fragment: fetched on every reconnect and change."""
         state = await service.live_state(db_session, event_id)
         return page(request, "events/_live_state.html", state=state, event=state.event)
 
-    @get("/events/{event_id:int}/live/stream")
+    @get("/events/{event_id:int}/live/stream", name="event_live_stream")
     async def stream(
         self, db_session: AsyncSession, channels: ChannelsPlugin, event_id: int
     ) -> ServerSentEvent:
@@ -239,9 +239,9 @@ class EventController(Controller):
         await db_session.close()  # the stream may stay open for hours; give the connection back
         return ServerSentEvent(subscription_stream(channels, live.event_channel(event_id)))
 
-    @get("/events/{event_id:int}/qr.svg", guards=[moderator_required])
+    @get("/events/{event_id:int}/qr.svg", guards=[moderator_required], name="event_qr")
     async def qr(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, event_id: int
+        self, request: AppRequest, db_session: AsyncSession, event_id: int
     ) -> Response[bytes]:
         event = await service.get_event(db_session, event_id)
         svg = io.BytesIO()
@@ -254,10 +254,10 @@ class EventController(Controller):
 
     # --- the moderator's controls --------------------------------------------------------------
 
-    @post("/events/{event_id:int}/mode", guards=[moderator_required])
+    @post("/events/{event_id:int}/mode", guards=[moderator_required], name="event_mode")
     async def mode(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         db_session: AsyncSession,
         channels: ChannelsPlugin,
         event_id: int,
@@ -269,10 +269,10 @@ class EventController(Controller):
 
         return await _control(request, channels, event_id, change, N_("The screen shows it now."))
 
-    @post("/events/{event_id:int}/timer", guards=[moderator_required])
+    @post("/events/{event_id:int}/timer", guards=[moderator_required], name="event_timer")
     async def timer(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         db_session: AsyncSession,
         channels: ChannelsPlugin,
         event_id: int,
@@ -288,10 +288,10 @@ class EventController(Controller):
 
         return await _control(request, channels, event_id, change, N_("The timer has been set."))
 
-    @post("/events/{event_id:int}/joining", guards=[moderator_required])
+    @post("/events/{event_id:int}/joining", guards=[moderator_required], name="event_joining")
     async def joining(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         db_session: AsyncSession,
         channels: ChannelsPlugin,
         event_id: int,
@@ -305,7 +305,7 @@ class EventController(Controller):
 
 
 async def _control(
-    request: Request[Any, Any, Any],
+    request: AppRequest,
     channels: ChannelsPlugin,
     event_id: int,
     change: Callable[[User, dict[str, str]], Awaitable[None]],
@@ -314,19 +314,20 @@ async def _control(
     """A moderator's control of the running workshop: change, then tell the screens."""
 
     async def action(form: dict[str, str]) -> str | None:
-        await change(current_user_of(request), form)
+        await change(await provide_current_user(request), form)
         live.announce(channels, event_id, "state")
         return None
 
-    return await act_and_return(request, action, default=f"/events/{event_id}", done=done)
+    default = request.app.route_reverse("event", event_id=event_id)
+    return await act_and_return(request, action, default=default, done=done)
 
 
-def request_flash(request: Request[Any, Any, Any], message: str) -> None:
+def request_flash(request: AppRequest, message: str) -> None:
     flash(request, gettext(message), category="success")
 
 
 async def _save(
-    request: Request[Any, Any, Any],
+    request: AppRequest,
     db_session: AsyncSession,
     process: Any,
     event: Event | None,
@@ -336,7 +337,7 @@ async def _save(
         saved = await service.save_event(
             db_session,
             process=process,
-            moderator=current_user_of(request),
+            moderator=await provide_current_user(request),
             form=service.EventForm(**{f: form.get(f, "") for f in EVENT_FIELDS}),
             event_id=event.id if event else None,
         )
@@ -351,11 +352,11 @@ async def _save(
             errors=exc.translated_errors(),
         )
     request_flash(request, N_("The event has been saved."))
-    return see_other(f"/events/{saved.id}")
+    return see_other_route(request, "event", event_id=saved.id)
 
 
 async def _join_page(
-    request: Request[Any, Any, Any],
+    request: AppRequest,
     db_session: AsyncSession,
     code: str,
     *,

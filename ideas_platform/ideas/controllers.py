@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.channels import ChannelsPlugin
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ideas_platform.accounts.auth import load_user, login_required
+from ideas_platform.accounts.auth import login_required
+from ideas_platform.accounts.models import User
 from ideas_platform.comments import service as comments_service
 from ideas_platform.core.errors import DomainError, InvalidInput
 from ideas_platform.core.i18n import gettext
 from ideas_platform.core.rate_limits import SUBMIT_RATE_LIMIT
+from ideas_platform.core.requests import AppRequest, principal_of
 from ideas_platform.core.validation import clean_text
 from ideas_platform.core.web import (
-    current_user_of,
     form_data,
     is_htmx,
     optional_id,
@@ -41,7 +42,7 @@ IDEA_FIELDS = ("title", "body", "topic_id", "region", "event_id")
 
 
 async def _form_page(
-    request: Request[Any, Any, Any],
+    request: AppRequest,
     db_session: AsyncSession,
     process: Process,
     *,
@@ -90,12 +91,12 @@ class IdeaController(Controller):
 
     @get("/processes/{slug:str}/ideas", name="ideas")
     async def list_ideas(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, slug: str
+        self, request: AppRequest, viewer: User | None, db_session: AsyncSession, slug: str
     ) -> Template:
         process = await processes_service.get_by_slug(db_session, slug)
         query = service.ListQuery.from_params(dict(request.query_params))
         result = await service.list_ideas(db_session, process.id, query)
-        user = await load_user(request)
+        user = viewer
         vote_states = await votes_service.states_for(
             db_session, user.id if user else None, process, [v.idea for v in result.items]
         )
@@ -124,12 +125,12 @@ class IdeaController(Controller):
 
     @get("/processes/{slug:str}/ideas/new", guards=[login_required], name="idea_new")
     async def new_form(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, slug: str
+        self, request: AppRequest, current_user: User, db_session: AsyncSession, slug: str
     ) -> Template:
         process = await processes_service.get_by_slug(db_session, slug)
         if not processes_service.is_open_for(process, PhaseKind.COLLECT):
             raise DomainError(service.NOT_COLLECT_PHASE, code="not_collect_phase")
-        user = current_user_of(request)
+        user = current_user
         return await _form_page(
             request, db_session, process, form={"region": user.region.value}, errors={}
         )
@@ -137,7 +138,8 @@ class IdeaController(Controller):
     @post("/processes/{slug:str}/ideas", guards=[login_required], middleware=[SUBMIT_RATE_LIMIT])
     async def create(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
+        current_user: User,
         db_session: AsyncSession,
         channels: ChannelsPlugin,
         slug: str,
@@ -165,13 +167,13 @@ class IdeaController(Controller):
                     request,
                     "ideas/similar_step.html",
                     form={f: form.get(f, "") for f in IDEA_FIELDS},
-                    **await _suggestions(db_session, current_user_of(request), process, similar),
+                    **await _suggestions(db_session, current_user, process, similar),
                 )
         try:
             idea = await service.submit(
                 db_session,
                 process=process,
-                author_id=request.user.user_id,
+                author_id=principal_of(request).user_id,
                 form=_idea_form(form),
             )
         except InvalidInput as exc:
@@ -189,7 +191,7 @@ class IdeaController(Controller):
 
     @get("/processes/{slug:str}/similar-ideas", name="similar_ideas")
     async def similar_ideas(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, slug: str
+        self, request: AppRequest, viewer: User | None, db_session: AsyncSession, slug: str
     ) -> Template:
         """The "similar ideas" box of the submit form, refreshed while the participant types."""
         process = await processes_service.get_by_slug(db_session, slug)
@@ -205,14 +207,14 @@ class IdeaController(Controller):
         return page(
             request,
             "ideas/_similar.html",
-            **await _suggestions(db_session, await load_user(request), process, similar),
+            **await _suggestions(db_session, viewer, process, similar),
         )
 
     @get("/ideas/{idea_id:int}", name="idea")
     async def detail(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, idea_id: int
+        self, request: AppRequest, viewer: User | None, db_session: AsyncSession, idea_id: int
     ) -> Any:
-        user = await load_user(request)
+        user = viewer
         view = await service.get_visible_view(db_session, idea_id, user)
         is_moderator = user is not None and user.can_moderate
         if view.idea.merged_into_id is not None and not is_moderator:
@@ -262,9 +264,9 @@ class IdeaController(Controller):
 
     @get("/ideas/{idea_id:int}/edit", guards=[login_required])
     async def edit_form(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, idea_id: int
+        self, request: AppRequest, db_session: AsyncSession, idea_id: int
     ) -> Template:
-        view = await service.get_own_view(db_session, idea_id, request.user.user_id)
+        view = await service.get_own_view(db_session, idea_id, principal_of(request).user_id)
         process = await processes_service.get_by_id(db_session, view.idea.process_id)
         idea = view.idea
         form = {
@@ -277,15 +279,13 @@ class IdeaController(Controller):
         return await _form_page(request, db_session, process, form=form, errors={}, idea=idea)
 
     @post("/ideas/{idea_id:int}/edit", guards=[login_required])
-    async def edit(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, idea_id: int
-    ) -> Any:
+    async def edit(self, request: AppRequest, db_session: AsyncSession, idea_id: int) -> Any:
         form = await form_data(request)
         try:
             await service.edit(
                 db_session,
                 idea_id=idea_id,
-                user_id=request.user.user_id,
+                user_id=principal_of(request).user_id,
                 form=_idea_form(form),
             )
         except InvalidInput as exc:
@@ -305,10 +305,10 @@ class IdeaController(Controller):
 
     @get("/ideas/{idea_id:int}/withdraw", guards=[login_required])
     async def withdraw_confirm(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, idea_id: int
+        self, request: AppRequest, db_session: AsyncSession, idea_id: int
     ) -> Any:
         """Withdrawing cannot be undone: the author confirms on this page first."""
-        view = await service.get_own_view(db_session, idea_id, request.user.user_id)
+        view = await service.get_own_view(db_session, idea_id, principal_of(request).user_id)
         if view.idea.status != IdeaStatus.PUBLISHED:
             return see_other(f"/ideas/{idea_id}")
         process = await processes_service.get_by_id(db_session, view.idea.process_id)
@@ -316,9 +316,11 @@ class IdeaController(Controller):
 
     @post("/ideas/{idea_id:int}/withdraw", guards=[login_required])
     async def withdraw(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, idea_id: int
+        self, request: AppRequest, db_session: AsyncSession, idea_id: int
     ) -> Redirect:
-        idea = await service.withdraw(db_session, idea_id=idea_id, user_id=request.user.user_id)
+        idea = await service.withdraw(
+            db_session, idea_id=idea_id, user_id=principal_of(request).user_id
+        )
         flash(request, gettext("Your idea has been withdrawn."), category="success")
         process = await processes_service.get_by_id(db_session, idea.process_id)
         return see_other(f"/processes/{process.slug}/ideas")

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ideas_platform.accounts.auth import load_user, ministry_required
+from ideas_platform.accounts.auth import ministry_required
+from ideas_platform.accounts.models import User
 from ideas_platform.api.controllers import SECURITY, errors
+from ideas_platform.core.requests import AppRequest
 from ideas_platform.measures import service
 from ideas_platform.measures.models import Measure, MeasureUpdate
 from ideas_platform.processes import service as processes_service
@@ -112,14 +113,15 @@ class MeasureApiController(Controller):
     )
     async def post_update(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
+        viewer: User | None,
         db_session: AsyncSession,
         measure_id: int,
         data: MeasureUpdateIn,
     ) -> MeasureUpdateOut:
         update = await service.post_update(
             db_session,
-            official=await load_user(request),  # type: ignore[arg-type]
+            official=viewer,  # type: ignore[arg-type]
             measure_id=measure_id,
             body=data.body,
             progress=None if data.progress is None else str(data.progress),

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.datastructures import UploadFile
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Response, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.accounts.auth import load_user, ministry_required
+from ideas_platform.accounts.models import User
 from ideas_platform.core.errors import DomainError, InvalidInput
 from ideas_platform.core.i18n import gettext
-from ideas_platform.core.web import form_data, optional_id, page, see_other
+from ideas_platform.core.requests import AppRequest
+from ideas_platform.core.web import form_data, optional_id, page, see_other_route
 from ideas_platform.measures import service
 from ideas_platform.measures.models import MEASURE_STATUS_LABELS, MeasureStatus
 from ideas_platform.processes import service as processes_service
@@ -36,7 +38,7 @@ def _measure_form(form: dict[str, str]) -> service.MeasureForm:
 
 
 async def _measure_page(
-    request: Request[Any, Any, Any],
+    request: AppRequest,
     db_session: AsyncSession,
     measure_id: int,
     *,
@@ -66,7 +68,8 @@ class MeasureController(Controller):
     @get("/processes/{slug:str}/umsetzung", name="implementation")
     async def implementation(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
+        viewer: User | None,
         db_session: AsyncSession,
         slug: str,
         theme: str = "",
@@ -78,7 +81,7 @@ class MeasureController(Controller):
             theme_id=optional_id(theme), sector=sector.strip()[:40], unit=unit.strip()[:160]
         )
         measures = await service.list_measures(db_session, process, filters)
-        user = await load_user(request)
+        user = viewer
         earlier = {m.process_id for m in measures if m.process_id != process.id}
         return page(
             request,
@@ -106,11 +109,11 @@ class MeasureController(Controller):
 
     @get("/measures/{measure_id:int}", name="measure")
     async def measure(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, measure_id: int
+        self, request: AppRequest, db_session: AsyncSession, measure_id: int
     ) -> Template:
         return await _measure_page(request, db_session, measure_id)
 
-    @get("/measures/updates/{update_id:int}/attachment")
+    @get("/measures/updates/{update_id:int}/attachment", name="measure_attachment")
     async def attachment(self, db_session: AsyncSession, update_id: int) -> Response[bytes]:
         name, data = await service.attachment_of(db_session, update_id)
         safe = "".join(c for c in name if c.isalnum() or c in "._- ") or "anhang.pdf"
@@ -120,23 +123,31 @@ class MeasureController(Controller):
             headers={"Content-Disposition": f'attachment; filename="{safe}"'},
         )
 
-    @get("/shortlist-entries/{entry_id:int}/measure/new", guards=[ministry_required])
+    @get(
+        "/shortlist-entries/{entry_id:int}/measure/new",
+        guards=[ministry_required],
+        name="measure_new",
+    )
     async def new_measure(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, entry_id: int
+        self, request: AppRequest, db_session: AsyncSession, entry_id: int
     ) -> Template:
         entry = await shortlists_service.entry_by_id(db_session, entry_id)
         process = await processes_service.get_by_id(db_session, entry.process_id)
         return page(request, "measures/new.html", entry=entry, process=process, form={}, errors={})
 
-    @post("/shortlist-entries/{entry_id:int}/measure", guards=[ministry_required])
+    @post(
+        "/shortlist-entries/{entry_id:int}/measure",
+        guards=[ministry_required],
+        name="measure_create",
+    )
     async def create_measure(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, entry_id: int
+        self, request: AppRequest, viewer: User | None, db_session: AsyncSession, entry_id: int
     ) -> Any:
         form = await form_data(request)
         try:
             measure = await service.create_measure(
                 db_session,
-                official=await load_user(request),  # type: ignore[arg-type]
+                official=viewer,  # type: ignore[arg-type]
                 entry_id=entry_id,
                 form=_measure_form(form),
             )
@@ -153,17 +164,17 @@ class MeasureController(Controller):
                 errors=exc.translated_errors(),
             )
         flash(request, gettext("The measure has been created."), category="success")
-        return see_other(f"/measures/{measure.id}")
+        return see_other_route(request, "measure", measure_id=measure.id)
 
-    @post("/measures/{measure_id:int}", guards=[ministry_required])
+    @post("/measures/{measure_id:int}", guards=[ministry_required], name="measure_edit")
     async def change_measure(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, measure_id: int
+        self, request: AppRequest, viewer: User | None, db_session: AsyncSession, measure_id: int
     ) -> Any:
         form = await form_data(request)
         try:
             await service.change_measure(
                 db_session,
-                official=await load_user(request),  # type: ignore[arg-type]
+                official=viewer,  # type: ignore[arg-type]
                 measure_id=measure_id,
                 form=_measure_form(form),
                 status=form.get("status", ""),
@@ -180,15 +191,16 @@ class MeasureController(Controller):
                 errors=exc.translated_errors(),
             )
         flash(request, gettext("The measure has been saved."), category="success")
-        return see_other(f"/measures/{measure_id}")
+        return see_other_route(request, "measure", measure_id=measure_id)
 
     @post(
         "/measures/{measure_id:int}/updates",
+        name="measure_update_create",
         guards=[ministry_required],
         request_max_body_size=UPDATE_FORM_LIMIT,
     )
     async def post_update(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, measure_id: int
+        self, request: AppRequest, viewer: User | None, db_session: AsyncSession, measure_id: int
     ) -> Template | Redirect:
         raw = await request.form()
         upload = raw.get("attachment")
@@ -199,7 +211,7 @@ class MeasureController(Controller):
         try:
             await service.post_update(
                 db_session,
-                official=await load_user(request),  # type: ignore[arg-type]
+                official=viewer,  # type: ignore[arg-type]
                 measure_id=measure_id,
                 body=str(raw.get("body") or ""),
                 progress=str(raw.get("progress") or ""),
@@ -226,4 +238,4 @@ class MeasureController(Controller):
                 update_errors={"body": exc.translated()},
             )
         flash(request, gettext("The update has been published."), category="success")
-        return see_other(f"/measures/{measure_id}#updates")
+        return see_other_route(request, "measure", measure_id=measure_id, fragment="updates")

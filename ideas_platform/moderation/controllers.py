@@ -9,25 +9,26 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.accounts.auth import login_required, moderator_required
+from ideas_platform.accounts.models import User
 from ideas_platform.audit import service as audit_service
 from ideas_platform.core.choices import N_
 from ideas_platform.core.errors import ConflictError, DomainError, InvalidInput
 from ideas_platform.core.i18n import gettext
 from ideas_platform.core.rate_limits import SUBMIT_RATE_LIMIT
+from ideas_platform.core.requests import AppRequest, principal_of
 from ideas_platform.core.web import (
     act_and_return,
-    current_user_of,
     form_data,
     optional_id,
     page,
     page_number,
-    see_other,
+    see_other_route,
 )
 from ideas_platform.ideas import service as ideas_service
 from ideas_platform.moderation import merge as merge_service
@@ -40,7 +41,7 @@ QUEUE_PAGE = 25
 
 
 async def _decide(
-    request: Request[Any, Any, Any],
+    request: AppRequest,
     db_session: AsyncSession,
     decision: Callable[..., Awaitable[object]],
     idea_id: int,
@@ -54,11 +55,12 @@ async def _decide(
             db_session,
             idea_id=idea_id,
             comment_id=optional_id(form.get("comment_id")),
-            moderator_id=request.user.user_id,
+            moderator_id=principal_of(request).user_id,
             reason=form.get("reason", ""),
         )
 
-    return await act_and_return(request, action, default=default or f"/ideas/{idea_id}", done=done)
+    default = default or request.app.route_reverse("idea", idea_id=idea_id)
+    return await act_and_return(request, action, default=default, done=done)
 
 
 class ModerationController(Controller):
@@ -67,7 +69,7 @@ class ModerationController(Controller):
     include_in_schema = False
 
     @get("/", name="moderation")
-    async def overview(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Template:
+    async def overview(self, request: AppRequest, db_session: AsyncSession) -> Template:
         processes = await processes_service.list_processes(db_session)
         queues = [
             (process, await similarity_service.count_open_pairs(db_session, process.id))
@@ -82,7 +84,7 @@ class ModerationController(Controller):
 
     @get("/processes/{slug:str}/duplicates", name="duplicates")
     async def duplicates(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, slug: str
+        self, request: AppRequest, db_session: AsyncSession, slug: str
     ) -> Template:
         process = await processes_service.get_by_slug(db_session, slug)
         current = page_number(request.query_params.get("page"))
@@ -99,9 +101,9 @@ class ModerationController(Controller):
             here=str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
         )
 
-    @post("/duplicates/dismiss")
-    async def dismiss(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Redirect:
-        moderator_id = request.user.user_id
+    @post("/duplicates/dismiss", name="duplicates_dismiss")
+    async def dismiss(self, request: AppRequest, db_session: AsyncSession) -> Redirect:
+        moderator_id = principal_of(request).user_id
 
         async def action(form: dict[str, str]) -> None:
             await similarity_service.dismiss_pair(
@@ -112,13 +114,14 @@ class ModerationController(Controller):
             )
 
         return await act_and_return(
-            request, action, default="/moderation", done=N_("The pair will not be shown again.")
+            request,
+            action,
+            default=request.app.route_reverse("moderation"),
+            done=N_("The pair will not be shown again."),
         )
 
-    @post("/ideas/{idea_id:int}/merge")
-    async def merge(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, idea_id: int
-    ) -> Redirect:
+    @post("/ideas/{idea_id:int}/merge", name="idea_merge")
+    async def merge(self, request: AppRequest, db_session: AsyncSession, idea_id: int) -> Redirect:
         async def action(form: dict[str, str]) -> None:
             target_id = optional_id(form.get("target_id"))
             if target_id is None:
@@ -130,29 +133,35 @@ class ModerationController(Controller):
                 db_session,
                 source_id=idea_id,
                 target_id=target_id,
-                moderator_id=request.user.user_id,
+                moderator_id=principal_of(request).user_id,
                 note=form.get("note", ""),
             )
 
         return await act_and_return(
-            request, action, default=f"/ideas/{idea_id}", done=N_("The ideas have been merged.")
+            request,
+            action,
+            default=request.app.route_reverse("idea", idea_id=idea_id),
+            done=N_("The ideas have been merged."),
         )
 
-    @post("/ideas/{idea_id:int}/unmerge")
+    @post("/ideas/{idea_id:int}/unmerge", name="idea_unmerge")
     async def unmerge(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, idea_id: int
+        self, request: AppRequest, db_session: AsyncSession, idea_id: int
     ) -> Redirect:
         async def action(form: dict[str, str]) -> None:
             await merge_service.unmerge(
-                db_session, source_id=idea_id, moderator_id=request.user.user_id
+                db_session, source_id=idea_id, moderator_id=principal_of(request).user_id
             )
 
         return await act_and_return(
-            request, action, default=f"/ideas/{idea_id}", done=N_("The merge has been undone.")
+            request,
+            action,
+            default=request.app.route_reverse("idea", idea_id=idea_id),
+            done=N_("The merge has been undone."),
         )
 
     @get("/reports", name="reports")
-    async def reports(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Template:
+    async def reports(self, request: AppRequest, db_session: AsyncSession) -> Template:
         return page(
             request,
             "moderation/reports.html",
@@ -160,17 +169,15 @@ class ModerationController(Controller):
             reason_labels=REPORT_REASON_LABELS,
         )
 
-    @post("/ideas/{idea_id:int}/hide")
-    async def hide(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, idea_id: int
-    ) -> Redirect:
+    @post("/ideas/{idea_id:int}/hide", name="idea_hide")
+    async def hide(self, request: AppRequest, db_session: AsyncSession, idea_id: int) -> Redirect:
         return await _decide(
             request, db_session, reports_service.hide, idea_id, N_("The content has been hidden.")
         )
 
-    @post("/ideas/{idea_id:int}/restore")
+    @post("/ideas/{idea_id:int}/restore", name="idea_restore")
     async def restore(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, idea_id: int
+        self, request: AppRequest, db_session: AsyncSession, idea_id: int
     ) -> Redirect:
         return await _decide(
             request,
@@ -180,22 +187,20 @@ class ModerationController(Controller):
             N_("The content is visible again."),
         )
 
-    @post("/ideas/{idea_id:int}/keep")
-    async def keep(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, idea_id: int
-    ) -> Redirect:
+    @post("/ideas/{idea_id:int}/keep", name="idea_keep")
+    async def keep(self, request: AppRequest, db_session: AsyncSession, idea_id: int) -> Redirect:
         return await _decide(
             request,
             db_session,
             reports_service.keep,
             idea_id,
             N_("The content stays visible."),
-            default="/moderation/reports",
+            default=request.app.route_reverse("reports"),
         )
 
     @get("/audit", name="audit_log")
     async def audit_log(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession
+        self, request: AppRequest, current_user: User, db_session: AsyncSession
     ) -> Template:
         params = request.query_params
         query = audit_service.AuditQuery(
@@ -211,7 +216,7 @@ class ModerationController(Controller):
             query=query,
             entries=entries,
             actors=await audit_service.actors(db_session),
-            user=current_user_of(request),
+            user=current_user,
         )
 
 
@@ -223,9 +228,9 @@ class ReportController(Controller):
 
     @get("/ideas/{idea_id:int}/report", name="report_form")
     async def form(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, idea_id: int
+        self, request: AppRequest, current_user: User, db_session: AsyncSession, idea_id: int
     ) -> Template:
-        user = current_user_of(request)
+        user = current_user
         view = await ideas_service.get_visible_view(db_session, idea_id, user)
         return page(
             request,
@@ -237,16 +242,14 @@ class ReportController(Controller):
             errors={},
         )
 
-    @post("/ideas/{idea_id:int}/report", middleware=[SUBMIT_RATE_LIMIT])
-    async def create(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, idea_id: int
-    ) -> Any:
+    @post("/ideas/{idea_id:int}/report", middleware=[SUBMIT_RATE_LIMIT], name="report_submit")
+    async def create(self, request: AppRequest, db_session: AsyncSession, idea_id: int) -> Any:
         form = await form_data(request)
         comment_id = optional_id(form.get("comment_id"))
         try:
             await reports_service.report(
                 db_session,
-                reporter_id=request.user.user_id,
+                reporter_id=principal_of(request).user_id,
                 idea_id=idea_id,
                 comment_id=comment_id,
                 reason=form.get("reason", ""),
@@ -266,10 +269,10 @@ class ReportController(Controller):
             )
         except ConflictError as exc:
             flash(request, exc.translated(), category="info")
-            return see_other(f"/ideas/{idea_id}")
+            return see_other_route(request, "idea", idea_id=idea_id)
         flash(
             request,
             gettext("Thank you. The moderators will look at your report."),
             category="success",
         )
-        return see_other(f"/ideas/{idea_id}")
+        return see_other_route(request, "idea", idea_id=idea_id)

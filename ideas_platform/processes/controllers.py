@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Controller, Request, get
+from litestar import Controller, get
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.core.markdown import render_markdown
+from ideas_platform.core.requests import AppRequest
 from ideas_platform.core.web import page
 from ideas_platform.events import service as events_service
 from ideas_platform.processes import service
@@ -18,7 +17,7 @@ class ProcessController(Controller):
     include_in_schema = False
 
     @get("/", name="home")
-    async def index(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Template:
+    async def index(self, request: AppRequest, db_session: AsyncSession) -> Template:
         processes = await service.list_processes(db_session)
         return page(
             request,
@@ -27,9 +26,7 @@ class ProcessController(Controller):
         )
 
     @get("/processes/{slug:str}", name="process")
-    async def detail(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, slug: str
-    ) -> Template:
+    async def detail(self, request: AppRequest, db_session: AsyncSession, slug: str) -> Template:
         process = await service.get_by_slug(db_session, slug)
         earlier, later = await service.cycle_links(db_session, process)
         return page(

@@ -3,20 +3,19 @@ and the shortlist's form actions. Exports are served by the API (`/api/.../expor
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.accounts.auth import (
     admin_required,
-    load_user,
     ministry_required,
     moderator_required,
 )
+from ideas_platform.accounts.models import User
 from ideas_platform.core.choices import N_
-from ideas_platform.core.web import act_and_return, current_user_of, optional_id, page, page_number
+from ideas_platform.core.requests import AppRequest
+from ideas_platform.core.web import act_and_return, optional_id, page, page_number
 from ideas_platform.exports.service import Format
 from ideas_platform.processes import service as processes_service
 from ideas_platform.ranking import service as ranking
@@ -32,7 +31,8 @@ class ShortlistController(Controller):
     @get("/processes/{slug:str}/ranking", name="ranking")
     async def ranking_page(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
+        viewer: User | None,
         db_session: AsyncSession,
         slug: str,
         method: str = "votes",
@@ -46,7 +46,7 @@ class ShortlistController(Controller):
         return page(
             request,
             "shortlists/ranking.html",
-            user=await load_user(request),
+            user=viewer,
             process=process,
             ranking=result,
             shown=result.ideas[start : start + RANKING_PAGE],
@@ -58,116 +58,147 @@ class ShortlistController(Controller):
 
     @get("/processes/{slug:str}/shortlist", name="shortlist")
     async def shortlist_page(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, slug: str
+        self, request: AppRequest, viewer: User | None, db_session: AsyncSession, slug: str
     ) -> Template:
         process = await processes_service.get_by_slug(db_session, slug)
         return page(
             request,
             "shortlists/shortlist.html",
-            user=await load_user(request),
+            user=viewer,
             process=process,
             shortlist=await service.view(db_session, process),
             formats=list(Format),
         )
 
-    @post("/processes/{slug:str}/shortlist/nominations", guards=[moderator_required])
+    @post(
+        "/processes/{slug:str}/shortlist/nominations",
+        guards=[moderator_required],
+        name="shortlist_nominate",
+    )
     async def nominate(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, slug: str
+        self, request: AppRequest, current_user: User, db_session: AsyncSession, slug: str
     ) -> Redirect:
         async def action(form: dict[str, str]) -> str | None:
             process = await processes_service.get_by_slug(db_session, slug)
             await service.nominate(
                 db_session,
                 process=process,
-                moderator=current_user_of(request),
+                moderator=current_user,
                 rationale=form.get("rationale", ""),
                 idea_id=optional_id(form.get("idea_id")),
                 theme_id=optional_id(form.get("theme_id")),
             )
-            return f"/processes/{slug}/shortlist"
+            return request.app.route_reverse("shortlist", slug=slug)
 
         return await act_and_return(
             request,
             action,
-            default=f"/processes/{slug}/shortlist",
+            default=request.app.route_reverse("shortlist", slug=slug),
             done=N_("The nomination has been sent to the ministry."),
         )
 
-    @post("/shortlist/entries/{entry_id:int}/withdraw", guards=[moderator_required])
+    @post(
+        "/shortlist/entries/{entry_id:int}/withdraw",
+        guards=[moderator_required],
+        name="shortlist_withdraw",
+    )
     async def withdraw(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, entry_id: int
+        self, request: AppRequest, current_user: User, db_session: AsyncSession, entry_id: int
     ) -> Redirect:
         async def action(form: dict[str, str]) -> str | None:
             process_id = await service.withdraw_nomination(
-                db_session, entry_id=entry_id, moderator=current_user_of(request)
+                db_session, entry_id=entry_id, moderator=current_user
             )
-            return await _shortlist_path(db_session, process_id)
+            return await _shortlist_path(request, db_session, process_id)
 
         return await act_and_return(
-            request, action, default="/", done=N_("The nomination has been withdrawn.")
+            request,
+            action,
+            default=request.app.route_reverse("home"),
+            done=N_("The nomination has been withdrawn."),
         )
 
-    @post("/shortlist/entries/{entry_id:int}/decide", guards=[ministry_required])
+    @post(
+        "/shortlist/entries/{entry_id:int}/decide",
+        guards=[ministry_required],
+        name="shortlist_decide",
+    )
     async def decide(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, entry_id: int
+        self, request: AppRequest, current_user: User, db_session: AsyncSession, entry_id: int
     ) -> Redirect:
         async def action(form: dict[str, str]) -> str | None:
             entry = await service.decide(
                 db_session,
                 entry_id=entry_id,
-                official=current_user_of(request),
+                official=current_user,
                 accept=form.get("decision") == "accept",
                 comment=form.get("comment", ""),
             )
-            return await _shortlist_path(db_session, entry.process_id)
+            return await _shortlist_path(request, db_session, entry.process_id)
 
         return await act_and_return(
-            request, action, default="/", done=N_("Your decision has been saved.")
+            request,
+            action,
+            default=request.app.route_reverse("home"),
+            done=N_("Your decision has been saved."),
         )
 
-    @post("/shortlist/entries/{entry_id:int}/move", guards=[ministry_required])
+    @post(
+        "/shortlist/entries/{entry_id:int}/move", guards=[ministry_required], name="shortlist_move"
+    )
     async def move(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, entry_id: int
+        self, request: AppRequest, current_user: User, db_session: AsyncSession, entry_id: int
     ) -> Redirect:
         async def action(form: dict[str, str]) -> str | None:
             entry = await service.move(
                 db_session,
                 entry_id=entry_id,
-                official=current_user_of(request),
+                official=current_user,
                 up=form.get("direction") != "down",
             )
-            return await _shortlist_path(db_session, entry.process_id)
+            return await _shortlist_path(request, db_session, entry.process_id)
 
         return await act_and_return(
-            request, action, default="/", done=N_("The order has been changed.")
+            request,
+            action,
+            default=request.app.route_reverse("home"),
+            done=N_("The order has been changed."),
         )
 
-    @post("/processes/{slug:str}/shortlist/freeze", guards=[ministry_required])
+    @post(
+        "/processes/{slug:str}/shortlist/freeze",
+        guards=[ministry_required],
+        name="shortlist_freeze",
+    )
     async def freeze(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, slug: str
+        self, request: AppRequest, current_user: User, db_session: AsyncSession, slug: str
     ) -> Redirect:
         async def action(form: dict[str, str]) -> str | None:
             process = await processes_service.get_by_slug(db_session, slug)
-            await service.freeze(db_session, process=process, official=current_user_of(request))
+            await service.freeze(db_session, process=process, official=current_user)
             return None
 
         return await act_and_return(
             request,
             action,
-            default=f"/processes/{slug}/shortlist",
+            default=request.app.route_reverse("shortlist", slug=slug),
             done=N_("The shortlist is frozen."),
         )
 
-    @post("/processes/{slug:str}/shortlist/unfreeze", guards=[admin_required])
+    @post(
+        "/processes/{slug:str}/shortlist/unfreeze",
+        guards=[admin_required],
+        name="shortlist_unfreeze",
+    )
     async def unfreeze(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, slug: str
+        self, request: AppRequest, current_user: User, db_session: AsyncSession, slug: str
     ) -> Redirect:
         async def action(form: dict[str, str]) -> str | None:
             process = await processes_service.get_by_slug(db_session, slug)
             await service.unfreeze(
                 db_session,
                 process=process,
-                admin=current_user_of(request),
+                admin=current_user,
                 reason=form.get("reason", ""),
             )
             return None
@@ -175,11 +206,11 @@ class ShortlistController(Controller):
         return await act_and_return(
             request,
             action,
-            default=f"/processes/{slug}/shortlist",
+            default=request.app.route_reverse("shortlist", slug=slug),
             done=N_("The shortlist can be changed again."),
         )
 
 
-async def _shortlist_path(session: AsyncSession, process_id: int) -> str:
+async def _shortlist_path(request: AppRequest, session: AsyncSession, process_id: int) -> str:
     process = await processes_service.get_by_id(session, process_id)
-    return f"/processes/{process.slug}/shortlist"
+    return request.app.route_reverse("shortlist", slug=process.slug)

@@ -10,25 +10,26 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.channels import ChannelsPlugin
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, ServerSentEvent, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.accounts.auth import load_user, login_required, moderator_required
+from ideas_platform.accounts.models import User
 from ideas_platform.core.channels import subscription_stream
 from ideas_platform.core.choices import N_
 from ideas_platform.core.database import asyncpg_dsn
 from ideas_platform.core.errors import DomainError, InvalidInput
+from ideas_platform.core.requests import AppRequest
 from ideas_platform.core.web import (
     act_and_return,
-    current_user_of,
     form_data,
     is_htmx,
     optional_id,
     page,
-    see_other,
+    see_other_route,
 )
 from ideas_platform.notifications import service as notifications
 from ideas_platform.processes import service as processes_service
@@ -46,7 +47,7 @@ def announce(channels: ChannelsPlugin, process_id: int, kind: str, **details: An
 
 
 async def _board_page(
-    request: Request[Any, Any, Any],
+    request: AppRequest,
     db_session: AsyncSession,
     process: Process,
     *,
@@ -71,13 +72,11 @@ class ThemeController(Controller):
     include_in_schema = False
 
     @get("/processes/{slug:str}/board", name="board")
-    async def board(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, slug: str
-    ) -> Template:
+    async def board(self, request: AppRequest, db_session: AsyncSession, slug: str) -> Template:
         process = await processes_service.get_by_slug(db_session, slug)
         return await _board_page(request, db_session, process)
 
-    @get("/processes/{slug:str}/board/events")
+    @get("/processes/{slug:str}/board/events", name="board_events")
     async def events(
         self, db_session: AsyncSession, channels: ChannelsPlugin, slug: str
     ) -> ServerSentEvent:
@@ -87,10 +86,11 @@ class ThemeController(Controller):
 
         return ServerSentEvent(subscription_stream(channels, board_channel(process.id)))
 
-    @post("/processes/{slug:str}/themes", guards=[login_required])
+    @post("/processes/{slug:str}/themes", guards=[login_required], name="theme_create")
     async def create(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
+        current_user: User,
         db_session: AsyncSession,
         channels: ChannelsPlugin,
         slug: str,
@@ -101,7 +101,7 @@ class ThemeController(Controller):
             theme = await service.create_theme(
                 db_session,
                 process=process,
-                user=current_user_of(request),
+                user=current_user,
                 title=form.get("title", ""),
                 description=form.get("description", ""),
             )
@@ -117,12 +117,13 @@ class ThemeController(Controller):
         announce(channels, process.id, "theme", theme_id=theme.id)
         if is_htmx(request):
             return await _board_page(request, db_session, process)
-        return see_other(f"/processes/{slug}/board")
+        return see_other_route(request, "board", slug=slug)
 
-    @post("/ideas/{idea_id:int}/theme", guards=[login_required])
+    @post("/ideas/{idea_id:int}/theme", guards=[login_required], name="idea_theme")
     async def move(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
+        current_user: User,
         db_session: AsyncSession,
         channels: ChannelsPlugin,
         idea_id: int,
@@ -133,24 +134,27 @@ class ThemeController(Controller):
         if raw and theme_id is None:
             raise DomainError(service.THEME_NOT_FOUND, code="theme_not_found")
         move = await service.move_idea(
-            db_session, idea_id=idea_id, theme_id=theme_id, user=current_user_of(request)
+            db_session, idea_id=idea_id, theme_id=theme_id, user=current_user
         )
         announce(channels, move.process_id, "move", idea_id=idea_id, theme_id=move.after)
         process = await processes_service.get_by_id(db_session, move.process_id)
         if is_htmx(request):
             return await _board_page(request, db_session, process)
-        return see_other(f"/processes/{process.slug}/board#idea-{idea_id}")
+        return see_other_route(request, "board", slug=process.slug, fragment=f"idea-{idea_id}")
 
     @get("/themes/{theme_id:int}", name="theme")
     async def theme(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, theme_id: int
+        self, request: AppRequest, viewer: User | None, db_session: AsyncSession, theme_id: int
     ) -> Any:
         destination = await service.destination(db_session, theme_id)
         if destination is not None and destination != theme_id:
-            return Redirect(path=f"/themes/{destination}", status_code=302)  # merged into it
+            # merged into it
+            return Redirect(
+                path=request.app.route_reverse("theme", theme_id=destination), status_code=302
+            )
         view = await service.theme_view(db_session, theme_id)
         process = await processes_service.get_by_id(db_session, view.theme.process_id)
-        user = await load_user(request)
+        user = viewer
         return page(
             request,
             "themes/theme.html",
@@ -167,7 +171,7 @@ class ThemeController(Controller):
 
 
 async def _moderate(
-    request: Request[Any, Any, Any],
+    request: AppRequest,
     channels: ChannelsPlugin,
     default: str,
     action: Callable[[dict[str, str]], Awaitable[tuple[int, str]]],
@@ -187,10 +191,11 @@ class ThemeModerationController(Controller):
     guards = [moderator_required]
     include_in_schema = False
 
-    @post("/themes/{theme_id:int}/rename")
+    @post("/themes/{theme_id:int}/rename", name="theme_rename")
     async def rename(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
+        current_user: User,
         db_session: AsyncSession,
         channels: ChannelsPlugin,
         theme_id: int,
@@ -199,20 +204,25 @@ class ThemeModerationController(Controller):
             theme = await service.rename_theme(
                 db_session,
                 theme_id=theme_id,
-                moderator=current_user_of(request),
+                moderator=current_user,
                 title=form.get("title", ""),
                 description=form.get("description", ""),
             )
-            return theme.process_id, f"/themes/{theme.id}"
+            return theme.process_id, request.app.route_reverse("theme", theme_id=theme.id)
 
         return await _moderate(
-            request, channels, f"/themes/{theme_id}", action, N_("The theme has been renamed.")
+            request,
+            channels,
+            request.app.route_reverse("theme", theme_id=theme_id),
+            action,
+            N_("The theme has been renamed."),
         )
 
-    @post("/themes/{theme_id:int}/lock")
+    @post("/themes/{theme_id:int}/lock", name="theme_lock")
     async def lock(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
+        current_user: User,
         db_session: AsyncSession,
         channels: ChannelsPlugin,
         theme_id: int,
@@ -221,19 +231,24 @@ class ThemeModerationController(Controller):
             theme = await service.set_locked(
                 db_session,
                 theme_id=theme_id,
-                moderator=current_user_of(request),
+                moderator=current_user,
                 locked=form.get("locked") == "1",
             )
-            return theme.process_id, f"/themes/{theme.id}"
+            return theme.process_id, request.app.route_reverse("theme", theme_id=theme.id)
 
         return await _moderate(
-            request, channels, f"/themes/{theme_id}", action, N_("The theme has been updated.")
+            request,
+            channels,
+            request.app.route_reverse("theme", theme_id=theme_id),
+            action,
+            N_("The theme has been updated."),
         )
 
-    @post("/themes/{theme_id:int}/merge")
+    @post("/themes/{theme_id:int}/merge", name="theme_merge")
     async def merge(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
+        current_user: User,
         db_session: AsyncSession,
         channels: ChannelsPlugin,
         theme_id: int,
@@ -243,30 +258,37 @@ class ThemeModerationController(Controller):
                 db_session,
                 source_id=theme_id,
                 target_id=optional_id(form.get("target_id")) or 0,
-                moderator=current_user_of(request),
+                moderator=current_user,
             )
-            return target.process_id, f"/themes/{target.id}"
+            return target.process_id, request.app.route_reverse("theme", theme_id=target.id)
 
         return await _moderate(
-            request, channels, f"/themes/{theme_id}", action, N_("The themes have been merged.")
+            request,
+            channels,
+            request.app.route_reverse("theme", theme_id=theme_id),
+            action,
+            N_("The themes have been merged."),
         )
 
-    @post("/moderation/moves/{entry_id:int}/undo")
+    @post("/moderation/moves/{entry_id:int}/undo", name="move_undo")
     async def undo(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
+        current_user: User,
         db_session: AsyncSession,
         channels: ChannelsPlugin,
         entry_id: int,
     ) -> Redirect:
         async def action(form: dict[str, str]) -> tuple[int, str]:
-            move = await service.undo_move(
-                db_session, entry_id=entry_id, moderator=current_user_of(request)
-            )
-            return move.process_id, "/moderation/audit"
+            move = await service.undo_move(db_session, entry_id=entry_id, moderator=current_user)
+            return move.process_id, request.app.route_reverse("audit_log")
 
         return await _moderate(
-            request, channels, "/moderation/audit", action, N_("The move has been undone.")
+            request,
+            channels,
+            request.app.route_reverse("audit_log"),
+            action,
+            N_("The move has been undone."),
         )
 
 
@@ -276,27 +298,25 @@ class SuggestionController(Controller):
     guards = [moderator_required]
     include_in_schema = False
 
-    @post("/processes/{slug:str}/suggestions")
+    @post("/processes/{slug:str}/suggestions", name="suggestions_start")
     async def request_suggestions(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, slug: str
+        self, request: AppRequest, current_user: User, db_session: AsyncSession, slug: str
     ) -> Redirect:
         process = await processes_service.get_by_slug(db_session, slug)
         form = await form_data(request)
         try:
             k = jobs.parse_k(form.get("k"))
             job = await jobs.request_suggestions(
-                db_session, process=process, moderator=current_user_of(request), k=k
+                db_session, process=process, moderator=current_user, k=k
             )
         except (InvalidInput, jobs.ModelMissing) as exc:
             flash(request, exc.translated(), category="error")
-            return see_other(f"/processes/{slug}/board")
+            return see_other_route(request, "board", slug=slug)
         jobs.launch(asyncpg_dsn(request.app.state.database_url), job.id)
-        return see_other(f"/suggestions/{job.id}")
+        return see_other_route(request, "suggestions", job_id=job.id)
 
     @get("/suggestions/{job_id:int}", name="suggestions")
-    async def show(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, job_id: int
-    ) -> Template:
+    async def show(self, request: AppRequest, db_session: AsyncSession, job_id: int) -> Template:
         job = await jobs.get_suggestion(db_session, job_id)
         process = await processes_service.get_by_id(db_session, job.process_id)
         context: dict[str, Any] = {
@@ -308,10 +328,11 @@ class SuggestionController(Controller):
             return page(request, "themes/_suggestion.html", **context)
         return page(request, "themes/suggestion.html", **context)
 
-    @post("/suggestions/{job_id:int}/proposals/{index:int}/accept")
+    @post("/suggestions/{job_id:int}/proposals/{index:int}/accept", name="proposal_accept")
     async def accept(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
+        current_user: User,
         db_session: AsyncSession,
         channels: ChannelsPlugin,
         job_id: int,
@@ -323,18 +344,23 @@ class SuggestionController(Controller):
                 job_id=job_id,
                 index=index,
                 title=form.get("title", ""),
-                moderator=current_user_of(request),
+                moderator=current_user,
             )
-            return theme.process_id, f"/suggestions/{job_id}"
+            return theme.process_id, request.app.route_reverse("suggestions", job_id=job_id)
 
         return await _moderate(
-            request, channels, f"/suggestions/{job_id}", action, N_("The theme has been created.")
+            request,
+            channels,
+            request.app.route_reverse("suggestions", job_id=job_id),
+            action,
+            N_("The theme has been created."),
         )
 
-    @post("/suggestions/{job_id:int}/proposals/{index:int}/drop")
+    @post("/suggestions/{job_id:int}/proposals/{index:int}/drop", name="proposal_drop")
     async def drop(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
+        current_user: User,
         db_session: AsyncSession,
         channels: ChannelsPlugin,
         job_id: int,
@@ -342,10 +368,14 @@ class SuggestionController(Controller):
     ) -> Redirect:
         async def action(form: dict[str, str]) -> tuple[int, str]:
             process_id = await jobs.drop(
-                db_session, job_id=job_id, index=index, moderator=current_user_of(request)
+                db_session, job_id=job_id, index=index, moderator=current_user
             )
-            return process_id, f"/suggestions/{job_id}"
+            return process_id, request.app.route_reverse("suggestions", job_id=job_id)
 
         return await _moderate(
-            request, channels, f"/suggestions/{job_id}", action, N_("The proposal was dropped.")
+            request,
+            channels,
+            request.app.route_reverse("suggestions", job_id=job_id),
+            action,
+            N_("The proposal was dropped."),
         )

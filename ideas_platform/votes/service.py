@@ -18,9 +18,9 @@ from litestar.channels import ChannelsPlugin
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ideas_platform.accounts.auth import Principal
 from ideas_platform.core.choices import N_
 from ideas_platform.core.errors import ConflictError, DomainError, NotFoundError, PermissionError_
+from ideas_platform.core.requests import Principal
 from ideas_platform.events import live
 from ideas_platform.events.models import Event
 from ideas_platform.ideas.models import Idea
