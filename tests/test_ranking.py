@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from sqlalchemy import update
 
 from ideas_platform.core.requests import Principal
+from ideas_platform.ideas.models import Idea
 from ideas_platform.ranking import service as ranking
+from ideas_platform.ranking import tally as tally_module
 from ideas_platform.ranking.formula import MIN_SECTOR_PARTICIPANTS, breadth_score
+from ideas_platform.ranking.tally import TallyCache
 from ideas_platform.votes import service as votes
 from tests.helpers import make_idea, make_process, make_user, make_users_fast
 
@@ -104,3 +110,56 @@ async def test_ranking_api(voted, client):
     assert [i["id"] for i in body["ideas"]] == [voted["broad"].id, voted["filler"].id]
     bad = await client.get("/api/processes/rangliste/ranking?method=loudest")
     assert bad.status_code == 400
+
+
+async def test_the_kept_tally_follows_votes_and_hidden_ideas(voted, session_factory, driver_pool):
+    """A cache that may recount at once recounts after every vote; one that must wait keeps
+    its count (the ranking is at most `ranking_refresh_seconds` old); nothing changed: no
+    recount at all."""
+    process, narrow, broad = voted["process"], voted["narrow"], voted["broad"]
+    eager, patient = TallyCache(refresh_seconds=0), TallyCache(refresh_seconds=3600)
+    async with session_factory() as db:
+        first = await eager.tally(db, process.id)
+        kept = await patient.tally(db, process.id)
+        assert await eager.tally(db, process.id) is first  # nothing changed
+    assert [s.idea_id for s in first.by_votes][:2] == [voted["filler"].id, narrow.id]
+
+    newcomers = await make_users_fast(session_factory, 3, sector="science")
+    await _vote(driver_pool, newcomers, broad.id)  # broad: 6 + 3 = 9 votes, first place
+    async with session_factory() as db:
+        after = await eager.tally(db, process.id)
+        assert after.by_votes[0].idea_id == broad.id
+        assert after.by_idea[broad.id]["science"] == 5
+        assert await patient.tally(db, process.id) is kept
+
+    async with session_factory() as db:
+        await db.execute(update(Idea).where(Idea.id == broad.id).values(status="hidden"))
+        await db.commit()
+    async with session_factory() as db:
+        assert broad.id not in {s.idea_id for s in (await eager.tally(db, process.id)).by_votes}
+        shown = await ranking.rank(db, process, ranking.Method.VOTES, tally=kept)
+        assert broad.id not in {r.idea.id for r in shown.ideas}  # hidden since counted
+
+
+async def test_concurrent_requests_on_a_cold_cache_count_the_votes_once(voted, session_factory):
+    cache = TallyCache(refresh_seconds=0)
+    counts = 0
+    original = tally_module.count_tally
+
+    async def counting(session, process_id):
+        nonlocal counts
+        counts += 1
+        return await original(session, process_id)
+
+    tally_module.count_tally = counting
+    try:
+
+        async def one() -> object:
+            async with session_factory() as db:
+                return await cache.tally(db, voted["process"].id)
+
+        results = await asyncio.gather(*(one() for _ in range(8)))
+    finally:
+        tally_module.count_tally = original
+    assert counts == 1
+    assert all(r is results[0] for r in results)

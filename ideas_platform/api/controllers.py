@@ -59,6 +59,7 @@ from ideas_platform.processes import service as processes_service
 from ideas_platform.processes.models import Process
 from ideas_platform.ranking import service as ranking_service
 from ideas_platform.ranking.formula import MIN_SECTOR_PARTICIPANTS
+from ideas_platform.ranking.tally import tally_cache
 from ideas_platform.shortlists import service as shortlists_service
 from ideas_platform.shortlists.service import EntryView
 from ideas_platform.similarity import service as similarity_service
@@ -427,13 +428,20 @@ class ApiController(Controller):
     )
     async def ranking(
         self,
+        request: AppRequest,
         db_session: AsyncSession,
         slug: str,
         method: str = Parameter(default="votes", pattern="^(votes|breadth)$"),
         limit: int = Parameter(default=100, ge=1, le=1000),
     ) -> RankingOut:
         process = await processes_service.get_by_slug(db_session, slug)
-        result = await ranking_service.rank(db_session, process, ranking_service.Method(method))
+        result = await ranking_service.rank(
+            db_session,
+            process,
+            ranking_service.Method(method),
+            count=limit,
+            tally=await tally_cache(request.app.state).tally(db_session, process.id),
+        )
         return RankingOut(
             method=method,
             participants_by_sector=result.participants,
@@ -450,7 +458,7 @@ class ApiController(Controller):
                     breadth=round(r.breadth, 6),
                     url=f"/ideas/{r.idea.id}",
                 )
-                for r in result.ideas[:limit]
+                for r in result.ideas
             ],
         )
 

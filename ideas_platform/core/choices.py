@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Self
+
+from ideas_platform.core.i18n import gettext
 
 
 def N_(message: str) -> str:
@@ -10,74 +13,75 @@ def N_(message: str) -> str:
     return message
 
 
-class Sector(StrEnum):
-    INDUSTRY = "industry"
-    SCIENCE = "science"
-    ADMINISTRATION = "administration"
-    SOCIAL_PARTNERS = "social_partners"
-    CIVIL_SOCIETY = "civil_society"
-    OTHER = "other"
+class LabelledEnum(StrEnum):
+    """A closed vocabulary whose members carry their label (English, marked for translation):
+
+        class Sector(LabelledEnum):
+            INDUSTRY = "industry", N_("Industry")
+
+    `Sector.INDUSTRY == "industry"`, `.label` is the English label, `.text` the label in the
+    current request's language."""
+
+    label: str
+
+    def __new__(cls, value: str, label: str = "") -> Self:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label or value
+        return member
+
+    @property
+    def text(self) -> str:
+        return gettext(self.label)
+
+    @classmethod
+    def labels(cls) -> dict[str, str]:
+        """Value → English label, for templates and forms that look a label up by value."""
+        return {member.value: member.label for member in cls}
 
 
-SECTOR_LABELS: dict[str, str] = {
-    Sector.INDUSTRY: N_("Industry"),
-    Sector.SCIENCE: N_("Science"),
-    Sector.ADMINISTRATION: N_("Public administration"),
-    Sector.SOCIAL_PARTNERS: N_("Social partners"),
-    Sector.CIVIL_SOCIETY: N_("Civil society"),
-    Sector.OTHER: N_("Other"),
-}
+class Sector(LabelledEnum):
+    INDUSTRY = "industry", N_("Industry")
+    SCIENCE = "science", N_("Science")
+    ADMINISTRATION = "administration", N_("Public administration")
+    SOCIAL_PARTNERS = "social_partners", N_("Social partners")
+    CIVIL_SOCIETY = "civil_society", N_("Civil society")
+    OTHER = "other", N_("Other")
 
 
-class Region(StrEnum):
-    BAUTZEN = "bautzen"
-    CHEMNITZ = "chemnitz"
-    DRESDEN = "dresden"
-    ERZGEBIRGSKREIS = "erzgebirgskreis"
-    GOERLITZ = "goerlitz"
-    LEIPZIG = "leipzig"
-    LANDKREIS_LEIPZIG = "landkreis_leipzig"
-    MEISSEN = "meissen"
-    MITTELSACHSEN = "mittelsachsen"
-    NORDSACHSEN = "nordsachsen"
-    SAECHSISCHE_SCHWEIZ = "saechsische_schweiz_osterzgebirge"
-    VOGTLANDKREIS = "vogtlandkreis"
-    ZWICKAU = "zwickau"
-    BERLIN = "berlin"
-    BRUSSELS = "brussels"
-    ELSEWHERE = "elsewhere"
+SECTOR_LABELS: dict[str, str] = Sector.labels()
 
 
-REGION_LABELS: dict[str, str] = {
-    Region.BAUTZEN: N_("Bautzen (district)"),
-    Region.CHEMNITZ: N_("Chemnitz (city)"),
-    Region.DRESDEN: N_("Dresden (city)"),
-    Region.ERZGEBIRGSKREIS: N_("Erzgebirgskreis (district)"),
-    Region.GOERLITZ: N_("Görlitz (district)"),
-    Region.LEIPZIG: N_("Leipzig (city)"),
-    Region.LANDKREIS_LEIPZIG: N_("Leipzig (district)"),
-    Region.MEISSEN: N_("Meißen (district)"),
-    Region.MITTELSACHSEN: N_("Mittelsachsen (district)"),
-    Region.NORDSACHSEN: N_("Nordsachsen (district)"),
-    Region.SAECHSISCHE_SCHWEIZ: N_("Sächsische Schweiz-Osterzgebirge (district)"),
-    Region.VOGTLANDKREIS: N_("Vogtlandkreis (district)"),
-    Region.ZWICKAU: N_("Zwickau (district)"),
-    Region.BERLIN: N_("Berlin"),
-    Region.BRUSSELS: N_("Brussels"),
-    Region.ELSEWHERE: N_("Elsewhere"),
-}
+class Region(LabelledEnum):
+    BAUTZEN = "bautzen", N_("Bautzen (district)")
+    CHEMNITZ = "chemnitz", N_("Chemnitz (city)")
+    DRESDEN = "dresden", N_("Dresden (city)")
+    ERZGEBIRGSKREIS = "erzgebirgskreis", N_("Erzgebirgskreis (district)")
+    GOERLITZ = "goerlitz", N_("Görlitz (district)")
+    LEIPZIG = "leipzig", N_("Leipzig (city)")
+    LANDKREIS_LEIPZIG = "landkreis_leipzig", N_("Leipzig (district)")
+    MEISSEN = "meissen", N_("Meißen (district)")
+    MITTELSACHSEN = "mittelsachsen", N_("Mittelsachsen (district)")
+    NORDSACHSEN = "nordsachsen", N_("Nordsachsen (district)")
+    SAECHSISCHE_SCHWEIZ = (
+        "saechsische_schweiz_osterzgebirge",
+        N_("Sächsische Schweiz-Osterzgebirge (district)"),
+    )
+    VOGTLANDKREIS = "vogtlandkreis", N_("Vogtlandkreis (district)")
+    ZWICKAU = "zwickau", N_("Zwickau (district)")
+    BERLIN = "berlin", N_("Berlin")
+    BRUSSELS = "brussels", N_("Brussels")
+    ELSEWHERE = "elsewhere", N_("Elsewhere")
 
 
-class Role(StrEnum):
-    PARTICIPANT = "participant"
-    MODERATOR = "moderator"
-    MINISTRY = "ministry"
-    ADMIN = "admin"
+REGION_LABELS: dict[str, str] = Region.labels()
 
 
-ROLE_LABELS: dict[str, str] = {
-    Role.PARTICIPANT: N_("Participant"),
-    Role.MODERATOR: N_("Moderator"),
-    Role.MINISTRY: N_("Ministry"),
-    Role.ADMIN: N_("Administrator"),
-}
+class Role(LabelledEnum):
+    PARTICIPANT = "participant", N_("Participant")
+    MODERATOR = "moderator", N_("Moderator")
+    MINISTRY = "ministry", N_("Ministry")
+    ADMIN = "admin", N_("Administrator")
+
+
+ROLE_LABELS: dict[str, str] = Role.labels()

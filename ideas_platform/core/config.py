@@ -63,6 +63,23 @@ class Settings:
     notification_bundle_seconds: int = 60
     # Bump when the terms or the privacy notice change: everybody is asked again at login.
     consent_version: str = "2026-12"
+    # Guest accounts (joining a workshop with just a name) one client address may create per
+    # hour. A workshop room shares the venue's one address: ~100 people join within minutes,
+    # some a second time (another phone, a closed private tab), and a second workshop may run
+    # in the same building within the hour; 250 leaves room for that. A single address cannot
+    # make more guests than that to stuff votes (issue 17); raise it for a larger congress.
+    guest_joins_per_address_per_hour: int = 250
+    # The ranking counts all votes of a process (a second at a million votes): each process
+    # keeps the count, recounts when votes or ideas changed, but at most this often.
+    ranking_refresh_seconds: float = 5.0
+    # Request bodies (core.body_limits), checked before anything parses them: the largest body
+    # of a form or an API call (the longest texts, 20,000 characters, fit many times over), the
+    # most fields of one urlencoded form (the longest real one, the next cycle's, offers up to
+    # 500 ideas and the measures), and the workshop import's own limit (a 2 MB file; its
+    # confirmation sends it back base64-encoded).
+    max_body_bytes: int = 1024 * 1024
+    max_form_fields: int = 2000
+    import_max_body_bytes: int = 4 * 1024 * 1024
 
     @property
     def smtp_configured(self) -> bool:
@@ -117,11 +134,20 @@ class Settings:
             notification_bundle_seconds=int(env.get("NOTIFICATION_BUNDLE_SECONDS", "60")),
             consent_version=env.get("CONSENT_VERSION", cls.consent_version).strip()
             or cls.consent_version,
+            ranking_refresh_seconds=float(env.get("RANKING_REFRESH_SECONDS", "5")),
             legal_pages_dir=Path(
                 env.get("LEGAL_PAGES_DIR", str(PROJECT_ROOT / "ideas_platform/legal/pages"))
             ),
             public_url=env.get("PUBLIC_URL", "").rstrip("/")
             or f"http://{env.get('HOST', '127.0.0.1')}:{env.get('PORT', '8000')}",
+            guest_joins_per_address_per_hour=int(
+                env.get("GUEST_JOINS_PER_ADDRESS_PER_HOUR", "250")
+            ),
+            max_body_bytes=int(env.get("MAX_BODY_BYTES", str(cls.max_body_bytes))),
+            max_form_fields=int(env.get("MAX_FORM_FIELDS", str(cls.max_form_fields))),
+            import_max_body_bytes=int(
+                env.get("IMPORT_MAX_BODY_BYTES", str(cls.import_max_body_bytes))
+            ),
         )
 
 

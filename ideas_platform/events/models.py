@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
@@ -17,24 +16,20 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ideas_platform.core.choices import N_
+from ideas_platform.core.choices import N_, LabelledEnum
 from ideas_platform.core.database import Base
 from ideas_platform.core.models_base import created_at_column, enum_column
 
 
-class LiveMode(StrEnum):
+class LiveMode(LabelledEnum):
     """What the projector shows; the moderator switches it."""
 
-    COLLECT = "collect"
-    VOTE = "vote"
-    RESULTS = "results"
+    COLLECT = "collect", N_("Collecting ideas")
+    VOTE = "vote", N_("Dot voting")
+    RESULTS = "results", N_("Results")
 
 
-LIVE_MODE_LABELS: dict[str, str] = {
-    LiveMode.COLLECT: N_("Collecting ideas"),
-    LiveMode.VOTE: N_("Dot voting"),
-    LiveMode.RESULTS: N_("Results"),
-}
+LIVE_MODE_LABELS: dict[str, str] = LiveMode.labels()
 
 
 class Event(Base):

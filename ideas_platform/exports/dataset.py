@@ -19,7 +19,8 @@ from ideas_platform.dashboard.service import Figures
 from ideas_platform.exports import queries
 from ideas_platform.processes.models import Process
 from ideas_platform.ranking import service as ranking
-from ideas_platform.ranking.formula import MIN_SECTOR_PARTICIPANTS, breadth_score
+from ideas_platform.ranking.formula import MIN_SECTOR_PARTICIPANTS, breadth_score, counted_sectors
+from ideas_platform.ranking.tally import sector_participants
 from ideas_platform.shortlists import service as shortlists
 from ideas_platform.shortlists.models import DECISION_LABELS
 
@@ -264,7 +265,7 @@ async def load(
 ) -> ExportData:
     """Everything but the idea rows (which `ExportData.ideas` streams)."""
     frozen_at = await shortlists.frozen_at(session, process.id)
-    participants = await ranking.sector_participants(session, process.id)
+    participants = await sector_participants(session, process.id)
     total = await session.scalar(
         queries.IDEA_COUNT, {"process_id": process.id, "shortlisted_only": shortlisted_only}
     )
@@ -273,7 +274,7 @@ async def load(
         as_of=frozen_at or EPOCH,
         frozen=frozen_at is not None,
         participants=participants,
-        counted_sectors=ranking.counted_sectors(participants),
+        counted_sectors=counted_sectors(participants),
         themes=await _themes(session, process.id),
         total_ideas=int(total or 0),
         _session=session,

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
@@ -19,24 +18,19 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ideas_platform.core.choices import N_, Region, Sector
+from ideas_platform.core.choices import N_, LabelledEnum, Region, Sector
 from ideas_platform.core.database import Base
 from ideas_platform.core.models_base import created_at_column, enum_column
 
 
-class IdeaStatus(StrEnum):
-    PUBLISHED = "published"
-    HIDDEN = "hidden"
-    MERGED = "merged"
-    WITHDRAWN = "withdrawn"
+class IdeaStatus(LabelledEnum):
+    PUBLISHED = "published", N_("Published")
+    HIDDEN = "hidden", N_("Hidden")
+    MERGED = "merged", N_("Merged")
+    WITHDRAWN = "withdrawn", N_("Withdrawn")
 
 
-STATUS_LABELS: dict[str, str] = {
-    IdeaStatus.PUBLISHED: N_("Published"),
-    IdeaStatus.HIDDEN: N_("Hidden"),
-    IdeaStatus.MERGED: N_("Merged"),
-    IdeaStatus.WITHDRAWN: N_("Withdrawn"),
-}
+STATUS_LABELS: dict[str, str] = IdeaStatus.labels()
 
 SEARCH_VECTOR_SQL = (
     "setweight(to_tsvector('german'::regconfig, coalesce(title, '')), 'A') || "
@@ -55,7 +49,7 @@ class Idea(Base):
         Index("ix_ideas_process_status_votes", "process_id", "status", "vote_count"),
         Index("ix_ideas_process_status_created", "process_id", "status", "created_at"),
         Index("ix_ideas_search", "search", postgresql_using="gin"),
-        Index("ix_ideas_process_sector", "process_id", "author_sector"),
+        Index("ix_ideas_process_sector", "process_id", "author_sector", "status", "vote_count"),
         # An idea is carried into a later process at most once.
         Index(
             "uq_ideas_process_carried_over_from",

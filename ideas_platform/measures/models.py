@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
@@ -18,24 +17,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
-from ideas_platform.core.choices import N_
+from ideas_platform.core.choices import N_, LabelledEnum
 from ideas_platform.core.database import Base
 from ideas_platform.core.models_base import created_at_column, enum_column
 
 
-class MeasureStatus(StrEnum):
-    PLANNED = "planned"
-    IN_PROGRESS = "in_progress"
-    DONE = "done"
-    DROPPED = "dropped"
+class MeasureStatus(LabelledEnum):
+    PLANNED = "planned", N_("Planned")
+    IN_PROGRESS = "in_progress", N_("In progress")
+    DONE = "done", N_("Done")
+    DROPPED = "dropped", N_("Dropped")
 
 
-MEASURE_STATUS_LABELS: dict[str, str] = {
-    MeasureStatus.PLANNED: N_("Planned"),
-    MeasureStatus.IN_PROGRESS: N_("In progress"),
-    MeasureStatus.DONE: N_("Done"),
-    MeasureStatus.DROPPED: N_("Dropped"),
-}
+MEASURE_STATUS_LABELS: dict[str, str] = MeasureStatus.labels()
 
 
 class Measure(Base):

@@ -7,7 +7,7 @@ from sqlalchemy import BigInteger, DateTime, ForeignKey, Identity, Index, String
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ideas_platform.core.choices import N_
+from ideas_platform.core.choices import N_, LabelledEnum
 from ideas_platform.core.database import Base
 from ideas_platform.core.models_base import created_at_column, enum_column
 
@@ -61,23 +61,16 @@ class IdeaCoauthor(Base):
     )
 
 
-class ReportReason(StrEnum):
-    SPAM = "spam"
-    OFFENSIVE = "offensive"
-    PERSONAL_DATA = "personal_data"
-    OFF_TOPIC = "off_topic"
-    DUPLICATE = "duplicate"
-    OTHER = "other"
+class ReportReason(LabelledEnum):
+    SPAM = "spam", N_("Spam or advertising")
+    OFFENSIVE = "offensive", N_("Insulting or discriminating")
+    PERSONAL_DATA = "personal_data", N_("Contains personal data")
+    OFF_TOPIC = "off_topic", N_("Off topic")
+    DUPLICATE = "duplicate", N_("Duplicate of another idea")
+    OTHER = "other", N_("Something else")
 
 
-REPORT_REASON_LABELS: dict[str, str] = {
-    ReportReason.SPAM: N_("Spam or advertising"),
-    ReportReason.OFFENSIVE: N_("Insulting or discriminating"),
-    ReportReason.PERSONAL_DATA: N_("Contains personal data"),
-    ReportReason.OFF_TOPIC: N_("Off topic"),
-    ReportReason.DUPLICATE: N_("Duplicate of another idea"),
-    ReportReason.OTHER: N_("Something else"),
-}
+REPORT_REASON_LABELS: dict[str, str] = ReportReason.labels()
 
 
 class ReportStatus(StrEnum):

@@ -18,25 +18,26 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ideas_platform.core.choices import N_, LabelledEnum
 from ideas_platform.core.database import Base
 from ideas_platform.core.models_base import created_at_column, enum_column
 
 
-class NotificationKind(StrEnum):
-    COMMENT = "comment"  # a comment on an idea I wrote or follow
-    REPLY = "reply"  # a reply to my comment
-    MODERATION = "moderation"  # my idea merged, unmerged or hidden
-    SHORTLIST = "shortlist"  # an idea I wrote or follow nominated, accepted or declined
-    PHASE = "phase"  # a new phase of a process I take part in
-    THEME = "theme"  # a new idea in a theme I follow
-    MEASURE = "measure"  # the ministry reports on a measure an idea I support or follow went into
+class NotificationKind(LabelledEnum):
+    COMMENT = "comment", N_("Comments on ideas I wrote or follow")
+    REPLY = "reply", N_("Replies to my comments")
+    MODERATION = "moderation", N_("My ideas merged, separated again or hidden")
+    SHORTLIST = "shortlist", N_("Nominations and the ministry's decisions")
+    PHASE = "phase", N_("A new phase in a process I take part in")
+    THEME = "theme", N_("New ideas in themes I follow")
+    MEASURE = "measure", N_("How the ministry implements ideas I support or follow")
 
 
-class Frequency(StrEnum):
-    IMMEDIATE = "immediate"
-    DAILY = "daily"
-    WEEKLY = "weekly"
-    OFF = "off"
+class Frequency(LabelledEnum):
+    IMMEDIATE = "immediate", N_("Immediately")
+    DAILY = "daily", N_("Daily digest")
+    WEEKLY = "weekly", N_("Weekly digest")
+    OFF = "off", N_("No email")
 
 
 class MailState(StrEnum):

@@ -7,22 +7,9 @@ from ideas_platform.core.i18n import gettext
 from ideas_platform.notifications.models import Frequency, Notification, NotificationKind
 from ideas_platform.processes.models import PHASE_LABELS
 
-KIND_LABELS: dict[str, str] = {
-    NotificationKind.COMMENT: N_("Comments on ideas I wrote or follow"),
-    NotificationKind.REPLY: N_("Replies to my comments"),
-    NotificationKind.MODERATION: N_("My ideas merged, separated again or hidden"),
-    NotificationKind.SHORTLIST: N_("Nominations and the ministry's decisions"),
-    NotificationKind.PHASE: N_("A new phase in a process I take part in"),
-    NotificationKind.THEME: N_("New ideas in themes I follow"),
-    NotificationKind.MEASURE: N_("How the ministry implements ideas I support or follow"),
-}
+KIND_LABELS: dict[str, str] = NotificationKind.labels()
 
-FREQUENCY_LABELS: dict[str, str] = {
-    Frequency.IMMEDIATE: N_("Immediately"),
-    Frequency.DAILY: N_("Daily digest"),
-    Frequency.WEEKLY: N_("Weekly digest"),
-    Frequency.OFF: N_("No email"),
-}
+FREQUENCY_LABELS: dict[str, str] = Frequency.labels()
 
 _SENTENCES: dict[tuple[str, str], str] = {
     ("comment", "new"): N_("%(actor)s commented on “%(idea)s”: %(excerpt)s"),

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
@@ -16,23 +15,20 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ideas_platform.core.choices import N_
+from ideas_platform.core.choices import N_, LabelledEnum
 from ideas_platform.core.database import Base
 from ideas_platform.core.models_base import created_at_column, enum_column
 
 
-class PhaseKind(StrEnum):
-    COLLECT = "collect"
-    VOTE = "vote"
-    CLUSTER = "cluster"
-    SHORTLIST = "shortlist"
+class PhaseKind(LabelledEnum):
+    COLLECT = "collect", N_("Collecting ideas")
+    VOTE = "vote", N_("Voting")
+    CLUSTER = "cluster", N_("Clustering into themes")
+    SHORTLIST = "shortlist", N_("Shortlist")
 
 
 PHASE_LABELS: dict[str, str] = {
-    PhaseKind.COLLECT: N_("Collecting ideas"),
-    PhaseKind.VOTE: N_("Voting"),
-    PhaseKind.CLUSTER: N_("Clustering into themes"),
-    PhaseKind.SHORTLIST: N_("Shortlist"),
+    **PhaseKind.labels(),
     "closed": N_("Closed"),
     "upcoming": N_("Not started yet"),
 }

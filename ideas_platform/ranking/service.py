@@ -3,32 +3,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ideas_platform.accounts.models import User
-from ideas_platform.core.choices import N_, Sector
+from ideas_platform.core.choices import N_, LabelledEnum, Sector
 from ideas_platform.ideas.models import Idea, IdeaStatus
 from ideas_platform.processes.models import Process
-from ideas_platform.ranking.formula import breadth_score, counted_sectors
+from ideas_platform.ranking.formula import counted_sectors
+from ideas_platform.ranking.tally import (
+    Standing,
+    Tally,
+    count_tally,
+)
 from ideas_platform.themes.models import Theme
 from ideas_platform.themes.service import active_themes, supporters_per_theme
-from ideas_platform.votes.models import Vote
 
 
-class Method(StrEnum):
-    VOTES = "votes"
-    BREADTH = "breadth"
-    THEMES = "themes"
+class Method(LabelledEnum):
+    VOTES = "votes", N_("Most votes")
+    BREADTH = "breadth", N_("Breadth of support across sectors")
+    THEMES = "themes", N_("By theme")
 
 
-METHOD_LABELS: dict[str, str] = {
-    Method.VOTES: N_("Most votes"),
-    Method.BREADTH: N_("Breadth of support across sectors"),
-    Method.THEMES: N_("By theme"),
-}
+METHOD_LABELS: dict[str, str] = Method.labels()
 
 BAR_WIDTH = 120  # px of the sector bar drawn next to each idea
 
@@ -36,6 +34,7 @@ BAR_WIDTH = 120  # px of the sector bar drawn next to each idea
 @dataclass(frozen=True)
 class BarSegment:
     sector: str
+    label: str  # the sector's name in the current language
     votes: int
     x: float
     width: float
@@ -50,7 +49,9 @@ def sector_bar(by_sector: dict[str, int], width: int = BAR_WIDTH) -> list[BarSeg
         votes = by_sector.get(sector.value, 0)
         if votes and total:
             share = width * votes / total
-            segments.append(BarSegment(sector.value, votes, round(x, 2), round(share, 2)))
+            segments.append(
+                BarSegment(sector.value, sector.text, votes, round(x, 2), round(share, 2))
+            )
             x += share
     return segments
 
@@ -80,6 +81,7 @@ class ThemeGroup:
     theme: Theme | None  # None: ideas in no theme
     supporters: int
     rank: int | None
+    total: int = 0  # its published ideas; `ideas` holds the first few
     ideas: list[RankedIdea] = field(default_factory=list)
 
 
@@ -88,64 +90,59 @@ class Ranking:
     method: Method
     participants: dict[str, int]  # people who voted in the process, by sector
     counted: list[str]  # the sectors that enter the breadth score
-    ideas: list[RankedIdea]
+    total: int  # published ideas ranked
+    ideas: list[RankedIdea]  # the window asked for (all by default)
     groups: list[ThemeGroup]
 
 
-async def sector_participants(session: AsyncSession, process_id: int) -> dict[str, int]:
-    rows = await session.execute(
-        select(User.sector, func.count(func.distinct(Vote.user_id)))
-        .join(Vote, Vote.user_id == User.id)
-        .where(Vote.process_id == process_id)
-        .group_by(User.sector)
-    )
-    return {str(sector): count for sector, count in rows}
-
-
-async def votes_by_sector(session: AsyncSession, process_id: int) -> dict[int, dict[str, int]]:
-    """For every idea of the process with votes: its supporters by sector."""
-    rows = await session.execute(
-        select(Vote.idea_id, User.sector, func.count())
-        .join(User, User.id == Vote.user_id)
-        .where(Vote.process_id == process_id)
-        .group_by(Vote.idea_id, User.sector)
-    )
-    result: dict[int, dict[str, int]] = {}
-    for idea_id, sector, count in rows:
-        result.setdefault(idea_id, {})[str(sector)] = count
-    return result
-
-
-def _ordered(ideas: list[RankedIdea], method: Method) -> list[RankedIdea]:
+async def rank(
+    session: AsyncSession,
+    process: Process,
+    method: Method,
+    *,
+    start: int = 0,
+    count: int | None = None,
+    per_group: int = 10,
+    tally: Tally | None = None,
+) -> Ranking:
+    """The ranking of the process's published ideas. `ideas` holds places start+1 to
+    start+count; with method THEMES each group holds its first `per_group` ideas instead.
+    `tally`: the votes counted (tally.TallyCache keeps one), else they are counted now."""
+    tally = tally or await count_tally(session, process.id)
     by_breadth = method == Method.BREADTH
-    ordered = sorted(
-        ideas, key=lambda r: (-r.breadth if by_breadth else 0.0, -r.idea.vote_count, r.idea.id)
-    )
-    for place, ranked in enumerate(ordered, start=1):
-        ranked.rank = place
-    return ordered
-
-
-async def rank(session: AsyncSession, process: Process, method: Method) -> Ranking:
-    participants = await sector_participants(session, process.id)
-    by_idea = await votes_by_sector(session, process.id)
-    ideas = await session.scalars(
-        select(Idea).where(Idea.process_id == process.id, Idea.status == IdeaStatus.PUBLISHED)
-    )
-    ranked = [
-        RankedIdea(
-            idea=idea,
-            rank=0,
-            by_sector=by_idea.get(idea.id, {}),
-            breadth=breadth_score(by_idea.get(idea.id, {}), participants),
-        )
-        for idea in ideas
-    ]
-    ordered = _ordered(ranked, Method.BREADTH if method == Method.BREADTH else Method.VOTES)
-    groups: list[ThemeGroup] = []
+    order = tally.by_breadth if by_breadth else tally.by_votes
+    places = tally.place_by_breadth if by_breadth else tally.place_by_votes
+    groups: list[tuple[ThemeGroup, list[int]]] = []
     if method == Method.THEMES:
-        groups = await _theme_groups(session, process.id, ordered)
-    return Ranking(method, participants, counted_sectors(participants), ordered, groups)
+        groups = await _theme_groups(session, process.id, order, per_group)
+        shown = [idea_id for _, ids in groups for idea_id in ids]
+    else:
+        shown = [s.idea_id for s in order[start : None if count is None else start + count]]
+    loaded = {
+        idea.id: idea
+        for idea in await session.scalars(
+            select(Idea).where(Idea.id.in_(shown), Idea.status == IdeaStatus.PUBLISHED)
+        )
+    }
+
+    def ranked(ids: list[int]) -> list[RankedIdea]:
+        # An idea hidden since the tally was counted is left out.
+        return [
+            RankedIdea(loaded[i], places[i], tally.by_idea.get(i, {}), tally.breadth[i])
+            for i in ids
+            if i in loaded
+        ]
+
+    for group, ids in groups:
+        group.ideas = ranked(ids)
+    return Ranking(
+        method,
+        tally.participants,
+        counted_sectors(tally.participants),
+        len(order),
+        [] if groups else ranked(shown),
+        [group for group, _ in groups],
+    )
 
 
 async def theme_standings(session: AsyncSession, process_id: int) -> list[ThemeStanding]:
@@ -173,13 +170,26 @@ async def theme_standings(session: AsyncSession, process_id: int) -> list[ThemeS
 
 
 async def _theme_groups(
-    session: AsyncSession, process_id: int, ordered: list[RankedIdea]
-) -> list[ThemeGroup]:
-    groups = {
-        standing.theme.id: ThemeGroup(standing.theme, standing.supporters, standing.rank)
+    session: AsyncSession, process_id: int, order: list[Standing], per_group: int
+) -> list[tuple[ThemeGroup, list[int]]]:
+    """The theme groups in their order, each with the ids of its first ideas."""
+    groups: dict[int, tuple[ThemeGroup, list[int]]] = {
+        standing.theme.id: (ThemeGroup(standing.theme, standing.supporters, standing.rank), [])
         for standing in await theme_standings(session, process_id)
     }
-    unsorted = ThemeGroup(None, 0, None)
-    for ranked in ordered:
-        groups.get(ranked.idea.theme_id or 0, unsorted).ideas.append(ranked)
-    return [*groups.values(), *([unsorted] if unsorted.ideas else [])]
+    unsorted: tuple[ThemeGroup, list[int]] = (ThemeGroup(None, 0, None), [])
+    theme_of = dict(
+        (
+            await session.execute(
+                select(Idea.id, Idea.theme_id).where(
+                    Idea.process_id == process_id, Idea.status == IdeaStatus.PUBLISHED
+                )
+            )
+        ).all()
+    )
+    for standing in order:
+        group, ids = groups.get(theme_of.get(standing.idea_id) or 0, unsorted)
+        group.total += 1
+        if len(ids) < per_group:
+            ids.append(standing.idea_id)
+    return [*groups.values(), *([unsorted] if unsorted[0].total else [])]

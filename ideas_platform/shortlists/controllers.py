@@ -20,6 +20,7 @@ from ideas_platform.exports.service import Format
 from ideas_platform.processes import service as processes_service
 from ideas_platform.ranking import service as ranking
 from ideas_platform.ranking.formula import MIN_SECTOR_PARTICIPANTS
+from ideas_platform.ranking.tally import tally_cache
 from ideas_platform.shortlists import service
 
 RANKING_PAGE = 50
@@ -39,17 +40,24 @@ class ShortlistController(Controller):
     ) -> Template:
         process = await processes_service.get_by_slug(db_session, slug)
         chosen = ranking.Method(method) if method in set(ranking.Method) else ranking.Method.VOTES
-        result = await ranking.rank(db_session, process, chosen)
-        pages = max(1, -(-len(result.ideas) // RANKING_PAGE))
+        tally = await tally_cache(request.app.state).tally(db_session, process.id)
+        pages = max(1, -(-tally.size // RANKING_PAGE))
         number = page_number(request.query_params.get("page"), pages)
-        start = (number - 1) * RANKING_PAGE
+        result = await ranking.rank(
+            db_session,
+            process,
+            chosen,
+            start=(number - 1) * RANKING_PAGE,
+            count=RANKING_PAGE,
+            tally=tally,
+        )
         return page(
             request,
             "shortlists/ranking.html",
             user=viewer,
             process=process,
             ranking=result,
-            shown=result.ideas[start : start + RANKING_PAGE],
+            shown=result.ideas,
             page_number=number,
             pages=pages,
             min_participants=MIN_SECTOR_PARTICIPANTS,

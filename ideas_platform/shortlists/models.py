@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
@@ -15,22 +14,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ideas_platform.core.choices import N_
+from ideas_platform.core.choices import N_, LabelledEnum
 from ideas_platform.core.database import Base
 from ideas_platform.core.models_base import created_at_column, enum_column
 
 
-class Decision(StrEnum):
-    PENDING = "pending"
-    ACCEPTED = "accepted"
-    DECLINED = "declined"
+class Decision(LabelledEnum):
+    PENDING = "pending", N_("Nominated, awaiting the ministry")
+    ACCEPTED = "accepted", N_("Accepted by the ministry")
+    DECLINED = "declined", N_("Declined by the ministry")
 
 
-DECISION_LABELS: dict[str, str] = {
-    Decision.PENDING: N_("Nominated, awaiting the ministry"),
-    Decision.ACCEPTED: N_("Accepted by the ministry"),
-    Decision.DECLINED: N_("Declined by the ministry"),
-}
+DECISION_LABELS: dict[str, str] = Decision.labels()
 
 
 class Shortlist(Base):

@@ -32,7 +32,7 @@ from ideas_platform.ideas.models import Idea, IdeaStatus
 from ideas_platform.notifications import service as notifications
 from ideas_platform.processes.models import Process
 from ideas_platform.processes.service import now_utc
-from ideas_platform.ranking.service import votes_by_sector
+from ideas_platform.ranking.tally import votes_by_sector
 from ideas_platform.shortlists.models import Decision, Shortlist, ShortlistEntry
 from ideas_platform.themes.models import Theme
 
