@@ -18,7 +18,7 @@ from ideas_platform.core.web import CURRENT_USER_STATE_KEY, UNREAD_STATE_KEY
 
 if TYPE_CHECKING:
     from litestar.handlers.base import BaseRouteHandler
-    from litestar.types import ASGIApp, Receive, Scope, Send
+    from litestar.types import ASGIApp, Guard, Receive, Scope, Send
 
 SESSION_USER_KEY = "uid"
 SESSION_VERSION_KEY = "sv"
@@ -165,7 +165,7 @@ async def login_required(connection: AppConnection, _: BaseRouteHandler) -> None
         raise NotAuthorizedException("Login required.")
 
 
-def role_required(*roles: Role):
+def role_required(*roles: Role) -> Guard:
     allowed = set(roles) | {Role.ADMIN}
 
     async def guard(connection: AppConnection, _: BaseRouteHandler) -> None:
