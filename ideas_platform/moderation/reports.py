@@ -29,7 +29,9 @@ ALREADY_HIDDEN = N_("This content is already hidden.")
 CANNOT_HIDE = N_("Only published ideas can be hidden.")
 
 
-async def _content(session: AsyncSession, idea_id: int, comment_id: int | None, lock: bool):
+async def _content(
+    session: AsyncSession, idea_id: int, comment_id: int | None, lock: bool
+) -> tuple[Idea, Comment | None]:
     idea = await lock_idea(session, idea_id) if lock else await session.get(Idea, idea_id)
     if idea is None:
         raise NotFoundError(IDEA_NOT_FOUND, code="idea_not_found")
