@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -35,6 +35,7 @@ from ideas_platform.accounts.lifecycle_controllers import AccountLifecycleContro
 from ideas_platform.admin.controllers import AdminController
 from ideas_platform.api.controllers import ApiController
 from ideas_platform.comments.controllers import CommentController
+from ideas_platform.core.body_limits import BodyLimitMiddleware
 from ideas_platform.core.channels import channels_plugin
 from ideas_platform.core.config import PROJECT_ROOT, Settings, get_settings
 from ideas_platform.core.database import (
@@ -163,7 +164,13 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
             SuggestionController,
             ShortlistController,
             EventController,
-            CaptureController,
+            # The workshop import carries a whole file (and sends it back to confirm): its own,
+            # larger body limit; everything else has `max_body_bytes` (core.body_limits).
+            Router(
+                path="/",
+                route_handlers=[CaptureController],
+                request_max_body_size=settings.import_max_body_bytes,
+            ),
             ApiController,
             LegalController,
             MeasureController,
@@ -192,6 +199,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         before_send=[SecurityHeaders(settings)],
         middleware=[
             DefineMiddleware(RequestContextMiddleware, default_locale=settings.default_locale),
+            # Before anything reads the body (the CSRF check parses every form): size and fields.
+            DefineMiddleware(BodyLimitMiddleware, max_fields=settings.max_form_fields),
             session_config.middleware,
             AuthenticationMiddleware,
             DefineMiddleware(TokenAwareCSRFMiddleware, config=csrf_config),
@@ -204,6 +213,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
             channels_plugin(asyncpg_dsn(database_url)),
         ],
         exception_handlers=exception_handlers,
+        request_max_body_size=settings.max_body_bytes,
+        multipart_form_part_limit=settings.max_form_fields,
         openapi_config=OpenAPIConfig(
             title="Ideas platform API",
             version=__version__,

@@ -30,9 +30,11 @@ from sqlalchemy import select
 from ideas_platform.accounts import service as accounts
 from ideas_platform.audit.models import AuditEntry
 from ideas_platform.core.choices import Role
+from ideas_platform.core.requests import Principal
 from ideas_platform.shortlists import service as shortlists
 from ideas_platform.themes import jobs as theme_jobs
 from ideas_platform.themes import service as themes
+from ideas_platform.votes import service as votes
 from tests.helpers import (
     csrf,
     login,
@@ -250,18 +252,23 @@ def test_every_route_has_an_entry(app):
 
 
 @pytest.fixture
-async def world(session_factory):
+async def world(session_factory, driver_pool):
     process = await make_process(session_factory, slug="matrix", cluster="open")
     users = {
         role: await make_user(session_factory, role=getattr(Role, role.upper()))
         for role in ("participant", "moderator", "ministry", "admin")
     }
-    idea = await make_idea(session_factory, process, users["participant"])
+    event = await make_event(
+        session_factory, process, users["moderator"], title="Zukunftswerkstatt"
+    )
+    # An idea of the workshop the guest joins: a guest may support only its workshop's ideas.
+    idea = await make_idea(session_factory, process, users["participant"], event_id=event.id)
+    # Somebody else supports it, so the author's withdrawal is refused: a withdrawn idea would
+    # answer 404 to the roles after (it does not exist for them), not the 403 tested here.
+    supporter = await make_user(session_factory, email="supporter@example.org")
+    await votes.cast_vote(driver_pool, Principal(supporter.id, None), idea.id)
     other_idea = await make_idea(session_factory, process, users["participant"])
     async with session_factory() as session:
-        event = await make_event(
-            session_factory, process, users["moderator"], title="Zukunftswerkstatt"
-        )
         theme = await themes.create_theme(
             session, process=process, user=users["moderator"], title="Wasserstoff"
         )

@@ -33,23 +33,28 @@ from tests.helpers import (
 WRONG = "Falsches-Passwort-99"
 
 
-async def _state(db, email: str) -> dict:
+# The test client's address (Litestar's test transport): the lock is per account and address.
+HTTP = "testclient"
+
+
+async def _state(db, email: str, address: str = "") -> dict:
     value = await db.scalar(
-        text("SELECT value FROM kv_store WHERE key = :k"), {"k": accounts.lockout_key(email)}
+        text("SELECT value FROM kv_store WHERE key = :k"),
+        {"k": accounts.lockout_key(email, address)},
     )
     await db.commit()
     return json.loads(bytes(value)) if value is not None else {}
 
 
-async def _time_passes(db, email: str, seconds: float) -> None:
+async def _time_passes(db, email: str, seconds: float, address: str = "") -> None:
     """Moves the stored lockout state `seconds` into the past (as if the time had passed)."""
-    state = await _state(db, email)
+    state = await _state(db, email, address)
     for field in ("locked_until", "window_start"):
         if field in state:
             state[field] -= seconds
     await db.execute(
         text("UPDATE kv_store SET value = :v WHERE key = :k"),
-        {"k": accounts.lockout_key(email), "v": json.dumps(state).encode()},
+        {"k": accounts.lockout_key(email, address), "v": json.dumps(state).encode()},
     )
     await db.commit()
 
@@ -75,13 +80,13 @@ async def test_ten_failures_lock_the_account_then_the_right_password_works_and_r
     assert "Zu viele fehlgeschlagene Anmeldeversuche" in refused.text
     assert "1 Minute" in refused.text
     # Refused attempts during the lock do not extend it.
-    locked_until = (await _state(db, user.email))["locked_until"]
+    locked_until = (await _state(db, user.email, HTTP))["locked_until"]
     await _post_login(client, user.email, WRONG)
-    assert (await _state(db, user.email))["locked_until"] == locked_until
+    assert (await _state(db, user.email, HTTP))["locked_until"] == locked_until
     # After the delay the right password logs in and the counter is gone.
-    await _time_passes(db, user.email, 61)
+    await _time_passes(db, user.email, 61, HTTP)
     assert (await _post_login(client, user.email, PASSWORD)).status_code == 303
-    assert await _state(db, user.email) == {}
+    assert await _state(db, user.email, HTTP) == {}
 
 
 async def test_english_message_while_locked(client, session_factory, db):

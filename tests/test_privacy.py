@@ -34,7 +34,7 @@ from tests.helpers import (
     make_user,
     make_users_fast,
     post_form,
-    prime_csrf,
+    try_login,
 )
 
 
@@ -112,10 +112,7 @@ async def test_delete_keeps_ideas_removes_votes_and_anonymises(scene, client, db
     assert response.status_code == 303
     # The session has ended, and the account cannot log in any more.
     assert (await client.get("/profile", follow_redirects=False)).status_code in (302, 303)
-    token = await prime_csrf(client)
-    again = await client.post(
-        "/login", data={"email": person.email, "password": PASSWORD, "_csrf_token": token}
-    )
+    again = await try_login(client, person.email)
     assert again.status_code == 400
 
     assert await db.scalar(select(func.count()).where(User.id == person.id)) == 0
@@ -164,8 +161,14 @@ async def test_delete_needs_login_and_csrf(scene, client):
     assert no_csrf.status_code == 403
 
 
-async def test_a_guest_confirms_with_the_display_name(scene, client, db, driver_pool):
+async def test_a_guest_confirms_with_the_display_name(
+    scene, client, db, driver_pool, session_factory
+):
     event = scene["event"]
+    # A guest supports only ideas of its workshop (issue 17).
+    at_event = await make_idea(
+        session_factory, scene["process"], scene["person"], event_id=event.id
+    )
     joined = await post_form(
         client,
         f"/join/{event.join_code}",
@@ -174,13 +177,13 @@ async def test_a_guest_confirms_with_the_display_name(scene, client, db, driver_
     assert joined.status_code == 303
     guest_id = await db.scalar(select(User.id).where(User.display_name == "Anna aus Zwickau"))
     await db.commit()
-    await votes.cast_vote(driver_pool, Principal(guest_id, None), scene["own"].id)
+    await votes.cast_vote(driver_pool, Principal(guest_id, None), at_event.id)
     wrong = await post_form(client, "/profile/delete", {"display_name": "Anna"})
     assert wrong.status_code == 400
     ok = await post_form(client, "/profile/delete", {"display_name": "Anna aus Zwickau"})
     assert ok.status_code == 303
     assert await db.scalar(select(func.count()).where(User.id == guest_id)) == 0
-    assert (await db.get(Idea, scene["own"].id)).vote_count == 1
+    assert (await db.get(Idea, at_event.id)).vote_count == 0
     assert await find_violations(db) == []
 
 

@@ -12,19 +12,24 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Response, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ideas_platform.accounts import privacy, service
+from ideas_platform.accounts import lifecycle, lockout, privacy, service
 from ideas_platform.accounts.auth import (
     SESSION_USER_KEY,
     SESSION_VERSION_KEY,
     login_required,
 )
-from ideas_platform.accounts.lifecycle import needs_consent
 from ideas_platform.accounts.models import User
 from ideas_platform.api.controllers import errors as api_errors
 from ideas_platform.core.errors import DomainError, InvalidInput
 from ideas_platform.core.i18n import LOCALE_COOKIE, LOCALES, gettext
-from ideas_platform.core.rate_limits import TooManyAttempts, limit_attempt, with_retry_after
+from ideas_platform.core.rate_limits import (
+    TooManyAttempts,
+    client_address,
+    limit_attempt,
+    with_retry_after,
+)
 from ideas_platform.core.requests import AppRequest, principal_of
+from ideas_platform.core.validation import clean_text
 from ideas_platform.core.web import form_data, page, safe_next, see_other, see_other_route
 from ideas_platform.events import service as events_service
 from ideas_platform.ideas import service as ideas_service
@@ -42,6 +47,24 @@ def start_session(request: AppRequest, user: User) -> None:
             "sid": secrets.token_urlsafe(12),  # a new value, hence a new cookie, on every login
         }
     )
+
+
+def remember_device(
+    request: AppRequest, response: Response[Any], email: str, device: str | None = None
+) -> Response[Any]:
+    """This browser is known to the account from now on: a strangers' lock does not apply to
+    it (accounts/lockout.py). Sent only to the login form."""
+    settings = request.app.state.settings
+    response.set_cookie(
+        lockout.DEVICE_COOKIE,
+        lockout.device_token(settings.secret_key, email, device),
+        max_age=lockout.DEVICE_COOKIE_MAX_AGE,
+        path=request.app.route_reverse("login_submit"),
+        samesite="lax",
+        httponly=True,
+        secure=settings.secure_cookies,
+    )
+    return response
 
 
 def with_locale_cookie(response: Response[Any], locale: str) -> Response[Any]:
@@ -89,7 +112,9 @@ class AccountController(Controller):
         )
         try:
             await limit_attempt(request, data.email)
-            user = await service.register(db_session, data, settings=request.app.state.settings)
+            user = await lifecycle.register_or_notify(
+                db_session, data, settings=request.app.state.settings
+            )
         except InvalidInput as exc:
             form.pop("password", None)
             return page(
@@ -112,8 +137,24 @@ class AccountController(Controller):
                 ),
                 exc,
             )
-        start_session(request, user)
-        return with_locale_cookie(see_other(safe_next(form.get("next"), "/")), user.locale)
+        # The same answer whether or not the address had an account (nobody may learn which
+        # addresses are registered): a fresh session, the same message and redirect. A new
+        # account is logged in; the owner of an existing one got a mail instead.
+        if user is None:
+            request.clear_session()
+            request.set_session({"sid": secrets.token_urlsafe(12)})
+        else:
+            start_session(request, user)
+        address = clean_text(data.email, max_length=254).lower()
+        flash(
+            request,
+            gettext(
+                "We have sent a mail to %(address)s. Please check your inbox.", address=address
+            ),
+            category="success",
+        )
+        locale = data.locale if data.locale in LOCALES else "de"
+        return with_locale_cookie(see_other(safe_next(form.get("next"), "/")), locale)
 
     @get("/login", name="login")
     async def login_form(self, request: AppRequest, next: str = "/") -> Template:
@@ -122,10 +163,18 @@ class AccountController(Controller):
     @post("/login", name="login_submit")
     async def login(self, request: AppRequest, db_session: AsyncSession) -> Any:
         form = await form_data(request)
+        email = form.get("email", "")
+        device = lockout.known_device(
+            request.app.state.settings.secret_key, email, request.cookies.get(lockout.DEVICE_COOKIE)
+        )
         try:
-            await limit_attempt(request, form.get("email", ""))
+            await limit_attempt(request, email)
             user = await service.authenticate(
-                db_session, form.get("email", ""), form.get("password", "")
+                db_session,
+                email,
+                form.get("password", ""),
+                address=client_address(request),
+                device=device,
             )
         except DomainError as exc:
             form.pop("password", None)
@@ -142,10 +191,12 @@ class AccountController(Controller):
             )
         start_session(request, user)
         target = safe_next(form.get("next"), "/")
-        if needs_consent(user, request.app.state.settings):
+        if lifecycle.needs_consent(user, request.app.state.settings):
             # New terms (or none agreed to yet): asked once, right after the login.
             target = f"{request.app.route_reverse('consent')}?next={quote(target)}"
-        return with_locale_cookie(see_other(target), user.locale)
+        return remember_device(
+            request, with_locale_cookie(see_other(target), user.locale), email, device
+        )
 
     @post("/logout", guards=[login_required], name="logout")
     async def logout(self, request: AppRequest, db_session: AsyncSession) -> Redirect:

@@ -14,7 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.accounts.auth import hash_token
 from ideas_platform.accounts.models import AccountToken, AccountTokenPurpose, ApiToken, User
-from ideas_platform.accounts.service import EMAIL_TAKEN, email_taken
+from ideas_platform.accounts.service import (
+    EMAIL_TAKEN,
+    EmailTaken,
+    Registration,
+    email_taken,
+    register,
+)
 from ideas_platform.audit import service as audit
 from ideas_platform.core.choices import N_, Region, Sector
 from ideas_platform.core.config import Settings
@@ -29,6 +35,7 @@ from ideas_platform.core.validation import (
     length_problem,
 )
 from ideas_platform.mail.compose import Recipient, enqueue
+from ideas_platform.mail.models import OutboxMail
 
 TOKEN_LIFETIME = {
     AccountTokenPurpose.CONFIRM_EMAIL: timedelta(days=7),
@@ -37,6 +44,8 @@ TOKEN_LIFETIME = {
 }
 # Reset mails per account and hour; more requests are answered the same way but send nothing.
 RESETS_PER_HOUR = 3
+# "Somebody tried to register with your address" mails per account and hour, likewise.
+REGISTRATION_NOTICES_PER_HOUR = 3
 
 LINK_UNKNOWN = N_("This link is not valid. Please request a new one.")
 LINK_USED = N_("This link has already been used. Please request a new one.")
@@ -135,6 +144,56 @@ async def confirm_email(session: AsyncSession, token: str) -> User:
         if user.email_confirmed_at is None:
             user.email_confirmed_at = func.now()
     return user
+
+
+# --- registering with an address that has an account ---
+
+
+async def register_or_notify(
+    session: AsyncSession, data: Registration, *, settings: Settings
+) -> User | None:
+    """The registration form: the new account, or None if the address has an account already;
+    then its owner gets a mail instead (the form answers both the same way, so that nobody
+    learns which addresses are registered). Invalid input raises InvalidInput as before."""
+    try:
+        return await register(session, data, settings=settings)
+    except EmailTaken:
+        await notify_registration_attempt(session, settings, data.email)
+        return None
+
+
+async def notify_registration_attempt(
+    session: AsyncSession, settings: Settings, email: str
+) -> None:
+    """Tells the owner that somebody registered with their address: log in, or set a new
+    password. At most REGISTRATION_NOTICES_PER_HOUR such mails per account and hour."""
+    address = clean_text(email, max_length=254).lower()
+    async with transaction(session):
+        user = await session.scalar(
+            select(User).where(func.lower(User.email) == address).with_for_update()
+        )
+        if user is None or not user.is_active or user.is_guest:
+            return
+        recent = await session.scalar(
+            select(func.count())
+            .select_from(OutboxMail)
+            .where(
+                OutboxMail.to_user_id == user.id,
+                OutboxMail.kind == "registration_attempt",
+                OutboxMail.created_at > func.now() - timedelta(hours=1),
+            )
+        )
+        if (recent or 0) >= REGISTRATION_NOTICES_PER_HOUR:
+            return
+        enqueue(
+            session,
+            settings,
+            to=recipient(user),
+            template="registration_attempt",
+            subject=N_("Somebody tried to register with your email address"),
+            login_url=f"{settings.public_url}/login",
+            forgot_url=f"{settings.public_url}/password/forgot",
+        )
 
 
 # --- password reset ---

@@ -12,7 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.accounts import lifecycle
 from ideas_platform.accounts.auth import login_required
-from ideas_platform.accounts.controllers import profile_page, start_session, with_locale_cookie
+from ideas_platform.accounts.controllers import (
+    profile_page,
+    remember_device,
+    start_session,
+    with_locale_cookie,
+)
 from ideas_platform.accounts.models import AccountTokenPurpose, User
 from ideas_platform.core.config import Settings
 from ideas_platform.core.errors import DomainError, InvalidInput
@@ -102,7 +107,7 @@ class AccountLifecycleController(Controller):
         form = await form_data(request)
         try:
             await limit_attempt(request, f"reset:{token}")
-            await lifecycle.reset_password(db_session, token, form.get("password", ""))
+            user = await lifecycle.reset_password(db_session, token, form.get("password", ""))
         except InvalidInput as exc:
             return page(
                 request,
@@ -132,7 +137,9 @@ class AccountLifecycleController(Controller):
             gettext("Your new password is set. Please log in with it."),
             category="success",
         )
-        return see_other_route(request, "login")
+        # The mailed link proved the mailbox: this browser logs in even while strangers have
+        # locked the account (accounts/lockout.py).
+        return remember_device(request, see_other_route(request, "login"), user.email)
 
     # --- confirming addresses ---
 

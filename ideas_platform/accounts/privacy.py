@@ -22,11 +22,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ideas_platform.accounts import lockout
 from ideas_platform.accounts.models import ApiToken, User
-from ideas_platform.accounts.service import lockout_key
 from ideas_platform.audit import service as audit
 from ideas_platform.comments.models import Comment
 from ideas_platform.core.choices import N_
@@ -231,9 +231,7 @@ async def delete_account(
         # Co-author links, attendances, tokens: ON DELETE CASCADE; reports, merges, audit
         # actors: ON DELETE SET NULL.
         await session.execute(delete(User).where(User.id == user_id))
-        await session.execute(
-            text("DELETE FROM kv_store WHERE key = :k"), {"k": lockout_key(email)}
-        )
+        await lockout.forget_account(session, email)
         audit.record(
             session,
             actor_id=None,

@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import secrets
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ideas_platform.accounts import lockout
 from ideas_platform.accounts.auth import hash_token
+from ideas_platform.accounts.lockout import (  # noqa: F401 - the names callers know
+    ACCOUNT_LOCKOUT_THRESHOLD,
+    LOCKOUT_FIRST_DELAY,
+    LOCKOUT_MAX_DELAY,
+    LOCKOUT_MEMORY,
+    LOCKOUT_THRESHOLD,
+    LOCKOUT_WINDOW,
+    AccountLocked,
+    lockout_key,
+)
 from ideas_platform.accounts.models import ApiToken, User
 from ideas_platform.audit import service as audit
 from ideas_platform.core.choices import N_, Region, Role, Sector
 from ideas_platform.core.config import Settings
 from ideas_platform.core.database import transaction
 from ideas_platform.core.errors import DomainError, InvalidInput, NotFoundError, PermissionError_
-from ideas_platform.core.i18n import LOCALES, ngettext
+from ideas_platform.core.i18n import LOCALES
 from ideas_platform.core.passwords import hash_password, password_problem, verify_password
 from ideas_platform.core.validation import (
     choice_problem,
@@ -30,6 +39,14 @@ from ideas_platform.core.validation import (
 
 EMAIL_TAKEN = N_("An account with this email address already exists.")
 WRONG_LOGIN = N_("Email address or password is wrong.")
+
+
+class EmailTaken(InvalidInput):
+    """The address has an account already. The registration form does not say so to the
+    visitor (lifecycle.register_or_notify); the command line and profile forms do."""
+
+    def __init__(self) -> None:
+        super().__init__({"email": EMAIL_TAKEN})
 
 
 @dataclass
@@ -112,7 +129,7 @@ async def register(
     try:
         async with transaction(session):
             if await email_taken(session, cleaned.email):
-                raise InvalidInput({"email": EMAIL_TAKEN})
+                raise EmailTaken()
             if settings is not None:
                 user.consent_version = settings.consent_version
                 user.consent_at = func.now()
@@ -132,123 +149,34 @@ async def register(
                     after={"role": role.value},
                 )
     except IntegrityError as exc:  # a concurrent registration with the same email won
-        raise InvalidInput({"email": EMAIL_TAKEN}) from exc
+        raise EmailTaken() from exc
     return user
 
 
-# Account lockout. Per account (the email as typed, also for unknown addresses, so that a lock
-# does not tell whether an account exists): LOCKOUT_THRESHOLD failed logins within
-# LOCKOUT_WINDOW seconds lock the account for LOCKOUT_FIRST_DELAY seconds; every further lock
-# doubles the delay up to LOCKOUT_MAX_DELAY. Attempts during a lock are refused without checking
-# the password and neither count nor extend the lock, so nobody can lock an account for longer
-# than the cap at a time. A successful login resets everything; the state is forgotten
-# LOCKOUT_MEMORY seconds after the last failure. The rate limits per account and per address
-# (core.rate_limits.limit_attempt) bound the guessing on top. Stored in the PostgreSQL key-value
-# store (`kv_store`).
-LOCKOUT_THRESHOLD = 10
-LOCKOUT_WINDOW = 15 * 60
-LOCKOUT_FIRST_DELAY = 60
-LOCKOUT_MAX_DELAY = 15 * 60
-LOCKOUT_MEMORY = 24 * 3600
+async def authenticate(
+    session: AsyncSession,
+    email: str,
+    password: str,
+    *,
+    address: str = "",
+    device: str | None = None,
+) -> User:
+    """The account of email and password, or DomainError (wrong) / AccountLocked (429).
 
-
-class AccountLocked(DomainError):
-    """Too many failed logins for one account: refused for a while (HTTP 429)."""
-
-    status_code = 429
-    code = "account_locked"
-
-    def __init__(self, seconds: float) -> None:
-        self.minutes = max(1, -(-int(seconds) // 60))  # rounded up
-        self.retry_after = max(1, int(seconds + 0.999))
-        super().__init__("Too many failed login attempts for this account.", field="email")
-
-    def translated(self) -> str:
-        return ngettext(
-            "Too many failed login attempts for this account. Please try again in %(num)s minute.",
-            "Too many failed login attempts for this account. Please try again in %(num)s minutes.",
-            self.minutes,
-        )
-
-
-_LOCKOUT_READ = (
-    "SELECT value FROM kv_store WHERE key = :k AND (expires_at IS NULL OR expires_at > now())"
-)
-_LOCKOUT_READ_FOR_UPDATE = _LOCKOUT_READ + " FOR UPDATE"
-
-
-def lockout_key(email: str) -> str:
-    digest = hashlib.sha256((email or "").strip().lower().encode()).hexdigest()
-    return f"lockout:{digest}"
-
-
-async def _lockout_state(
-    session: AsyncSession, key: str, *, for_update: bool
-) -> tuple[float, dict[str, float]]:
-    """(the database's now as epoch seconds, the stored state or {})."""
-    now = float(await session.scalar(text("SELECT extract(epoch FROM now())")) or 0)
-    value = await session.scalar(
-        text(_LOCKOUT_READ_FOR_UPDATE if for_update else _LOCKOUT_READ), {"k": key}
-    )
-    return now, (json.loads(bytes(value)) if value is not None else {})
-
-
-async def _check_not_locked(session: AsyncSession, key: str) -> None:
-    async with transaction(session):
-        now, state = await _lockout_state(session, key, for_update=False)
-    if state.get("locked_until", 0) > now:
-        raise AccountLocked(state["locked_until"] - now)
-
-
-async def _record_failure(session: AsyncSession, key: str) -> float | None:
-    """Counts a failed login; answers the seconds of the lock it started, if it started one."""
-    async with transaction(session):
-        await session.execute(
-            text(
-                "INSERT INTO kv_store (key, value, expires_at) VALUES (:k, '{}', NULL) "
-                "ON CONFLICT (key) DO NOTHING"
-            ),
-            {"k": key},
-        )
-        now, state = await _lockout_state(session, key, for_update=True)
-        locked_for: float | None = None
-        if state.get("locked_until", 0) > now:
-            # A parallel request locked it meanwhile: this attempt does not count.
-            locked_for = state["locked_until"] - now
-        else:
-            if now - state.get("window_start", 0) > LOCKOUT_WINDOW:
-                state["window_start"], state["failures"] = now, 0
-            state["failures"] = state.get("failures", 0) + 1
-            if state["failures"] >= LOCKOUT_THRESHOLD:
-                level = int(state.get("level", 0))
-                locked_for = float(min(LOCKOUT_FIRST_DELAY * 2**level, LOCKOUT_MAX_DELAY))
-                state.update(
-                    locked_until=now + locked_for, level=level + 1, failures=0, window_start=now
-                )
-        await session.execute(
-            text(
-                "UPDATE kv_store SET value = :v, "
-                "expires_at = now() + make_interval(secs => :s) WHERE key = :k"
-            ),
-            {"k": key, "v": json.dumps(state).encode(), "s": float(LOCKOUT_MEMORY)},
-        )
-    return locked_for
-
-
-async def authenticate(session: AsyncSession, email: str, password: str) -> User:
-    key = lockout_key(email)
-    await _check_not_locked(session, key)
+    `address`: the client address; `device`: the id of this browser's known-device cookie for
+    the account, if it has a valid one (see accounts/lockout.py for whom a lock applies to)."""
+    counters = lockout.counters(email, address=address, device=device)
+    await lockout.check_not_locked(session, counters)
     user = await session.scalar(
         select(User).where(func.lower(User.email) == (email or "").strip().lower())
     )
     ok = verify_password(user.password_hash if user else None, password or "")
     if user is None or not ok or not user.is_active:
-        locked_for = await _record_failure(session, key)
+        locked_for = await lockout.record_failure(session, counters)
         if locked_for:
             raise AccountLocked(locked_for)
         raise DomainError(WRONG_LOGIN, field="email", code="wrong_login")
-    async with transaction(session):
-        await session.execute(text("DELETE FROM kv_store WHERE key = :k"), {"k": key})
+    await lockout.forget(session, counters[0])
     return user
 
 

@@ -49,12 +49,15 @@ from ideas_platform.api.schemas import (
     VoteOut,
 )
 from ideas_platform.comments import service as comments_service
+from ideas_platform.core.errors import DomainError
 from ideas_platform.core.rate_limits import SUBMIT_RATE_LIMIT
 from ideas_platform.core.requests import AppRequest, principal_of
 from ideas_platform.core.validation import clean_text
 from ideas_platform.events import live
 from ideas_platform.exports import service as exports_service
+from ideas_platform.exports.guards import same_origin_download
 from ideas_platform.ideas import service as ideas_service
+from ideas_platform.ideas import visibility
 from ideas_platform.processes import service as processes_service
 from ideas_platform.processes.models import Process
 from ideas_platform.ranking import service as ranking_service
@@ -64,6 +67,7 @@ from ideas_platform.shortlists import service as shortlists_service
 from ideas_platform.shortlists.service import EntryView
 from ideas_platform.similarity import service as similarity_service
 from ideas_platform.votes import service as votes_service
+from ideas_platform.votes.controllers import refusal_as_seen_by
 from ideas_platform.votes.service import VoteState
 
 SECURITY: list[SecurityRequirement] = [{"bearer": []}, {"session": []}]
@@ -175,8 +179,8 @@ def _entry_out(view: EntryView) -> ShortlistEntryOut:
         theme_id=entry.theme_id,
         title=view.title,
         status=entry.decision.value,
-        position=entry.position,
-        rationale=entry.rationale,
+        position=view.place,
+        rationale=view.rationale,
         ministry_comment=entry.decision_comment,
         url=view.url,
     )
@@ -353,7 +357,12 @@ class ApiController(Controller):
         channels: ChannelsPlugin,
         idea_id: int,
     ) -> VoteOut:
-        state = await votes_service.cast_vote(driver_pool, principal_of(request), idea_id)
+        try:
+            state = await votes_service.cast_vote(driver_pool, principal_of(request), idea_id)
+        except DomainError as exc:
+            if (error := await refusal_as_seen_by(request, idea_id, exc)) is exc:
+                raise
+            raise error from None
         votes_service.announce_vote(channels, state)
         return _vote_out(state)
 
@@ -372,7 +381,12 @@ class ApiController(Controller):
         channels: ChannelsPlugin,
         idea_id: int,
     ) -> VoteOut:
-        state = await votes_service.withdraw_vote(driver_pool, principal_of(request), idea_id)
+        try:
+            state = await votes_service.withdraw_vote(driver_pool, principal_of(request), idea_id)
+        except DomainError as exc:
+            if (error := await refusal_as_seen_by(request, idea_id, exc)) is exc:
+                raise
+            raise error from None
         votes_service.announce_vote(channels, state)
         return _vote_out(state)
 
@@ -384,7 +398,7 @@ class ApiController(Controller):
     async def comments(
         self, request: AppRequest, viewer: User | None, db_session: AsyncSession, idea_id: int
     ) -> list[CommentOut]:
-        await ideas_service.get_visible_view(db_session, idea_id, viewer)
+        await visibility.get_readable_idea(db_session, idea_id, viewer)
         return [
             CommentOut(c.id, c.body_html, c.author_name, c.created_at)
             for c in comments_service.flatten(
@@ -408,6 +422,7 @@ class ApiController(Controller):
         idea_id: int,
         data: CommentIn,
     ) -> CommentOut:
+        await visibility.get_readable_idea(db_session, idea_id, viewer)
         comment = await comments_service.add_comment(
             db_session, idea_id=idea_id, author_id=principal_of(request).user_id, body=data.body
         )
@@ -465,11 +480,15 @@ class ApiController(Controller):
     @get(
         "/processes/{slug:str}/shortlist",
         responses=errors(404),
-        summary="Nominations and the ministry's decisions",
+        summary="The ministry's decisions (staff: with the pending nominations)",
     )
-    async def shortlist(self, db_session: AsyncSession, slug: str) -> ShortlistOut:
+    async def shortlist(
+        self, viewer: User | None, db_session: AsyncSession, slug: str
+    ) -> ShortlistOut:
+        """Public: decided nominations of ideas everybody may read, the moderation's reason only
+        for accepted ones. Moderators and the ministry: every nomination, as on their page."""
         process = await processes_service.get_by_slug(db_session, slug)
-        view = await shortlists_service.view(db_session, process)
+        view = await shortlists_service.view(db_session, process, viewer)
         return ShortlistOut(
             process=slug,
             frozen=view.frozen,
@@ -480,7 +499,7 @@ class ApiController(Controller):
     @get(
         "/processes/{slug:str}/exports/{fmt:str}",
         name="api_export",
-        guards=[ministry_required],
+        guards=[ministry_required, same_origin_download],  # logged: no cross-site links
         security=SECURITY,
         summary="Export for the ministry: csv, xlsx, json (all published ideas) or pdf (dossier)",
         description=(
@@ -507,7 +526,7 @@ class ApiController(Controller):
     @get(
         "/processes/{slug:str}/exports/{fmt:str}/manifest",
         name="api_export_manifest",
-        guards=[ministry_required],
+        guards=[ministry_required, same_origin_download],  # logged: no cross-site links
         security=SECURITY,
         responses=errors(401, 403, 404),
         summary="SHA-256 manifest of an export (sha256sum format; check with verify-export)",

@@ -164,8 +164,8 @@ class ShortlistEntryOut(msgspec.Struct):
     theme_id: int | None
     title: str
     status: str  # pending, accepted, declined
-    position: int | None
-    rationale: str
+    position: int | None  # place among the accepted entries shown, 1..n
+    rationale: str | None  # the moderation's reason; for the public only once accepted
     ministry_comment: str
     url: str
 

@@ -10,7 +10,8 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ideas_platform.accounts.auth import load_user, login_required
+from ideas_platform.accounts.auth import login_required
+from ideas_platform.accounts.models import User
 from ideas_platform.comments import service
 from ideas_platform.core.choices import N_
 from ideas_platform.core.errors import InvalidInput, NotFoundError
@@ -18,7 +19,7 @@ from ideas_platform.core.i18n import gettext
 from ideas_platform.core.rate_limits import SUBMIT_RATE_LIMIT
 from ideas_platform.core.requests import AppRequest, principal_of
 from ideas_platform.core.web import form_data, is_htmx, optional_id, page, see_other_route
-from ideas_platform.ideas import service as ideas_service
+from ideas_platform.ideas import visibility
 from ideas_platform.ideas.models import IdeaStatus
 
 POSTED = N_("Your comment has been posted.")
@@ -27,6 +28,7 @@ POSTED = N_("Your comment has been posted.")
 async def _section(
     request: AppRequest,
     db_session: AsyncSession,
+    viewer: User,
     idea_id: int,
     *,
     error: str | None = None,
@@ -34,18 +36,26 @@ async def _section(
     error_for: str | None = None,
 ) -> Template:
     """The comment list as an htmx fragment; `error_for` names the form the error belongs to
-    (None: the new comment, "reply-<id>" or "edit-<id>")."""
-    idea = (await ideas_service.get_view(db_session, idea_id)).idea
+    (None: the new comment, "reply-<id>" or "edit-<id>"). Only of an idea the viewer may read."""
+    idea = await visibility.get_readable_idea(db_session, idea_id, viewer)
     return page(
         request,
         "comments/_section.html",
         idea_id=idea_id,
         comments_open=idea.status == IdeaStatus.PUBLISHED,
-        comments=await service.list_comments(db_session, idea_id, await load_user(request)),
+        comments=await service.list_comments(db_session, idea_id, viewer),
         comment_error=error,
         draft=draft if error else "",
         error_for=error_for if error else None,
     )
+
+
+async def _readable_comment(db_session: AsyncSession, comment_id: int, viewer: User) -> int:
+    """The idea of the comment, if the viewer may read that idea; else the comment is missing."""
+    idea_id = await service.idea_of_comment(db_session, comment_id)
+    if idea_id is None or not await visibility.may_read(db_session, idea_id, viewer):
+        raise NotFoundError(service.COMMENT_NOT_FOUND, code="comment_not_found")
+    return idea_id
 
 
 def _done(
@@ -68,7 +78,11 @@ class CommentController(Controller):
         middleware=[SUBMIT_RATE_LIMIT],
         name="comment_create",
     )
-    async def add(self, request: AppRequest, db_session: AsyncSession, idea_id: int) -> Any:
+    async def add(
+        self, request: AppRequest, current_user: User, db_session: AsyncSession, idea_id: int
+    ) -> Any:
+        # Before the form is read: to whoever may not read it, a hidden idea does not exist.
+        await visibility.get_readable_idea(db_session, idea_id, current_user)
         form = await form_data(request)
         raw_parent = form.get("parent_id", "").strip()
         parent_id = optional_id(raw_parent)
@@ -89,6 +103,7 @@ class CommentController(Controller):
             return await _section(
                 request,
                 db_session,
+                current_user,
                 idea_id,
                 error=error,
                 draft=form.get("body", ""),
@@ -103,7 +118,10 @@ class CommentController(Controller):
         middleware=[SUBMIT_RATE_LIMIT],
         name="comment_edit",
     )
-    async def edit(self, request: AppRequest, db_session: AsyncSession, comment_id: int) -> Any:
+    async def edit(
+        self, request: AppRequest, current_user: User, db_session: AsyncSession, comment_id: int
+    ) -> Any:
+        await _readable_comment(db_session, comment_id, current_user)
         form = await form_data(request)
         error = None
         try:
@@ -125,6 +143,7 @@ class CommentController(Controller):
             return await _section(
                 request,
                 db_session,
+                current_user,
                 idea_id,
                 error=error,
                 draft=form.get("body", ""),
@@ -139,10 +158,13 @@ class CommentController(Controller):
         )
 
     @post("/comments/{comment_id:int}/delete", guards=[login_required], name="comment_delete")
-    async def delete(self, request: AppRequest, db_session: AsyncSession, comment_id: int) -> Any:
+    async def delete(
+        self, request: AppRequest, current_user: User, db_session: AsyncSession, comment_id: int
+    ) -> Any:
+        await _readable_comment(db_session, comment_id, current_user)
         idea_id = await service.delete_comment(
             db_session, comment_id=comment_id, user_id=principal_of(request).user_id
         )
         if is_htmx(request):
-            return await _section(request, db_session, idea_id)
+            return await _section(request, db_session, current_user, idea_id)
         return _done(request, None, N_("Your comment has been deleted."), idea_id, "comments")

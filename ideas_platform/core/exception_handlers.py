@@ -20,6 +20,7 @@ from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from ideas_platform.core.body_limits import RequestTooLarge
 from ideas_platform.core.choices import N_
 from ideas_platform.core.errors import DomainError, InvalidInput
 from ideas_platform.core.i18n import gettext
@@ -119,6 +120,8 @@ def http_exception_handler(request: AppRequest, exc: HTTPException) -> Response[
     code = _http_code(status)
     if isinstance(exc, PermissionDeniedException) and "CSRF" in str(exc.detail):
         message, code = gettext(CSRF_MESSAGE), CSRF_CODE
+    elif isinstance(exc, RequestTooLarge):  # the body limits (core.body_limits)
+        message = gettext(exc.message)
     else:
         message = gettext(MESSAGES.get(status, MESSAGES[400] if status < 500 else MESSAGES[500]))
     if is_api(request):
@@ -150,6 +153,10 @@ def database_unavailable_handler(request: AppRequest, exc: Exception) -> Respons
 
 
 def internal_error_handler(request: AppRequest, exc: Exception) -> Response[Any]:
+    if isinstance(exc, RecursionError):
+        # A body nested too deep for the decoders (JSON `[[[[...` a thousand levels): bad input.
+        log.warning("too deeply nested input on %s %s", request.method, request.url.path)
+        return http_exception_handler(request, HTTPException(status_code=400))
     if _is_bad_value(exc):
         # e.g. /ideas/99999999999999999999: no such thing can exist
         status = 404 if request.method == "GET" else 400

@@ -1,22 +1,32 @@
 """Rate limits.
 
 Submitting ideas and comments ("submit", per client address) and joining an event ("join", per
-event code) use Litestar's RateLimitMiddleware: `middleware=[SUBMIT_RATE_LIMIT]` on a route
-handler, the limit per minute from the running app's settings (SUBMIT_RATE_LIMIT_PER_MINUTE,
+event: the key function names it by its normalised code, see events/controllers.py) use
+Litestar's RateLimitMiddleware: `middleware=[SUBMIT_RATE_LIMIT]` on a route handler, the limit
+per minute from the running app's settings (SUBMIT_RATE_LIMIT_PER_MINUTE,
 JOIN_RATE_LIMIT_PER_MINUTE). Routes without a limit (voting, the hottest path) never pass
 through it.
 
 Login, registration and the other account forms call `limit_attempt` once they know whose
-account the attempt is for: AUTH_RATE_LIMIT_PER_MINUTE attempts per account (the email as
-typed, a reset link, a logged-in user) and ADDRESS_ALLOWANCE times as many per client address,
-because a whole workshop room logs in through the venue's one address. Over either limit the
-form comes back with a translated "try again in N seconds" (TooManyAttempts, HTTP 429,
-Retry-After). All counters live in PostgreSQL, so a limit holds across all worker processes.
+account the attempt is for: AUTH_RATE_LIMIT_PER_MINUTE attempts per account from one client
+address (the email as typed, a reset link, a logged-in user), and ADDRESS_ALLOWANCE times as
+many per client address across all accounts, because a whole workshop room logs in through the
+venue's one address. Counting an account per address means that somebody elsewhere cannot use
+up the owner's attempts (issue 17). Over either limit the form comes back with a translated
+"try again in N seconds" (TooManyAttempts, HTTP 429, Retry-After).
+
+Creating guest accounts is limited per client address and hour (`limit_guest_creation`,
+GUEST_JOINS_PER_ADDRESS_PER_HOUR), so one address cannot make guests to stuff votes.
+
+A client address is the IPv4 address, or the /64 network of an IPv6 address (one connection
+usually holds a whole /64 and may pick any address in it). All counters live in PostgreSQL, so
+a limit holds across all worker processes.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
@@ -53,19 +63,36 @@ class SettingsRateLimitMiddleware(RateLimitMiddleware):
         await super().__call__(scope, receive, send)
 
 
-def _identifier(category: str, per_path: bool) -> Callable[[AppRequest], str]:
+def client_address(request: AppRequest) -> str:
+    """Whom a limit per address counts: the IPv4 address, or the /64 network of an IPv6 one."""
+    raw = get_remote_address(request)
+    try:
+        address = ipaddress.ip_address(raw)
+    except ValueError:
+        return raw[:100]
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
+def _identifier(
+    category: str, key: Callable[[AppRequest], str] | None
+) -> Callable[[AppRequest], str]:
     def identify(request: AppRequest) -> str:
-        who = request.url.path if per_path else get_remote_address(request)
-        return f"{category}:{who}"
+        return f"{category}:{key(request) if key else client_address(request)}"
 
     return identify
 
 
-def rate_limited(category: str, *, per_path: bool = False) -> DefineMiddleware:
-    """`per_path`: one counter per URL (e.g. per event code) instead of per client address."""
+def rate_limited(
+    category: str, *, key: Callable[[AppRequest], str] | None = None
+) -> DefineMiddleware:
+    """One counter per client address, or per what `key` names (e.g. the event of a code)."""
     config = RateLimitConfig(
         rate_limit=("minute", 1),  # replaced by the app's setting on each request
-        identifier_for_request=_identifier(category, per_path),
+        identifier_for_request=_identifier(category, key),
         store=RATE_LIMIT_STORE,
     )
     return DefineMiddleware(
@@ -74,8 +101,6 @@ def rate_limited(category: str, *, per_path: bool = False) -> DefineMiddleware:
 
 
 SUBMIT_RATE_LIMIT = rate_limited("submit")
-# Joining an event counts per event, not per address: a whole room shares the venue's network.
-JOIN_RATE_LIMIT = rate_limited("join", per_path=True)
 
 
 class TooManyAttempts(DomainError):
@@ -96,6 +121,20 @@ class TooManyAttempts(DomainError):
         )
 
 
+class TooManyGuests(TooManyAttempts):
+    """One client address made GUEST_JOINS_PER_ADDRESS_PER_HOUR guests within the hour."""
+
+    def translated(self) -> str:
+        minutes = max(1, -(-self.retry_after // 60))
+        return ngettext(
+            "Too many people have joined as guests from this network. Please try again in "
+            "%(num)s minute, or log in with your account.",
+            "Too many people have joined as guests from this network. Please try again in "
+            "%(num)s minutes, or log in with your account.",
+            minutes,
+        )
+
+
 # One statement, so that parallel attempts all count: a fixed window of WINDOW_SECONDS that
 # starts with the first attempt; answers the attempts in it and the seconds it has left.
 _COUNT = text(
@@ -112,12 +151,16 @@ _COUNT = text(
 )
 
 
-async def _count(store: PostgresStore, key: str) -> tuple[int, float]:
+async def _count(store: PostgresStore, key: str, window: int = WINDOW_SECONDS) -> tuple[int, float]:
     async with store.engine.begin() as conn:
         hits, left = (
-            await conn.execute(_COUNT, {"k": f"{store.namespace}:{key}", "w": WINDOW_SECONDS})
+            await conn.execute(_COUNT, {"k": f"{store.namespace}:{key}", "w": window})
         ).one()
     return int(hits), float(left)
+
+
+def _store(request: AppRequest) -> PostgresStore:
+    return cast("PostgresStore", request.app.stores.get(RATE_LIMIT_STORE))
 
 
 def _account_key(account: str) -> str:
@@ -128,15 +171,31 @@ def _account_key(account: str) -> str:
 async def limit_attempt(request: AppRequest, account: str) -> None:
     """Counts one attempt at an account form; raises TooManyAttempts over a limit.
 
-    `account`: whose account the attempt is for (the email typed, "user:<id>", a reset link)."""
-    store = cast("PostgresStore", request.app.stores.get(RATE_LIMIT_STORE))
+    `account`: whose account the attempt is for (the email typed, "user:<id>", a reset link).
+    The account is counted per client address: attempts elsewhere never block its owner."""
+    store = _store(request)
     per_account = request.app.state.settings.auth_rate_limit_per_minute
-    hits, left = await _count(store, f"auth-address:{get_remote_address(request)}")
+    address = client_address(request)
+    hits, left = await _count(store, f"auth-address:{address}")
     if hits > per_account * ADDRESS_ALLOWANCE:
         raise TooManyAttempts(left)
-    hits, left = await _count(store, f"auth-account:{_account_key(account)}")
+    hits, left = await _count(store, f"auth-account:{_account_key(account)}:{address}")
     if hits > per_account:
         raise TooManyAttempts(left)
+
+
+GUEST_WINDOW_SECONDS = 3600
+
+
+async def limit_guest_creation(request: AppRequest) -> None:
+    """Counts one new guest account from this client address; raises TooManyGuests over
+    GUEST_JOINS_PER_ADDRESS_PER_HOUR."""
+    limit = request.app.state.settings.guest_joins_per_address_per_hour
+    hits, left = await _count(
+        _store(request), f"guest-address:{client_address(request)}", GUEST_WINDOW_SECONDS
+    )
+    if hits > limit:
+        raise TooManyGuests(left)
 
 
 def with_retry_after(response: Any, exc: DomainError) -> Any:

@@ -18,10 +18,15 @@ Policy:
   no user content (the spec comes from the code), everything else stays as strict.
 - `Strict-Transport-Security` only when the settings say the cookies are secure, i.e. the
   platform runs behind TLS (production). Over plain HTTP it would lock people out.
+- `Cache-Control: no-store` on what is about one person and must not stay in a shared cache
+  or the browser's history (`PRIVATE_PATHS`): the profile with its API tokens and data download,
+  `/api/me*`, the notifications and their settings, the consent page, the pages behind a mailed
+  token (password reset, account and e-mail confirmation), and the ministry's exports.
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -42,10 +47,19 @@ SCHEMA_CSP = (
 )
 HSTS = "max-age=31536000"  # a year; no includeSubDomains: other hosts of the domain are not ours
 SCHEMA_PATH = "/schema"
+NO_STORE = "no-store"
+PRIVATE_PATHS = re.compile(
+    r"^/(?:profile|api/me|notifications|consent|password/reset|account)(?:/|$)"
+    r"|^/api/processes/[^/]+/exports/"
+)
 
 
 def _is_schema(path: str) -> bool:
     return path == SCHEMA_PATH or path.startswith(SCHEMA_PATH + "/")
+
+
+def is_private(path: str) -> bool:
+    return PRIVATE_PATHS.match(path) is not None
 
 
 def header_values(path: str, *, hsts: bool) -> dict[str, str]:
@@ -58,6 +72,8 @@ def header_values(path: str, *, hsts: bool) -> dict[str, str]:
     }
     if hsts:
         headers["strict-transport-security"] = HSTS
+    if is_private(path):
+        headers["cache-control"] = NO_STORE
     return headers
 
 
@@ -70,16 +86,23 @@ class SecurityHeaders:
         self._schema = [
             (k.encode(), v.encode()) for k, v in header_values(SCHEMA_PATH, hsts=hsts).items()
         ]
+        self._private = [*self._page, (b"cache-control", NO_STORE.encode())]
         self._names = {name for name, _ in self._page}
+        self._private_names = {name for name, _ in self._private}
 
     async def __call__(self, message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
             return
-        ours = self._schema if _is_schema(scope.get("path", "")) else self._page
+        path = scope.get("path", "")
+        ours, names = self._page, self._names
+        if _is_schema(path):
+            ours = self._schema
+        elif is_private(path):
+            ours, names = self._private, self._private_names
         headers = [
             (name, value)
             for name, value in (message.get("headers") or ())
-            if name.lower() not in self._names
+            if name.lower() not in names
         ]
         headers.extend(ours)
         message["headers"] = headers

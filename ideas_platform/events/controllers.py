@@ -26,7 +26,11 @@ from ideas_platform.core.channels import subscription_stream
 from ideas_platform.core.choices import N_
 from ideas_platform.core.errors import DomainError, InvalidInput
 from ideas_platform.core.i18n import get_locale, gettext
-from ideas_platform.core.rate_limits import JOIN_RATE_LIMIT
+from ideas_platform.core.rate_limits import (
+    limit_guest_creation,
+    rate_limited,
+    with_retry_after,
+)
 from ideas_platform.core.requests import AppRequest
 from ideas_platform.core.web import act_and_return, form_data, page, see_other_route
 from ideas_platform.events import live, service
@@ -45,6 +49,15 @@ EVENT_FIELDS = (
     "dot_budget",
 )
 GUEST_FIELDS = ("display_name", "sector", "organisation", "region")
+
+
+def _event_of_code(request: AppRequest) -> str:
+    return "event:" + service.normalise_code(str(request.path_params.get("code", "")))
+
+
+# Joining counts per event, not per address (a whole room shares the venue's network), and per
+# code as stored: "/join/y28ejq" and "/join/Y2.8EJQ" are one event, hence one counter.
+JOIN_RATE_LIMIT = rate_limited("join", key=_event_of_code)
 
 
 def join_url(request: AppRequest, event: Event) -> str:
@@ -188,21 +201,25 @@ class EventController(Controller):
             if user is not None:
                 event = await service.join_as_user(db_session, code=code, user=user)
             else:
-                event, guest = await service.join_as_guest(
-                    db_session,
-                    code=code,
-                    form=service.GuestForm(
+                guest_form = service.clean_guest(
+                    service.GuestForm(
                         **{f: form.get(f, "") for f in GUEST_FIELDS}, locale=get_locale()
-                    ),
+                    )
                 )
+                # A new account: counted against this address's guests of the hour.
+                await limit_guest_creation(request)
+                event, guest = await service.join_as_guest(db_session, code=code, form=guest_form)
                 start_session(request, guest)
         except InvalidInput as exc:
             return await _join_page(
                 request, db_session, code, errors=exc.translated_errors(), form=form, status=422
             )
         except DomainError as exc:
-            return await _join_page(
-                request, db_session, code, problem=exc.translated(), status=exc.status_code
+            return with_retry_after(
+                await _join_page(
+                    request, db_session, code, problem=exc.translated(), status=exc.status_code
+                ),
+                exc,
             )
         live.announce(channels, event.id, "join")  # the projector counts the people
         return see_other_route(request, "event", event_id=event.id)

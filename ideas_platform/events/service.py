@@ -8,6 +8,7 @@ they can become full accounts later and keep their ideas and votes.
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -65,7 +66,10 @@ def new_join_code() -> str:
 
 
 def normalise_code(code: str) -> str:
-    return "".join(ch for ch in (code or "").upper() if ch.isalnum())[:16]
+    """The code as stored, however typed: "y2.8ejq", "Y2-8EJQ" and full-width letters are one
+    code (and so one counter of the join limit)."""
+    folded = unicodedata.normalize("NFKC", code or "").upper()
+    return "".join(ch for ch in folded if ch.isascii() and ch.isalnum())[:16]
 
 
 @dataclass
@@ -331,8 +335,9 @@ class GuestForm:
     locale: str = "de"
 
 
-async def join_as_guest(session: AsyncSession, *, code: str, form: GuestForm) -> tuple[Event, User]:
-    """A guest account bound to the event, with just a name, sector, organisation, region."""
+def clean_guest(form: GuestForm) -> GuestForm:
+    """The guest's form, cleaned; raises InvalidInput with every problem. The controller calls
+    it before counting a new guest against its address's limit."""
     name = clean_text(form.display_name, max_length=80)
     organisation = clean_text(form.organisation, max_length=160)
     errors: dict[str, str] = {}
@@ -346,6 +351,13 @@ async def join_as_guest(session: AsyncSession, *, code: str, form: GuestForm) ->
             errors[field] = problem
     if errors:
         raise InvalidInput(errors)
+    return GuestForm(name, form.sector, organisation, form.region, form.locale)
+
+
+async def join_as_guest(session: AsyncSession, *, code: str, form: GuestForm) -> tuple[Event, User]:
+    """A guest account bound to the event, with just a name, sector, organisation, region."""
+    form = clean_guest(form)
+    name, organisation = form.display_name, form.organisation
     async with transaction(session):
         found = await event_for_code(session, code)
         event = await _locked(session, found.id)

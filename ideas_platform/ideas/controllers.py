@@ -27,7 +27,7 @@ from ideas_platform.core.web import (
 )
 from ideas_platform.events import live
 from ideas_platform.events.service import list_events
-from ideas_platform.ideas import service
+from ideas_platform.ideas import service, visibility
 from ideas_platform.ideas.models import Idea, IdeaStatus
 from ideas_platform.measures import service as measures_service
 from ideas_platform.moderation import merge as merge_service
@@ -226,7 +226,8 @@ class IdeaController(Controller):
         states = await votes_service.states_for(
             db_session, user.id if user else None, process, [view.idea]
         )
-        carried_from, carried_to = await service.cycle_links(db_session, view.idea)
+        carried_from, carried_to = await service.cycle_links(db_session, view.idea, user)
+        shortlist_entry = await shortlists_service.entry_for_idea(db_session, view.idea)
         return page(
             request,
             "ideas/detail.html",
@@ -242,7 +243,9 @@ class IdeaController(Controller):
             following=user is not None
             and await notifications.is_following(db_session, user.id, idea_id=idea_id),
             coauthors=await service.coauthor_names(db_session, idea_id),
-            shortlist_entry=await shortlists_service.entry_for_idea(db_session, view.idea),
+            shortlist_entry=shortlist_entry,
+            shortlist_place=shortlist_entry
+            and await shortlists_service.place_of(db_session, shortlist_entry, user),
             measures=await measures_service.measures_of_idea(db_session, view.idea),
             carried_from=carried_from,
             carried_to=carried_to,
@@ -264,9 +267,9 @@ class IdeaController(Controller):
 
     @get("/ideas/{idea_id:int}/edit", guards=[login_required])
     async def edit_form(
-        self, request: AppRequest, db_session: AsyncSession, idea_id: int
+        self, request: AppRequest, current_user: User, db_session: AsyncSession, idea_id: int
     ) -> Template:
-        view = await service.get_own_view(db_session, idea_id, principal_of(request).user_id)
+        view = await service.get_own_view(db_session, idea_id, current_user)
         process = await processes_service.get_by_id(db_session, view.idea.process_id)
         idea = view.idea
         form = {
@@ -279,7 +282,10 @@ class IdeaController(Controller):
         return await _form_page(request, db_session, process, form=form, errors={}, idea=idea)
 
     @post("/ideas/{idea_id:int}/edit", guards=[login_required])
-    async def edit(self, request: AppRequest, db_session: AsyncSession, idea_id: int) -> Any:
+    async def edit(
+        self, request: AppRequest, current_user: User, db_session: AsyncSession, idea_id: int
+    ) -> Any:
+        await visibility.get_readable_idea(db_session, idea_id, current_user)
         form = await form_data(request)
         try:
             await service.edit(
@@ -305,10 +311,10 @@ class IdeaController(Controller):
 
     @get("/ideas/{idea_id:int}/withdraw", guards=[login_required])
     async def withdraw_confirm(
-        self, request: AppRequest, db_session: AsyncSession, idea_id: int
+        self, request: AppRequest, current_user: User, db_session: AsyncSession, idea_id: int
     ) -> Any:
         """Withdrawing cannot be undone: the author confirms on this page first."""
-        view = await service.get_own_view(db_session, idea_id, principal_of(request).user_id)
+        view = await service.get_own_view(db_session, idea_id, current_user)
         if view.idea.status != IdeaStatus.PUBLISHED:
             return see_other(f"/ideas/{idea_id}")
         process = await processes_service.get_by_id(db_session, view.idea.process_id)
@@ -316,8 +322,9 @@ class IdeaController(Controller):
 
     @post("/ideas/{idea_id:int}/withdraw", guards=[login_required])
     async def withdraw(
-        self, request: AppRequest, db_session: AsyncSession, idea_id: int
+        self, request: AppRequest, current_user: User, db_session: AsyncSession, idea_id: int
     ) -> Redirect:
+        await visibility.get_readable_idea(db_session, idea_id, current_user)
         idea = await service.withdraw(
             db_session, idea_id=idea_id, user_id=principal_of(request).user_id
         )

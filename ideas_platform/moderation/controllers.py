@@ -30,7 +30,7 @@ from ideas_platform.core.web import (
     page_number,
     see_other_route,
 )
-from ideas_platform.ideas import service as ideas_service
+from ideas_platform.ideas import visibility
 from ideas_platform.moderation import merge as merge_service
 from ideas_platform.moderation import reports as reports_service
 from ideas_platform.moderation.models import REPORT_REASON_LABELS
@@ -230,12 +230,11 @@ class ReportController(Controller):
     async def form(
         self, request: AppRequest, current_user: User, db_session: AsyncSession, idea_id: int
     ) -> Template:
-        user = current_user
-        view = await ideas_service.get_visible_view(db_session, idea_id, user)
+        idea = await visibility.get_readable_idea(db_session, idea_id, current_user)
         return page(
             request,
             "moderation/report_form.html",
-            idea=view.idea,
+            idea=idea,
             comment_id=optional_id(request.query_params.get("comment")),
             reason_labels=REPORT_REASON_LABELS,
             form={},
@@ -243,7 +242,11 @@ class ReportController(Controller):
         )
 
     @post("/ideas/{idea_id:int}/report", middleware=[SUBMIT_RATE_LIMIT], name="report_submit")
-    async def create(self, request: AppRequest, db_session: AsyncSession, idea_id: int) -> Any:
+    async def create(
+        self, request: AppRequest, current_user: User, db_session: AsyncSession, idea_id: int
+    ) -> Any:
+        # Before the form is validated: the error page would show the idea.
+        idea = await visibility.get_readable_idea(db_session, idea_id, current_user)
         form = await form_data(request)
         comment_id = optional_id(form.get("comment_id"))
         try:
@@ -256,12 +259,11 @@ class ReportController(Controller):
                 details=form.get("details", ""),
             )
         except InvalidInput as exc:
-            view = await ideas_service.get_view(db_session, idea_id)
             return page(
                 request,
                 "moderation/report_form.html",
                 status_code=422,
-                idea=view.idea,
+                idea=idea,
                 comment_id=comment_id,
                 reason_labels=REPORT_REASON_LABELS,
                 form=form,

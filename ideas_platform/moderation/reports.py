@@ -17,7 +17,8 @@ from ideas_platform.core.database import transaction
 from ideas_platform.core.errors import ConflictError, DomainError, InvalidInput, NotFoundError
 from ideas_platform.core.validation import choice_problem, clean_text, length_problem
 from ideas_platform.ideas.models import Idea, IdeaStatus
-from ideas_platform.ideas.service import IDEA_NOT_FOUND, lock_idea
+from ideas_platform.ideas.service import lock_idea
+from ideas_platform.ideas.visibility import idea_not_found
 from ideas_platform.moderation.models import Report, ReportReason, ReportStatus
 from ideas_platform.notifications import service as notifications
 
@@ -34,7 +35,7 @@ async def _content(
 ) -> tuple[Idea, Comment | None]:
     idea = await lock_idea(session, idea_id) if lock else await session.get(Idea, idea_id)
     if idea is None:
-        raise NotFoundError(IDEA_NOT_FOUND, code="idea_not_found")
+        raise idea_not_found()
     comment = None
     if comment_id is not None:
         comment = await session.scalar(
@@ -72,7 +73,7 @@ async def report(
         ):
             if comment is not None:
                 raise NotFoundError(COMMENT_NOT_FOUND, code="comment_not_found")
-            raise NotFoundError(IDEA_NOT_FOUND, code="idea_not_found")
+            raise idea_not_found()
         report_id = await session.scalar(
             pg_insert(Report)
             .values(

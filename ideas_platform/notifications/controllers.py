@@ -10,10 +10,12 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.accounts.auth import login_required
+from ideas_platform.accounts.models import User
 from ideas_platform.core.errors import InvalidInput
 from ideas_platform.core.i18n import gettext
 from ideas_platform.core.requests import AppRequest, principal_of
 from ideas_platform.core.web import form_data, page, safe_next, see_other, see_other_route
+from ideas_platform.ideas import visibility
 from ideas_platform.mail.compose import user_of_unsubscribe_token
 from ideas_platform.notifications import service, texts
 from ideas_platform.notifications.models import Frequency, NotificationKind
@@ -108,8 +110,9 @@ class NotificationController(Controller):
 
     @post("/ideas/{idea_id:int}/follow", guards=[login_required], name="idea_follow")
     async def follow_idea(
-        self, request: AppRequest, db_session: AsyncSession, idea_id: int
+        self, request: AppRequest, current_user: User, db_session: AsyncSession, idea_id: int
     ) -> Redirect:
+        await visibility.get_readable_idea(db_session, idea_id, current_user)
         form = await form_data(request)
         follow = form.get("follow") != "0"
         await service.set_following(

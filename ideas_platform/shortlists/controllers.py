@@ -74,7 +74,7 @@ class ShortlistController(Controller):
             "shortlists/shortlist.html",
             user=viewer,
             process=process,
-            shortlist=await service.view(db_session, process),
+            shortlist=await service.view(db_session, process, viewer),
             formats=list(Format),
         )
 

@@ -29,6 +29,7 @@ from ideas_platform.core.errors import (
 )
 from ideas_platform.core.validation import clean_text, length_problem
 from ideas_platform.ideas.models import Idea, IdeaStatus
+from ideas_platform.ideas.visibility import public_condition
 from ideas_platform.notifications import service as notifications
 from ideas_platform.processes.models import Process
 from ideas_platform.processes.service import now_utc
@@ -60,6 +61,10 @@ class EntryView:
     # of sectors among the supporters (a theme: among the supporters of any of its ideas).
     votes: int = 0
     sectors: int = 0
+    # The place among the accepted entries shown (1..n without gaps), and the moderation's
+    # reason where this view may show it (public views: accepted entries only).
+    place: int | None = None
+    rationale: str | None = None
 
     @property
     def title(self) -> str:
@@ -75,8 +80,11 @@ class ShortlistView:
     process: Process
     frozen_at: datetime | None
     accepted: list[EntryView]  # in the ministry's order
-    pending: list[EntryView]
+    pending: list[EntryView]  # empty in the public view
     declined: list[EntryView]
+    # Staff (moderators, the ministry, admins) see every nomination with the moderation's
+    # reasons; everybody else only decided ones, never an idea that was hidden or withdrawn.
+    staff: bool = False
 
     @property
     def frozen(self) -> bool:
@@ -366,13 +374,33 @@ async def frozen_at(session: AsyncSession, process_id: int) -> datetime | None:
     )
 
 
-async def view(session: AsyncSession, process: Process) -> ShortlistView:
+def is_staff(viewer: User | None) -> bool:
+    """Who sees the whole shortlist: pending nominations, reasons, hidden ideas."""
+    return viewer is not None and (viewer.can_moderate or viewer.is_ministry)
+
+
+def _shown_entries(viewer: User | None) -> Any:
+    """The entries of the shortlist `viewer` may see (a SELECT, in the ministry's order)."""
+    stmt = select(ShortlistEntry).order_by(
+        ShortlistEntry.position.nulls_last(), ShortlistEntry.created_at
+    )
+    if is_staff(viewer):
+        return stmt
+    # Public: decided only, and an idea's entry only while everybody may read the idea.
+    public_idea = select(Idea.id).where(Idea.id == ShortlistEntry.idea_id, public_condition())
+    return stmt.where(
+        ShortlistEntry.decision != Decision.PENDING,
+        ShortlistEntry.idea_id.is_(None) | public_idea.exists(),
+    )
+
+
+async def view(
+    session: AsyncSession, process: Process, viewer: User | None = None
+) -> ShortlistView:
+    """The shortlist as `viewer` may see it (None: the public view)."""
+    staff = is_staff(viewer)
     entries = list(
-        await session.scalars(
-            select(ShortlistEntry)
-            .where(ShortlistEntry.process_id == process.id)
-            .order_by(ShortlistEntry.position.nulls_last(), ShortlistEntry.created_at)
-        )
+        await session.scalars(_shown_entries(viewer).where(ShortlistEntry.process_id == process.id))
     )
     idea_ids = [e.idea_id for e in entries if e.idea_id]
     theme_ids = [e.theme_id for e in entries if e.theme_id]
@@ -380,6 +408,7 @@ async def view(session: AsyncSession, process: Process) -> ShortlistView:
     themes = {t.id: t for t in await session.scalars(select(Theme).where(Theme.id.in_(theme_ids)))}
     members: dict[int, list[Idea]] = {}
     for idea in await session.scalars(
+        # a theme's published ideas count (a business rule, for staff too)
         select(Idea)
         .where(Idea.theme_id.in_(theme_ids), Idea.status == IdeaStatus.PUBLISHED)
         .order_by(Idea.vote_count.desc(), Idea.id)
@@ -411,15 +440,38 @@ async def view(session: AsyncSession, process: Process) -> ShortlistView:
                 nominated_by=names.get(e.nominated_by_id) if e.nominated_by_id else None,
                 votes=sum(i.vote_count for i in counted),
                 sectors=len(sectors),
+                rationale=e.rationale if staff or e.decision == Decision.ACCEPTED else None,
             )
         )
+    accepted = [v for v in views if v.entry.decision == Decision.ACCEPTED]
+    for place, accepted_view in enumerate(accepted, start=1):
+        accepted_view.place = place
     return ShortlistView(
         process=process,
         frozen_at=await frozen_at(session, process.id),
-        accepted=[v for v in views if v.entry.decision == Decision.ACCEPTED],
+        accepted=accepted,
         pending=[v for v in views if v.entry.decision == Decision.PENDING],
         declined=[v for v in views if v.entry.decision == Decision.DECLINED],
+        staff=staff,
     )
+
+
+async def place_of(session: AsyncSession, entry: ShortlistEntry, viewer: User | None) -> int | None:
+    """An accepted entry's place as `viewer` sees the shortlist (the public list has no gaps
+    where an idea was hidden or withdrawn)."""
+    if entry.position is None or is_staff(viewer):
+        return entry.position
+    before = await session.scalar(
+        select(func.count()).select_from(
+            _shown_entries(viewer)
+            .where(
+                ShortlistEntry.process_id == entry.process_id,
+                ShortlistEntry.position <= entry.position,
+            )
+            .subquery()
+        )
+    )
+    return int(before or 0) or None
 
 
 async def entry_for_idea(session: AsyncSession, idea: Idea) -> ShortlistEntry | None:

@@ -31,6 +31,7 @@ from ideas_platform.core.web import (
     page,
     see_other_route,
 )
+from ideas_platform.ideas import visibility
 from ideas_platform.notifications import service as notifications
 from ideas_platform.processes import service as processes_service
 from ideas_platform.processes.models import Process
@@ -128,6 +129,7 @@ class ThemeController(Controller):
         channels: ChannelsPlugin,
         idea_id: int,
     ) -> Any:
+        await visibility.get_readable_idea(db_session, idea_id, current_user)
         form = await form_data(request)
         raw = form.get("theme_id", "")
         theme_id = optional_id(raw)

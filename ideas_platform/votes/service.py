@@ -3,7 +3,8 @@
 * the primary key (idea_id, user_id) makes a second vote impossible;
 * `ideas.vote_count` changes in the same statement as the vote row (invariant 1);
 * with a budget, the voter's user row is locked for the transaction, so 50 parallel requests of
-  one user are counted one after another (invariant 2).
+  one user are counted one after another (invariant 2);
+* a guest of a workshop supports only that workshop's ideas (in the vote statement, too).
 
 Voting is the hottest path of the platform, so it talks to the pooled asyncpg connection
 directly (see `create_driver_pool`): one vote is one round trip.
@@ -36,6 +37,7 @@ VOTES_FROZEN = N_("This idea is no longer published; its votes cannot change.")
 NO_BUDGET_LEFT = N_("You have no votes left in this process.")
 NO_DOTS_LEFT = N_("You have no dots left at this event.")
 SESSION_EXPIRED = N_("Your session has expired. Please log in again.")
+GUEST_OTHER_EVENT = N_("As a guest of a workshop you can support only the ideas of that workshop.")
 
 
 @dataclass(frozen=True)
@@ -54,10 +56,13 @@ class VoteState:
 
 
 # Parameters: $1 idea id, $2 user id, $3 session version (NULL for API tokens).
-_VOTER_OK = (
-    "EXISTS (SELECT 1 FROM users u WHERE u.id = $2 AND u.is_active "
-    "AND ($3::integer IS NULL OR u.session_version = $3::integer))"
-)
+_VOTER = "u.id = $2 AND u.is_active AND ($3::integer IS NULL OR u.session_version = $3::integer)"
+_VOTER_OK = f"EXISTS (SELECT 1 FROM users u WHERE {_VOTER})"
+# A guest (an account made at a workshop with just a name) supports only the ideas of its
+# workshop: guests are cheap to make, so their votes must not weigh anywhere else (issue 17).
+# Withdrawing stays possible everywhere.
+_GUEST_OK = "(u.guest_event_id IS NULL OR u.guest_event_id = i.event_id)"
+_VOTER_MAY_CAST = f"EXISTS (SELECT 1 FROM users u WHERE {_VOTER} AND {_GUEST_OK})"
 _VOTE_PHASE_OPEN = (
     "EXISTS (SELECT 1 FROM process_phases ph WHERE ph.process_id = i.process_id "
     "AND ph.kind = 'vote' AND ph.starts_at <= now() AND now() < ph.ends_at)"
@@ -75,7 +80,7 @@ WITH idea AS (
     LEFT JOIN events e ON e.id = i.event_id
     WHERE i.id = $1 AND i.status = 'published'
       AND (COALESCE(e.dot_budget, p.vote_budget) IS NULL OR $4::boolean)
-      AND ({_VOTE_PHASE_OPEN} OR e.live_mode = 'vote') AND {_VOTER_OK}
+      AND ({_VOTE_PHASE_OPEN} OR e.live_mode = 'vote') AND {_VOTER_MAY_CAST}
     FOR NO KEY UPDATE OF i
 ), ins AS (
     INSERT INTO votes (idea_id, user_id, process_id)
@@ -109,6 +114,7 @@ RETURNING vote_count, process_id, event_id,
 _WHY = f"""
 SELECT (SELECT u.is_active AND ($3::integer IS NULL OR u.session_version = $3::integer)
           FROM users u WHERE u.id = $2) AS voter_ok,
+       (SELECT coalesce({_GUEST_OK}, false) FROM users u WHERE u.id = $2) AS guest_ok,
        i.status, i.process_id, i.vote_count, i.event_id, e.dot_budget,
        p.vote_budget AS process_budget,
        ({_VOTE_PHASE_OPEN} OR coalesce(e.live_mode = 'vote', false)) AS vote_open,
@@ -154,6 +160,8 @@ def _raise_refusal(why: asyncpg.Record, *, withdrawing: bool = False) -> None:
         raise PermissionError_(SESSION_EXPIRED, code="session_expired")
     if why["status"] is None:
         raise NotFoundError(IDEA_NOT_FOUND, code="idea_not_found")
+    if not withdrawing and not why["guest_ok"]:
+        raise PermissionError_(GUEST_OTHER_EVENT, code="guest_other_event")
     if why["status"] != "published":
         if withdrawing:
             raise DomainError(VOTES_FROZEN, code="votes_frozen")

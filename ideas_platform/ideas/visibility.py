@@ -1,0 +1,87 @@
+"""Who may read which idea: the one rule, as a SQL condition and as a check.
+
+Published and merged ideas are for everybody (a merged one redirects to where it went). Hidden
+and withdrawn ones only for their author (who sees why it was hidden) and for the moderators.
+To anybody else such an idea does not exist: every route that takes an idea id asks
+`get_readable_idea` before it validates input or renders anything, so that the answer (status
+and body) is the one of a missing idea.
+
+Lists are narrower: they show published ideas only (`listed_condition`), also to moderators.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from ideas_platform.accounts.models import User
+from ideas_platform.core.choices import N_
+from ideas_platform.core.errors import DomainError, NotFoundError
+from ideas_platform.ideas.models import Idea, IdeaStatus
+
+IDEA_NOT_FOUND = N_("This idea does not exist.")
+PUBLIC_STATUSES = (IdeaStatus.PUBLISHED, IdeaStatus.MERGED)
+
+
+def idea_not_found() -> NotFoundError:
+    """The error of a missing idea; a hidden one answers with exactly this."""
+    return NotFoundError(IDEA_NOT_FOUND, code="idea_not_found")
+
+
+def readable_condition(viewer: User | None) -> ColumnElement[bool]:
+    """The WHERE clause: the ideas `viewer` (None: an anonymous visitor) may read."""
+    if viewer is not None and viewer.can_moderate:
+        return true()
+    public = Idea.status.in_(PUBLIC_STATUSES)
+    return public if viewer is None else public | (Idea.author_id == viewer.id)
+
+
+def public_condition() -> ColumnElement[bool]:
+    """What everybody may read, whoever asks (public views: the shortlist, exports of it)."""
+    return readable_condition(None)
+
+
+def listed_condition() -> ColumnElement[bool]:
+    """The ideas lists, search and counts show (to everybody alike): the published ones."""
+    return Idea.status == IdeaStatus.PUBLISHED
+
+
+def readable_ideas(viewer: User | None) -> Select[Idea]:
+    """SELECT of the ideas `viewer` may read; add further conditions with `.where`."""
+    return select(Idea).where(readable_condition(viewer))
+
+
+def can_read(idea: Idea, viewer: User | None) -> bool:
+    """`readable_condition` for an idea already loaded."""
+    if idea.status in PUBLIC_STATUSES:
+        return True
+    if viewer is None:
+        return False
+    return viewer.can_moderate or idea.author_id == viewer.id
+
+
+async def get_readable_idea(session: AsyncSession, idea_id: int, viewer: User | None) -> Idea:
+    """The idea if `viewer` may read it; else NotFoundError, as for an idea that does not exist."""
+    idea = await session.scalar(readable_ideas(viewer).where(Idea.id == idea_id))
+    if idea is None:
+        raise idea_not_found()
+    return idea
+
+
+async def may_read(session: AsyncSession, idea_id: int, viewer: User | None) -> bool:
+    """Whether the idea exists for `viewer` (one indexed look-up, nothing loaded)."""
+    found = await session.scalar(
+        select(Idea.id).where(Idea.id == idea_id, readable_condition(viewer))
+    )
+    return found is not None
+
+
+async def as_seen_by(
+    session: AsyncSession, idea_id: int, viewer: User | None, error: DomainError
+) -> DomainError:
+    """A refusal as `viewer` may learn it: the rule that refused if they may read the idea,
+    else "does not exist" (a refused vote must not tell a hidden idea from none)."""
+    if isinstance(error, NotFoundError) or await may_read(session, idea_id, viewer):
+        return error
+    return idea_not_found()
