@@ -7,8 +7,9 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from ideas_platform.accounts.models import User
 from ideas_platform.app import create_app
 from ideas_platform.core.config import Settings
 from ideas_platform.core.database import (
@@ -33,9 +35,19 @@ from ideas_platform.core.database import (
 )
 from ideas_platform.core.embedded_pg import start_embedded
 from ideas_platform.core.migrations import upgrade
+from ideas_platform.ideas.models import Idea
+from ideas_platform.processes.models import Process
 from ideas_platform.similarity.service import drop_cached_counts
 from ideas_platform.similarity.vectors import drop_cached_vectors
-from tests.helpers import TEST_SECRET, app_servers
+from tests.helpers import (
+    BASE_URL,
+    TEST_SECRET,
+    app_servers,
+    login,
+    make_idea,
+    make_process,
+    make_user,
+)
 from tests.smtp import smtp_server  # noqa: F401 - the fixture: a real SMTP server
 
 
@@ -132,7 +144,7 @@ def app(settings: Settings, database_url: str) -> Litestar:
 
 @pytest.fixture
 async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+    async with AsyncTestClient(app=app, base_url=BASE_URL) as client:
         yield client
 
 
@@ -140,6 +152,26 @@ async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
 async def db(session_factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     async with session_factory() as session:
         yield session
+
+
+@pytest.fixture
+def own_idea(
+    client: AsyncTestClient[Litestar], session_factory: async_sessionmaker[AsyncSession]
+) -> Callable[..., Awaitable[tuple[Process, User, Idea]]]:
+    """Makes a process (`slug`, `budget`), a participant and their idea (other keywords: the
+    idea's fields), and logs the participant in on `client`:
+    `process, author, idea = await own_idea()`."""
+
+    async def make(
+        *, slug: str | None = None, budget: int | None = None, **idea_fields: Any
+    ) -> tuple[Process, User, Idea]:
+        process = await make_process(session_factory, slug=slug, budget=budget)
+        author = await make_user(session_factory)
+        idea = await make_idea(session_factory, process, author, **idea_fields)
+        await login(client, author.email)
+        return process, author, idea
+
+    return make
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import socket
@@ -9,17 +10,20 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ideas_platform.accounts import service as accounts
 from ideas_platform.accounts.models import User
+from ideas_platform.app import create_app
 from ideas_platform.core.choices import Role
 from ideas_platform.core.config import Settings
 from ideas_platform.core.i18n import BERLIN
@@ -30,8 +34,11 @@ from ideas_platform.ideas import service as ideas
 from ideas_platform.ideas.models import Idea
 from ideas_platform.processes import service as processes
 from ideas_platform.processes.models import Process
+from ideas_platform.shortlists import service as shortlists
+from ideas_platform.shortlists.models import ShortlistEntry
 
 TEST_SECRET = "test-secret-key-0123456789abcdef0123456789"
+BASE_URL = "http://testserver.local"
 PASSWORD = "Werkbank-Sachsen-2030"
 _counter = itertools.count(1)
 _FAST_HASH: str | None = None
@@ -176,6 +183,28 @@ async def make_event(
         )
 
 
+async def recommend(
+    session: AsyncSession,
+    process: Process,
+    moderator: User,
+    idea: Idea,
+    *,
+    official: User | None = None,
+    accept: bool = True,
+    comment: str = "",
+    rationale: str = "Breit getragen",
+) -> ShortlistEntry:
+    """The moderation nominates `idea`; with `official`, the ministry decides on it."""
+    entry = await shortlists.nominate(
+        session, process=process, moderator=moderator, rationale=rationale, idea_id=idea.id
+    )
+    if official is not None:
+        await shortlists.decide(
+            session, entry_id=entry.id, official=official, accept=accept, comment=comment
+        )
+    return entry
+
+
 async def set_phase(factory: Factory, process: Process, **states: str) -> None:
     async with factory() as session:
         current = await processes.get_by_id(session, process.id)
@@ -205,16 +234,6 @@ async def prime_csrf(client: AsyncTestClient[Any]) -> str:
     return csrf(client)
 
 
-async def login(client: AsyncTestClient[Any], email: str, password: str = PASSWORD) -> None:
-    token = await prime_csrf(client)
-    response = await client.post(
-        "/login",
-        data={"email": email, "password": password, "_csrf_token": token},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-
-
 async def post_form(
     client: AsyncTestClient[Any], url: str, data: dict[str, Any] | None = None, **kwargs: Any
 ) -> Any:
@@ -223,11 +242,64 @@ async def post_form(
     return await client.post(url, data={**(data or {}), "_csrf_token": token}, **kwargs)
 
 
+async def try_login(client: AsyncTestClient[Any], email: str, password: str = PASSWORD) -> Any:
+    """The login form sent as typed (with the CSRF token); answers the response, whatever it is."""
+    return await post_form(client, "/login", {"email": email, "password": password})
+
+
+async def login(client: AsyncTestClient[Any], email: str, password: str = PASSWORD) -> None:
+    response = await try_login(client, email, password)
+    assert response.status_code == 303, response.text
+
+
+def assert_form_error(response: Any, *fields: str) -> None:
+    """The form came back (422) with a message under each of `fields`."""
+    assert response.status_code == 422, response.text
+    for field in fields:
+        assert f'id="{field}-error"' in response.text, field
+
+
+@asynccontextmanager
+async def app_client(
+    settings: Settings, database_url: str, **changes: Any
+) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """A client of an app of its own, made with `settings` changed by `changes` (e.g. limits)."""
+    app = create_app(replace(settings, **changes), database_url)
+    async with AsyncTestClient(app=app, base_url=BASE_URL) as client:
+        yield client
+
+
+@asynccontextmanager
+async def second_browser(client: AsyncTestClient[Any]) -> AsyncIterator[AsyncTestClient[Any]]:
+    """Another browser (own cookies) on the same running app as `client`."""
+    other = AsyncTestClient(app=client.app, base_url=str(client.base_url))
+    # The app runs in the first client's event loop; its database pool belongs to that loop.
+    other.blocking_portal = client.blocking_portal
+    yield other
+
+
+async def bearer_headers(factory: Factory, user: User | int, name: str = "Test") -> dict[str, str]:
+    """The header of a personal API token of `user`, made through the accounts service."""
+    user_id = user if isinstance(user, int) else user.id
+    async with factory() as session:
+        token = await accounts.create_api_token(session, user_id, name)
+    return {"Authorization": f"Bearer {token}"}
+
+
 def htmx_headers(client: AsyncTestClient[Any], target: str | None = None) -> dict[str, str]:
     headers = {"HX-Request": "true", "X-CSRFToken": csrf(client)}
     if target:
         headers["HX-Target"] = target
     return headers
+
+
+async def next_sse_data(lines: AsyncIterator[str], seconds: float = 10) -> str:
+    """The next non-empty `data:` of a server-sent event stream (after the `data:`), waiting at
+    most `seconds` for each line."""
+    while True:
+        line = await asyncio.wait_for(anext(lines), seconds)
+        if line.startswith("data:") and line[5:].strip():
+            return line[5:]
 
 
 async def logout_keeping_old_cookies(client: AsyncTestClient[Any]) -> None:

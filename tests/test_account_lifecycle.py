@@ -5,8 +5,6 @@ agreeing to new terms, and what admins do to accounts (deactivate, reset mail, o
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from email.message import EmailMessage
 from urllib.parse import parse_qs, urlsplit
 
@@ -25,7 +23,15 @@ from ideas_platform.core.i18n import gettext, using_locale
 from ideas_platform.core.passwords import verify_password
 from ideas_platform.mail.models import OutboxMail
 from ideas_platform.mail.sender import deliver_due
-from tests.helpers import PASSWORD, login, make_user, post_form
+from tests.helpers import (
+    PASSWORD,
+    assert_form_error,
+    login,
+    make_user,
+    post_form,
+    second_browser,
+    try_login,
+)
 from tests.smtp import SmtpServer, html_part, links, path_of, text_part
 
 NEW_PASSWORD = "Neues-Elbufer-Passwort-2031"
@@ -52,15 +58,6 @@ def registration(**overrides: str) -> dict[str, str]:
     }
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}
-
-
-@asynccontextmanager
-async def second_browser(client: AsyncTestClient) -> AsyncIterator[AsyncTestClient]:
-    """Another browser (own cookies) on the same running app as `client`."""
-    other = AsyncTestClient(app=client.app, base_url=str(client.base_url))
-    # The app runs in the first client's event loop; its database pool belongs to that loop.
-    other.blocking_portal = client.blocking_portal
-    yield other
 
 
 async def deliver(
@@ -125,8 +122,7 @@ async def reset_link_by_mail(
 
 
 async def login_status(client: AsyncTestClient, email: str, password: str) -> int:
-    response = await post_form(client, "/login", {"email": email, "password": password})
-    return response.status_code
+    return (await try_login(client, email, password)).status_code
 
 
 async def profile_status(client: AsyncTestClient) -> tuple[int, str]:
@@ -189,8 +185,7 @@ async def test_registration_without_consent_is_refused_and_sends_nothing(
     client, db, session_factory, settings, smtp_server
 ):
     response = await post_form(client, "/register", registration(accepted_terms=None))
-    assert response.status_code == 422
-    assert 'id="accepted_terms-error"' in response.text
+    assert_form_error(response, "accepted_terms")
     assert await db.scalar(select(func.count()).select_from(User)) == 0
     assert await outbox_count(db) == 0
     assert await deliver(session_factory, smtp_server, settings) == 0
@@ -290,8 +285,7 @@ async def test_a_weak_new_password_keeps_the_link_usable(
     path = await reset_link_by_mail(client, session_factory, smtp_server, settings, user.email)
 
     weak = await post_form(client, path, {"password": "kurz123"})
-    assert weak.status_code == 422
-    assert 'id="password-error"' in weak.text
+    assert_form_error(weak, "password")
     assert await token_used_at(db, path.rsplit("/", 1)[1]) is None
     assert verify_password((await user_row(db, user.id)).password_hash, PASSWORD)
 
@@ -345,15 +339,13 @@ async def test_change_email_confirms_the_new_address_and_tells_the_old(
     wrong = await post_form(
         client, "/profile/email", {"new_email": "neu@example.org", "current_password": "Falsch-1"}
     )
-    assert wrong.status_code == 422
-    assert 'id="current_password-error"' in wrong.text
+    assert_form_error(wrong, "current_password")
     taken = await post_form(
         client,
         "/profile/email",
         {"new_email": "vergeben@example.org", "current_password": PASSWORD},
     )
-    assert taken.status_code == 422
-    assert 'id="new_email-error"' in taken.text
+    assert_form_error(taken, "new_email")
     assert await outbox_count(db) == 0
 
     response = await post_form(
@@ -405,8 +397,7 @@ async def test_change_password_keeps_this_session_and_ends_the_others(
             "/profile/password",
             {"current_password": "Falsch-12345", "new_password": NEW_PASSWORD},
         )
-        assert wrong.status_code == 422
-        assert 'id="current_password-error"' in wrong.text
+        assert_form_error(wrong, "current_password")
         assert verify_password((await user_row(db, user.id)).password_hash, PASSWORD)
         assert (await profile_status(laptop))[0] == 200
         assert await outbox_count(db) == 0
@@ -467,8 +458,7 @@ async def test_invalid_profile_input_is_refused_and_nothing_saved(client, db, se
     before = await user_row(db, user.id)
     for field, value in (("sector", "aliens"), ("display_name", "D")):
         response = await post_form(client, "/profile/edit", profile_form(**{field: value}))
-        assert response.status_code == 422, field
-        assert f'id="{field}-error"' in response.text
+        assert_form_error(response, field)
         assert await user_row(db, user.id) == before, field
     assert '<html lang="de"' in (await client.get("/profile")).text
 

@@ -15,7 +15,7 @@ from ideas_platform.audit.models import AuditEntry
 from ideas_platform.cli import main
 from ideas_platform.core.choices import Role
 from ideas_platform.processes.models import Process, Topic
-from tests.helpers import PASSWORD, login, make_process, make_user, post_form
+from tests.helpers import PASSWORD, assert_form_error, login, make_process, make_user, post_form
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -158,8 +158,7 @@ async def test_invalid_process_is_refused_and_nothing_created(
 ):
     await as_admin(client, session_factory)
     response = await post_form(client, "/admin/processes", process_form(**overrides))
-    assert response.status_code == 422
-    assert f'id="{field}-error"' in response.text
+    assert_form_error(response, field)
     # the admin's input is kept
     assert "Energiewende in der Lausitz" in response.text or field == "title"
     assert await count(db, Process) == 0
@@ -171,8 +170,7 @@ async def test_process_slug_must_be_unique(client, session_factory, db):
     await make_process(session_factory, slug="energiewende-2030")
     await as_admin(client, session_factory)
     response = await post_form(client, "/admin/processes", process_form())
-    assert response.status_code == 422
-    assert 'id="slug-error"' in response.text
+    assert_form_error(response, "slug")
     assert await count(db, Process) == 1
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from ideas_platform.accounts import service as accounts
-from tests.helpers import make_idea, make_process, make_user
+from tests.helpers import bearer_headers, make_idea, make_process, make_user
 
-
-async def _bearer(session_factory, user) -> dict[str, str]:
-    async with session_factory() as session:
-        token = await accounts.create_api_token(session, user.id, "Test")
-    return {"Authorization": f"Bearer {token}"}
+NEW_IDEA = {
+    "title": "Lernfabrik für Industrie 4.0",
+    "body": "Eine Lernfabrik für Auszubildende und Beschäftigte.",
+    "region": "dresden",
+}
 
 
 async def test_read_processes_and_ideas(client, session_factory):
@@ -32,16 +31,8 @@ async def test_read_processes_and_ideas(client, session_factory):
 async def test_create_vote_withdraw_and_comment_with_a_token(client, session_factory):
     await make_process(session_factory, slug="idz")
     user = await make_user(session_factory)
-    headers = await _bearer(session_factory, user)
-    created = await client.post(
-        "/api/processes/idz/ideas",
-        json={
-            "title": "Lernfabrik für Industrie 4.0",
-            "body": "Eine Lernfabrik für Auszubildende und Beschäftigte.",
-            "region": "dresden",
-        },
-        headers=headers,
-    )
+    headers = await bearer_headers(session_factory, user)
+    created = await client.post("/api/processes/idz/ideas", json=NEW_IDEA, headers=headers)
     assert created.status_code == 201, created.text
     idea_id = created.json()["id"]
     vote = await client.post(f"/api/ideas/{idea_id}/vote", headers=headers)
@@ -68,7 +59,7 @@ async def test_create_vote_withdraw_and_comment_with_a_token(client, session_fac
 async def test_bad_input_gets_4xx_json(client, session_factory, db):
     await make_process(session_factory, slug="idz")
     user = await make_user(session_factory)
-    headers = await _bearer(session_factory, user)
+    headers = await bearer_headers(session_factory, user)
     invalid = await client.post(
         "/api/processes/idz/ideas",
         json={"title": "x", "body": "", "region": "mars"},
@@ -79,14 +70,7 @@ async def test_bad_input_gets_4xx_json(client, session_factory, db):
     assert set(invalid.json()["fields"]) == {"title", "body", "region"}
     # fields a participant may not set are refused, not silently applied
     mass = await client.post(
-        "/api/processes/idz/ideas",
-        json={
-            "title": "Eine gültige Idee",
-            "body": "Mit einer ausreichend langen Beschreibung.",
-            "region": "dresden",
-            "vote_count": 1000,
-        },
-        headers=headers,
+        "/api/processes/idz/ideas", json={**NEW_IDEA, "vote_count": 1000}, headers=headers
     )
     assert mass.status_code == 400
     assert (
@@ -103,7 +87,7 @@ async def test_budget_in_the_api(client, session_factory):
     process = await make_process(session_factory, slug="idz", budget=1)
     user = await make_user(session_factory)
     ideas = [await make_idea(session_factory, process, user) for _ in range(2)]
-    headers = await _bearer(session_factory, user)
+    headers = await bearer_headers(session_factory, user)
     first = await client.post(f"/api/ideas/{ideas[0].id}/vote", headers=headers)
     assert first.json()["votes_left"] == 0
     second = await client.post(f"/api/ideas/{ideas[1].id}/vote", headers=headers)

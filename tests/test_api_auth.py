@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy import select, text, update
 
 from ideas_platform.accounts.models import ApiToken, User
+from ideas_platform.ideas.models import Idea
 from tests.helpers import (
     csrf,
     login,
@@ -29,6 +30,15 @@ async def create_token_on_profile(client, name: str = "Auswertungsskript") -> st
     found = TOKEN_RE.search(response.text)
     assert found, "the new token is not shown"
     return found.group(1)
+
+
+async def idea_and_logged_in_voter(client, session_factory) -> tuple[Idea, User]:
+    """An idea of somebody in process "idz", and another participant logged in on `client`."""
+    process = await make_process(session_factory, slug="idz")
+    idea = await make_idea(session_factory, process, await make_user(session_factory))
+    voter = await make_user(session_factory)
+    await login(client, voter.email)
+    return idea, voter
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -92,11 +102,7 @@ async def test_bearer_token_identifies_the_user(client, session_factory, db):
 
 
 async def test_bearer_writes_need_no_csrf(client, session_factory, db):
-    process = await make_process(session_factory, slug="idz")
-    author = await make_user(session_factory)
-    idea = await make_idea(session_factory, process, author)
-    voter = await make_user(session_factory)
-    await login(client, voter.email)
+    idea, voter = await idea_and_logged_in_voter(client, session_factory)
     token = await create_token_on_profile(client)
     client.cookies.clear()
     vote = await client.post(f"/api/ideas/{idea.id}/vote", headers=bearer(token))
@@ -184,11 +190,7 @@ async def test_token_of_a_deactivated_account_stops_working(client, session_fact
 
 
 async def test_session_api_writes_need_the_csrf_header(client, session_factory, db):
-    process = await make_process(session_factory, slug="idz")
-    author = await make_user(session_factory)
-    idea = await make_idea(session_factory, process, author)
-    voter = await make_user(session_factory)
-    await login(client, voter.email)
+    idea, _voter = await idea_and_logged_in_voter(client, session_factory)
     refused = await client.post(f"/api/ideas/{idea.id}/vote")
     assert refused.status_code == 403
     body = refused.json()

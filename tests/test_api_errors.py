@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from ideas_platform.accounts import service as accounts
-from tests.helpers import login, make_idea, make_process, make_user
-
-
-async def _bearer(session_factory, user) -> dict[str, str]:
-    async with session_factory() as session:
-        token = await accounts.create_api_token(session, user.id, "Test")
-    return {"Authorization": f"Bearer {token}"}
+from tests.helpers import bearer_headers, login, make_idea, make_process, make_user
 
 
 async def test_voting_twice_is_409_already_voted_in_both_languages(client, session_factory):
     process = await make_process(session_factory, slug="idz")
     author = await make_user(session_factory)
     idea = await make_idea(session_factory, process, author)
-    headers = await _bearer(session_factory, await make_user(session_factory))
+    headers = await bearer_headers(session_factory, await make_user(session_factory))
     assert (await client.post(f"/api/ideas/{idea.id}/vote", headers=headers)).status_code == 201
 
     german = await client.post(f"/api/ideas/{idea.id}/vote", headers=headers)
@@ -36,14 +29,14 @@ async def test_voting_twice_is_409_already_voted_in_both_languages(client, sessi
 async def test_withdrawing_a_vote_never_cast_is_not_voted(client, session_factory):
     process = await make_process(session_factory, slug="idz")
     idea = await make_idea(session_factory, process, await make_user(session_factory))
-    headers = await _bearer(session_factory, await make_user(session_factory))
+    headers = await bearer_headers(session_factory, await make_user(session_factory))
     response = await client.delete(f"/api/ideas/{idea.id}/vote", headers=headers)
     assert response.status_code == 409 and response.json()["error"] == "not_voted"
 
 
 async def test_missing_things_are_404_with_their_code(client, session_factory):
     await make_process(session_factory, slug="idz")
-    headers = await _bearer(session_factory, await make_user(session_factory))
+    headers = await bearer_headers(session_factory, await make_user(session_factory))
     vote = await client.post("/api/ideas/424242/vote", headers=headers)
     assert vote.status_code == 404
     assert vote.json()["error"] == "idea_not_found"
@@ -56,7 +49,7 @@ async def test_missing_things_are_404_with_their_code(client, session_factory):
 
 async def test_invalid_json_is_400_validation_error(client, session_factory):
     await make_process(session_factory, slug="idz")
-    headers = await _bearer(session_factory, await make_user(session_factory))
+    headers = await bearer_headers(session_factory, await make_user(session_factory))
     broken = await client.post("/api/processes/idz/ideas", content=b"{not json", headers=headers)
     assert broken.status_code == 400
     assert broken.json()["error"] == "validation_error"
@@ -77,7 +70,7 @@ async def test_invalid_json_is_400_validation_error(client, session_factory):
 
 async def test_invalid_input_is_422_with_translated_fields(client, session_factory):
     await make_process(session_factory, slug="idz")
-    headers = await _bearer(session_factory, await make_user(session_factory))
+    headers = await bearer_headers(session_factory, await make_user(session_factory))
     response = await client.post(
         "/api/processes/idz/ideas",
         json={"title": "x", "body": "", "region": "mars"},
@@ -129,7 +122,7 @@ async def test_wrong_method_is_405_method_not_allowed(client, session_factory):
 async def test_vote_outside_the_vote_phase_names_the_rule(client, session_factory):
     process = await make_process(session_factory, slug="idz", vote="closed")
     idea = await make_idea(session_factory, process, await make_user(session_factory))
-    headers = await _bearer(session_factory, await make_user(session_factory))
+    headers = await bearer_headers(session_factory, await make_user(session_factory))
     response = await client.post(f"/api/ideas/{idea.id}/vote", headers=headers)
     assert response.status_code == 400
     assert response.json()["error"] == "not_vote_phase"
@@ -140,7 +133,7 @@ async def test_an_exhausted_budget_is_vote_budget_exhausted(client, session_fact
     author = await make_user(session_factory)
     first = await make_idea(session_factory, process, author)
     second = await make_idea(session_factory, process, author)
-    headers = await _bearer(session_factory, await make_user(session_factory))
+    headers = await bearer_headers(session_factory, await make_user(session_factory))
     assert (await client.post(f"/api/ideas/{first.id}/vote", headers=headers)).status_code == 201
     response = await client.post(f"/api/ideas/{second.id}/vote", headers=headers)
     assert response.status_code == 400

@@ -21,7 +21,7 @@ from ideas_platform.measures.models import MeasureStatus
 from ideas_platform.processes import service as processes
 from ideas_platform.shortlists import service as shortlists
 from ideas_platform.themes import service as themes
-from tests.helpers import login, make_event, make_idea, make_process, make_user
+from tests.helpers import login, make_event, make_idea, make_process, make_user, recommend
 
 
 async def entries(db, action: str) -> list[AuditEntry]:
@@ -111,6 +111,18 @@ async def people(session_factory):
     }
 
 
+async def assert_switch_recorded(
+    db, switch, field: str, *, now: bool, unchanged: str, changed: str
+) -> None:
+    """Setting `field` to the value it has (`now`) leaves no `unchanged` entry; setting it to the
+    other one leaves one `changed` entry with both sides."""
+    await switch(now)
+    assert await entries(db, unchanged) == []
+    await switch(not now)
+    [entry] = await entries(db, changed)
+    assert (entry.before, entry.after) == ({field: now}, {field: not now})
+
+
 def event_form(**fields: str) -> events.EventForm:
     values = {
         "title": "Zukunftswerkstatt Chemnitz",
@@ -149,36 +161,24 @@ async def test_editing_an_event_records_exactly_what_changed(session_factory, db
             "starts_at": "2027-01-10T09:30:00+00:00",
         }
 
-        # a description is not in the creation entry, but editing it is on the record
-        await events.save_event(
-            session,
-            process=process,
-            moderator=people["mod"],
-            event_id=event.id,
-            form=event_form(
-                place="Kraftwerk Mitte, Dresden",
-                starts_at="2027-01-10T10:30",
-                description="Bitte Laptop mitbringen.",
-            ),
-        )
-        edits = await entries(db, "event.update")
-        assert len(edits) == 2
-        assert edits[1].before == {"description": ""}
-        assert edits[1].after == {"description": "Bitte Laptop mitbringen."}
-
-        # saving the form again unchanged: nothing to audit
-        await events.save_event(
-            session,
-            process=process,
-            moderator=people["mod"],
-            event_id=event.id,
-            form=event_form(
-                place="Kraftwerk Mitte, Dresden",
-                starts_at="2027-01-10T10:30",
-                description="Bitte Laptop mitbringen.",
-            ),
-        )
-        assert len(await entries(db, "event.update")) == 2
+        # a description is not in the creation entry, but editing it is on the record; saving
+        # the form again unchanged: nothing more to audit
+        for _ in range(2):
+            await events.save_event(
+                session,
+                process=process,
+                moderator=people["mod"],
+                event_id=event.id,
+                form=event_form(
+                    place="Kraftwerk Mitte, Dresden",
+                    starts_at="2027-01-10T10:30",
+                    description="Bitte Laptop mitbringen.",
+                ),
+            )
+            edits = await entries(db, "event.update")
+            assert len(edits) == 2
+            assert edits[1].before == {"description": ""}
+            assert edits[1].after == {"description": "Bitte Laptop mitbringen."}
 
     # the log page shows the change in words
     await login(client, people["mod"].email)
@@ -212,11 +212,20 @@ async def test_projector_changes_record_the_view_and_the_timer(session_factory, 
             session, event_id=event.id, moderator=people["mod"], minutes="", label=""
         )
         assert len(await entries(db, "event.timer")) == 1
-        await events.set_joining(session, event_id=event.id, moderator=people["mod"], open_=True)
-        assert await entries(db, "event.joining_open") == []
-        await events.set_joining(session, event_id=event.id, moderator=people["mod"], open_=False)
-        [closed] = await entries(db, "event.joining_closed")
-        assert (closed.before, closed.after) == ({"joining_open": True}, {"joining_open": False})
+
+        async def joining(open_: bool) -> None:
+            await events.set_joining(
+                session, event_id=event.id, moderator=people["mod"], open_=open_
+            )
+
+        await assert_switch_recorded(
+            db,
+            joining,
+            "joining_open",
+            now=True,
+            unchanged="event.joining_open",
+            changed="event.joining_closed",
+        )
 
 
 async def test_renaming_a_theme_records_the_changed_field_only(session_factory, db, people):
@@ -225,21 +234,26 @@ async def test_renaming_a_theme_records_the_changed_field_only(session_factory, 
         theme = await themes.create_theme(
             session, process=process, user=people["mod"], title="Energie", description="Alt"
         )
-        await themes.rename_theme(
-            session, theme_id=theme.id, moderator=people["mod"], title="Energie", description="Neu"
+        for _ in range(2):  # the second time, nothing changes: still one entry
+            await themes.rename_theme(
+                session,
+                theme_id=theme.id,
+                moderator=people["mod"],
+                title="Energie",
+                description="Neu",
+            )
+            [rename] = await entries(db, "theme.rename")
+            assert (rename.before, rename.after) == ({"description": "Alt"}, {"description": "Neu"})
+            assert [c.key for c in changes(rename.before, rename.after)] == ["description"]
+
+        async def locked(locked: bool) -> None:
+            await themes.set_locked(
+                session, theme_id=theme.id, moderator=people["mod"], locked=locked
+            )
+
+        await assert_switch_recorded(
+            db, locked, "locked", now=False, unchanged="theme.unlock", changed="theme.lock"
         )
-        [rename] = await entries(db, "theme.rename")
-        assert (rename.before, rename.after) == ({"description": "Alt"}, {"description": "Neu"})
-        assert [c.key for c in changes(rename.before, rename.after)] == ["description"]
-        await themes.rename_theme(
-            session, theme_id=theme.id, moderator=people["mod"], title="Energie", description="Neu"
-        )
-        assert len(await entries(db, "theme.rename")) == 1
-        await themes.set_locked(session, theme_id=theme.id, moderator=people["mod"], locked=False)
-        assert await entries(db, "theme.unlock") == []
-        await themes.set_locked(session, theme_id=theme.id, moderator=people["mod"], locked=True)
-        [lock] = await entries(db, "theme.lock")
-        assert (lock.before, lock.after) == ({"locked": False}, {"locked": True})
 
 
 async def test_changing_a_measure_records_status_and_dates_as_text(session_factory, db, people):
@@ -248,11 +262,8 @@ async def test_changing_a_measure_records_status_and_dates_as_text(session_facto
     idea = await make_idea(session_factory, process, author, title="Transferzentren stärken")
     form = measures.MeasureForm(title="Transferzentren", unit="Referat 32", starts_on="2027-01-01")
     async with session_factory() as session:
-        entry = await shortlists.nominate(
-            session, process=process, moderator=people["mod"], rationale="Gut", idea_id=idea.id
-        )
-        await shortlists.decide(
-            session, entry_id=entry.id, official=people["ministry"], accept=True, comment="Ja."
+        entry = await recommend(
+            session, process, people["mod"], idea, official=people["ministry"], comment="Ja."
         )
         # deciding the same again changes nothing
         await shortlists.decide(
@@ -269,37 +280,23 @@ async def test_changing_a_measure_records_status_and_dates_as_text(session_facto
         assert created.after["status"] == "planned" and created.after["starts_on"] == "2027-01-01"
         assert created.after["entry_id"] == entry.id and "description" not in created.after
 
-        await measures.change_measure(
-            session,
-            official=people["ministry"],
-            measure_id=measure.id,
-            form=measures.MeasureForm(
-                title="Transferzentren",
-                unit="Referat 32",
-                starts_on="2027-01-01",
-                target_on="2027-06-30",
-            ),
-            status=MeasureStatus.IN_PROGRESS.value,
-            progress="0",
-        )
-        [edit] = await entries(db, "measure.change")
-        assert edit.before == {"status": "planned", "target_on": None}
-        assert edit.after == {"status": "in_progress", "target_on": "2027-06-30"}
-
-        await measures.change_measure(
-            session,
-            official=people["ministry"],
-            measure_id=measure.id,
-            form=measures.MeasureForm(
-                title="Transferzentren",
-                unit="Referat 32",
-                starts_on="2027-01-01",
-                target_on="2027-06-30",
-            ),
-            status="in_progress",
-            progress="0",
-        )
-        assert len(await entries(db, "measure.change")) == 1
+        for _ in range(2):  # the second time, nothing changes: still one entry
+            await measures.change_measure(
+                session,
+                official=people["ministry"],
+                measure_id=measure.id,
+                form=measures.MeasureForm(
+                    title="Transferzentren",
+                    unit="Referat 32",
+                    starts_on="2027-01-01",
+                    target_on="2027-06-30",
+                ),
+                status=MeasureStatus.IN_PROGRESS.value,
+                progress="0",
+            )
+            [edit] = await entries(db, "measure.change")
+            assert edit.before == {"status": "planned", "target_on": None}
+            assert edit.after == {"status": "in_progress", "target_on": "2027-06-30"}
 
 
 def process_form(**fields: Any) -> processes.ProcessForm:
@@ -331,26 +328,19 @@ async def test_editing_a_process_records_the_changed_fields(session_factory, db,
             "collect": ("2027-03-01T09:00", "2027-04-30T18:00"),
             "vote": ("2027-05-02T09:00", "2027-05-31T18:00"),
         }
-        await processes.save_process(
-            session,
-            actor_id=people["mod"].id,
-            process_id=process.id,
-            form=process_form(title="Industrie von morgen", phases=phases),
-        )
-        [edit] = await entries(db, "process.update")
-        assert set(edit.before) == set(edit.after) == {"title", "phases"}
-        assert edit.before["title"] == "Industrie der Zukunft"
-        assert edit.after["title"] == "Industrie von morgen"
-        assert edit.after["phases"]["vote"][0] == "2027-05-02T07:00:00+00:00"
-        assert edit.after["phases"]["collect"] == edit.before["phases"]["collect"]
-        # the page shows just the moved phase date and the title
-        shown = [c.labels for c in changes(edit.before, edit.after)]
-        assert shown == [("Phases", "vote"), ("Title",)]
-
-        await processes.save_process(
-            session,
-            actor_id=people["mod"].id,
-            process_id=process.id,
-            form=process_form(title="Industrie von morgen", phases=phases),
-        )
-        assert len(await entries(db, "process.update")) == 1
+        for _ in range(2):  # the second time, nothing changes: still one entry
+            await processes.save_process(
+                session,
+                actor_id=people["mod"].id,
+                process_id=process.id,
+                form=process_form(title="Industrie von morgen", phases=phases),
+            )
+            [edit] = await entries(db, "process.update")
+            assert set(edit.before) == set(edit.after) == {"title", "phases"}
+            assert edit.before["title"] == "Industrie der Zukunft"
+            assert edit.after["title"] == "Industrie von morgen"
+            assert edit.after["phases"]["vote"][0] == "2027-05-02T07:00:00+00:00"
+            assert edit.after["phases"]["collect"] == edit.before["phases"]["collect"]
+            # the page shows just the moved phase date and the title
+            shown = [c.labels for c in changes(edit.before, edit.after)]
+            assert shown == [("Phases", "vote"), ("Title",)]

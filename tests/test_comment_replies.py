@@ -85,6 +85,59 @@ async def reply(client, idea_id: int, parent_id: int | str, body: str, **kwargs)
     )
 
 
+async def htmx_reply(client, idea_id: int, parent_id: int, body: str):
+    return await client.post(
+        f"/ideas/{idea_id}/comments",
+        data={"body": body, "parent_id": str(parent_id)},
+        headers=htmx_headers(client),
+    )
+
+
+async def posted(client, db, idea_id: int, body: str) -> int:
+    """A top-level comment of the logged-in user (accepted); answers its id."""
+    response = await post_form(client, f"/ideas/{idea_id}/comments", {"body": body})
+    assert response.status_code == 303, response.text
+    return await comment_id(db, body)
+
+
+async def replied(client, db, idea_id: int, parent_id: int, body: str) -> int:
+    """A reply of the logged-in user (accepted); answers its id."""
+    response = await reply(client, idea_id, parent_id, body)
+    assert response.status_code == 303, response.text
+    return await comment_id(db, body)
+
+
+async def authors_comment(client, db, scene, body: str) -> int:
+    """The author of the scene's idea logs in and comments on it; answers the comment's id."""
+    await as_user(client, scene["author"])
+    return await posted(client, db, scene["idea"].id, body)
+
+
+async def hide(session_factory, scene, comment: int, reason: str) -> None:
+    """The moderator hides a comment of the scene's idea."""
+    async with session_factory() as session:
+        await reports.hide(
+            session,
+            idea_id=scene["idea"].id,
+            comment_id=comment,
+            moderator_id=scene["moderator"].id,
+            reason=reason,
+        )
+
+
+async def assert_change_refused(client, own: int, body: str) -> None:
+    """Editing (to `body`) and deleting the comment are refused, naming the 15 minutes."""
+    edit = await post_form(client, f"/comments/{own}/edit", {"body": body})
+    assert edit.status_code == 403
+    assert "15 minutes" in edit.text or "15 Minuten" in edit.text
+    assert (await post_form(client, f"/comments/{own}/delete")).status_code == 403
+
+
+async def assert_untouched(db, own: int, body: str) -> None:
+    comment = await fresh(db, own)
+    assert comment is not None and comment.body == body and comment.edited_at is None
+
+
 @pytest.fixture
 async def scene(session_factory):
     process = await make_process(session_factory)
@@ -103,12 +156,8 @@ async def scene(session_factory):
 
 
 async def test_a_reply_is_shown_nested_under_its_comment(scene, client, db):
-    idea, author, other = scene["idea"], scene["author"], scene["other"]
-    await as_user(client, author)
-    assert (
-        await post_form(client, f"/ideas/{idea.id}/comments", {"body": "Oben"})
-    ).status_code == 303
-    top = await comment_id(db, "Oben")
+    idea, other = scene["idea"], scene["other"]
+    top = await authors_comment(client, db, scene, "Oben")
     await as_user(client, other)
     response = await reply(client, idea.id, top, "Eine *Antwort* darauf")
     assert response.status_code == 303
@@ -131,24 +180,14 @@ async def test_a_reply_is_shown_nested_under_its_comment(scene, client, db):
 
 async def test_htmx_reply_answers_the_section_with_the_reply_nested(scene, client, db):
     idea = scene["idea"]
-    await as_user(client, scene["author"])
-    await post_form(client, f"/ideas/{idea.id}/comments", {"body": "Oben"})
-    top = await comment_id(db, "Oben")
-    response = await client.post(
-        f"/ideas/{idea.id}/comments",
-        data={"body": "Per htmx geantwortet", "parent_id": str(top)},
-        headers=htmx_headers(client),
-    )
+    top = await authors_comment(client, db, scene, "Oben")
+    response = await htmx_reply(client, idea.id, top, "Per htmx geantwortet")
     assert response.status_code == 200
     assert response.text.lstrip().startswith('<section id="comments"')
     answer = await comment_id(db, "Per htmx geantwortet")
     assert CommentTree(response.text).enclosing[answer] == top
     # An empty reply comes back in its own form, with the message, and writes nothing.
-    empty = await client.post(
-        f"/ideas/{idea.id}/comments",
-        data={"body": " ", "parent_id": str(top)},
-        headers=htmx_headers(client),
-    )
+    empty = await htmx_reply(client, idea.id, top, " ")
     assert empty.status_code == 200
     assert 'role="alert"' in empty.text
     assert await rows(db) == 2
@@ -157,14 +196,10 @@ async def test_htmx_reply_answers_the_section_with_the_reply_nested(scene, clien
 
 async def test_a_reply_to_a_reply_joins_the_top_level_comment(scene, client, db):
     idea = scene["idea"]
-    await as_user(client, scene["author"])
-    await post_form(client, f"/ideas/{idea.id}/comments", {"body": "Oben"})
-    top = await comment_id(db, "Oben")
-    await reply(client, idea.id, top, "Erste Antwort")
-    first = await comment_id(db, "Erste Antwort")
+    top = await authors_comment(client, db, scene, "Oben")
+    first = await replied(client, db, idea.id, top, "Erste Antwort")
     await as_user(client, scene["other"])
-    assert (await reply(client, idea.id, first, "Antwort auf Antwort")).status_code == 303
-    second = await comment_id(db, "Antwort auf Antwort")
+    second = await replied(client, db, idea.id, first, "Antwort auf Antwort")
     stored_reply = await fresh(db, second)
     assert stored_reply is not None and stored_reply.parent_id == top
     tree = CommentTree((await client.get(f"/ideas/{idea.id}")).text)
@@ -178,18 +213,9 @@ async def test_replies_only_to_visible_comments_of_the_same_idea(
 ):
     idea, second = scene["idea"], scene["second"]
     await as_user(client, scene["author"])
-    await post_form(client, f"/ideas/{second.id}/comments", {"body": "Auf der anderen Idee"})
-    elsewhere = await comment_id(db, "Auf der anderen Idee")
-    await post_form(client, f"/ideas/{idea.id}/comments", {"body": "Wird versteckt"})
-    hidden = await comment_id(db, "Wird versteckt")
-    async with session_factory() as session:
-        await reports.hide(
-            session,
-            idea_id=idea.id,
-            comment_id=hidden,
-            moderator_id=scene["moderator"].id,
-            reason="Unsachlich",
-        )
+    elsewhere = await posted(client, db, second.id, "Auf der anderen Idee")
+    hidden = await posted(client, db, idea.id, "Wird versteckt")
+    await hide(session_factory, scene, hidden, "Unsachlich")
     before = await rows(db)
 
     response = await reply(client, idea.id, elsewhere, "Quer verlinkt")
@@ -198,11 +224,7 @@ async def test_replies_only_to_visible_comments_of_the_same_idea(
     assert (await reply(client, idea.id, hidden, "Auf Verstecktes")).status_code == 400
     assert (await reply(client, idea.id, 987654, "Ins Leere")).status_code == 404
     assert (await reply(client, idea.id, "abc", "Kaputt")).status_code == 404
-    htmx = await client.post(
-        f"/ideas/{idea.id}/comments",
-        data={"body": "Quer per htmx", "parent_id": str(elsewhere)},
-        headers=htmx_headers(client),
-    )
+    htmx = await htmx_reply(client, idea.id, elsewhere, "Quer per htmx")
     assert htmx.status_code == 400 and 'role="alert"' in htmx.text
 
     assert await rows(db) == before
@@ -213,9 +235,7 @@ async def test_replies_only_to_visible_comments_of_the_same_idea(
 
 async def test_the_author_edits_within_the_window(scene, client, db):
     idea = scene["idea"]
-    await as_user(client, scene["author"])
-    await post_form(client, f"/ideas/{idea.id}/comments", {"body": "Mit Tippfehlr"})
-    own = await comment_id(db, "Mit Tippfehlr")
+    own = await authors_comment(client, db, scene, "Mit Tippfehlr")
     page = await client.get(f"/ideas/{idea.id}")
     assert f'id="edit-body-{own}"' in page.text and "Mit Tippfehlr</textarea>" in page.text
     assert not any(marker in page.text for marker in EDITED)
@@ -251,20 +271,14 @@ async def test_the_author_edits_within_the_window(scene, client, db):
 
 async def test_only_the_author_may_edit_or_delete(scene, client, db):
     idea = scene["idea"]
-    await as_user(client, scene["author"])
-    await post_form(client, f"/ideas/{idea.id}/comments", {"body": "Meins"})
-    own = await comment_id(db, "Meins")
+    own = await authors_comment(client, db, scene, "Meins")
     for user in (scene["other"], scene["moderator"]):
         await as_user(client, user)
         page = await client.get(f"/ideas/{idea.id}")
         assert f"/comments/{own}/edit" not in page.text
         assert f"/comments/{own}/delete" not in page.text
-        edit = await post_form(client, f"/comments/{own}/edit", {"body": "Fremd geändert"})
-        assert edit.status_code == 403
-        assert "15 minutes" in edit.text or "15 Minuten" in edit.text
-        assert (await post_form(client, f"/comments/{own}/delete")).status_code == 403
-    comment = await fresh(db, own)
-    assert comment is not None and comment.body == "Meins" and comment.edited_at is None
+        await assert_change_refused(client, own, "Fremd geändert")
+    await assert_untouched(db, own, "Meins")
     client.cookies.clear()
     anonymous = await post_form(
         client,
@@ -281,9 +295,7 @@ async def test_only_the_author_may_edit_or_delete(scene, client, db):
 
 async def test_no_changes_after_fifteen_minutes(scene, client, db):
     idea = scene["idea"]
-    await as_user(client, scene["author"])
-    await post_form(client, f"/ideas/{idea.id}/comments", {"body": "Schon älter"})
-    own = await comment_id(db, "Schon älter")
+    own = await authors_comment(client, db, scene, "Schon älter")
     await db.execute(
         text("UPDATE comments SET created_at = now() - interval '16 minutes' WHERE id = :id"),
         {"id": own},
@@ -291,29 +303,16 @@ async def test_no_changes_after_fifteen_minutes(scene, client, db):
     await db.commit()
     page = await client.get(f"/ideas/{idea.id}")
     assert f"/comments/{own}/edit" not in page.text
-    edit = await post_form(client, f"/comments/{own}/edit", {"body": "Zu spät geändert"})
-    assert edit.status_code == 403
-    assert "15 minutes" in edit.text or "15 Minuten" in edit.text
-    assert (await post_form(client, f"/comments/{own}/delete")).status_code == 403
-    comment = await fresh(db, own)
-    assert comment is not None and comment.body == "Schon älter" and comment.edited_at is None
+    await assert_change_refused(client, own, "Zu spät geändert")
+    await assert_untouched(db, own, "Schon älter")
     await assert_counts_exact(db, idea.id)
     assert await stored(db, idea.id, "comment_count") == 1
 
 
 async def test_a_hidden_comment_cannot_be_changed(scene, client, db, session_factory):
     idea = scene["idea"]
-    await as_user(client, scene["author"])
-    await post_form(client, f"/ideas/{idea.id}/comments", {"body": "Grenzwertig"})
-    own = await comment_id(db, "Grenzwertig")
-    async with session_factory() as session:
-        await reports.hide(
-            session,
-            idea_id=idea.id,
-            comment_id=own,
-            moderator_id=scene["moderator"].id,
-            reason="Bitte sachlich",
-        )
+    own = await authors_comment(client, db, scene, "Grenzwertig")
+    await hide(session_factory, scene, own, "Bitte sachlich")
     assert (
         await post_form(client, f"/comments/{own}/edit", {"body": "Harmlos"})
     ).status_code == 400
@@ -326,9 +325,8 @@ async def test_a_hidden_comment_cannot_be_changed(scene, client, db, session_fac
 async def test_deleting_a_comment_without_replies_removes_it(scene, client, db):
     idea = scene["idea"]
     await as_user(client, scene["author"])
-    await post_form(client, f"/ideas/{idea.id}/comments", {"body": "Bleibt"})
-    await post_form(client, f"/ideas/{idea.id}/comments", {"body": "Versehentlich"})
-    own = await comment_id(db, "Versehentlich")
+    await posted(client, db, idea.id, "Bleibt")
+    own = await posted(client, db, idea.id, "Versehentlich")
     response = await post_form(client, f"/comments/{own}/delete")
     assert response.status_code == 303
     assert response.headers["location"] == f"/ideas/{idea.id}#comments"
@@ -342,13 +340,10 @@ async def test_deleting_a_comment_without_replies_removes_it(scene, client, db):
 
 async def test_deleting_a_comment_with_replies_keeps_the_replies(scene, client, db):
     idea, author, other = scene["idea"], scene["author"], scene["other"]
-    await as_user(client, author)
-    await post_form(client, f"/ideas/{idea.id}/comments", {"body": "Bereue ich gleich"})
-    top = await comment_id(db, "Bereue ich gleich")
+    top = await authors_comment(client, db, scene, "Bereue ich gleich")
     await as_user(client, other)
-    await reply(client, idea.id, top, "Antwort eins")
-    await reply(client, idea.id, top, "Antwort zwei")
-    first, second = await comment_id(db, "Antwort eins"), await comment_id(db, "Antwort zwei")
+    first = await replied(client, db, idea.id, top, "Antwort eins")
+    second = await replied(client, db, idea.id, top, "Antwort zwei")
     assert await stored(db, idea.id, "comment_count") == 3
 
     await as_user(client, author)
@@ -372,8 +367,7 @@ async def test_deleting_a_comment_with_replies_keeps_the_replies(scene, client, 
     # The thread goes on (a reply to a reply), but the deleted comment itself takes no replies.
     await as_user(client, author)
     assert (await reply(client, idea.id, top, "Direkt darauf")).status_code == 400
-    assert (await reply(client, idea.id, first, "Weiter im Faden")).status_code == 303
-    third = await comment_id(db, "Weiter im Faden")
+    third = await replied(client, db, idea.id, first, "Weiter im Faden")
     # A deleted comment cannot be deleted or edited again.
     assert (await post_form(client, f"/comments/{top}/delete")).status_code == 404
     assert (await post_form(client, f"/comments/{top}/edit", {"body": "Doch"})).status_code == 404
@@ -393,20 +387,10 @@ async def test_deleting_a_comment_with_replies_keeps_the_replies(scene, client, 
 
 async def test_replies_under_a_hidden_comment_stay_visible(scene, client, db, session_factory):
     idea = scene["idea"]
-    await as_user(client, scene["author"])
-    await post_form(client, f"/ideas/{idea.id}/comments", {"body": "Etwas Unsachliches"})
-    top = await comment_id(db, "Etwas Unsachliches")
+    top = await authors_comment(client, db, scene, "Etwas Unsachliches")
     await as_user(client, scene["other"])
-    await reply(client, idea.id, top, "Sachliche Antwort")
-    answer = await comment_id(db, "Sachliche Antwort")
-    async with session_factory() as session:
-        await reports.hide(
-            session,
-            idea_id=idea.id,
-            comment_id=top,
-            moderator_id=scene["moderator"].id,
-            reason="Unsachlich",
-        )
+    answer = await replied(client, db, idea.id, top, "Sachliche Antwort")
+    await hide(session_factory, scene, top, "Unsachlich")
     await assert_counts_exact(db, idea.id)
     assert await stored(db, idea.id, "comment_count") == 1
     page = await client.get(f"/ideas/{idea.id}")

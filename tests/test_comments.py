@@ -1,11 +1,8 @@
 from tests.helpers import htmx_headers, login, make_idea, make_process, make_user, post_form, stored
 
 
-async def test_comments_are_listed_oldest_first_and_counted(client, session_factory, db):
-    process = await make_process(session_factory)
-    author = await make_user(session_factory)
-    idea = await make_idea(session_factory, process, author)
-    await login(client, author.email)
+async def test_comments_are_listed_oldest_first_and_counted(client, db, own_idea):
+    _, _, idea = await own_idea()
     for body in ("Erster Kommentar", "Zweiter Kommentar", "Dritter Kommentar"):
         response = await post_form(client, f"/ideas/{idea.id}/comments", {"body": body})
         assert response.status_code == 303
@@ -15,11 +12,8 @@ async def test_comments_are_listed_oldest_first_and_counted(client, session_fact
     assert await stored(db, idea.id, "comment_count") == 3
 
 
-async def test_htmx_comment_answers_the_section(client, session_factory, db):
-    process = await make_process(session_factory)
-    author = await make_user(session_factory)
-    idea = await make_idea(session_factory, process, author)
-    await login(client, author.email)
+async def test_htmx_comment_answers_the_section(client, db, own_idea):
+    _, _, idea = await own_idea()
     await client.get(f"/ideas/{idea.id}")
     response = await client.post(
         f"/ideas/{idea.id}/comments",

@@ -29,6 +29,7 @@ from tests.helpers import (
     make_idea,
     make_process,
     make_user,
+    next_sse_data,
     post_form,
     prime_csrf,
 )
@@ -271,10 +272,7 @@ async def test_a_vote_on_one_app_process_reaches_a_projector_on_another(
         lines = stream.aiter_lines()
 
         async def next_message() -> dict:
-            while True:
-                line = await asyncio.wait_for(anext(lines), 10)
-                if line.startswith("data:") and line[5:].strip():
-                    return json.loads(line[5:])
+            return json.loads(await next_sse_data(lines))
 
         await _join_as_guest(phone, event.join_code)
         joined = await next_message()  # the projector counts the people who joined

@@ -30,7 +30,7 @@ from ideas_platform.moderation import merge
 from ideas_platform.shortlists import service as shortlists
 from ideas_platform.votes import service as votes
 from ideas_platform.votes.models import Vote
-from tests.helpers import login, make_idea, make_process, make_user, make_users_fast
+from tests.helpers import login, make_idea, make_process, make_user, make_users_fast, recommend
 
 BASE = "https://ideen.example"
 
@@ -83,11 +83,14 @@ async def scene(session_factory, driver_pool, db):
         note="Gleiche Idee",
     )
     for idea, comment in ((first, "Wird Teil der Wasserstoffstrategie."), (second, "Ja.")):
-        entry = await shortlists.nominate(
-            db, process=process, moderator=moderator, rationale="Breit getragen.", idea_id=idea.id
-        )
-        await shortlists.decide(
-            db, entry_id=entry.id, official=ministry, accept=True, comment=comment
+        await recommend(
+            db,
+            process,
+            moderator,
+            idea,
+            official=ministry,
+            comment=comment,
+            rationale="Breit getragen.",
         )
     await shortlists.freeze(db, process=process, official=ministry)
     return {

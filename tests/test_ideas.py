@@ -10,7 +10,16 @@ from ideas_platform.core.requests import Principal
 from ideas_platform.ideas.models import Idea
 from ideas_platform.processes import service as processes
 from ideas_platform.votes import service as votes
-from tests.helpers import htmx_headers, login, make_idea, make_process, make_user, post_form
+from tests.helpers import (
+    app_client,
+    assert_form_error,
+    htmx_headers,
+    login,
+    make_idea,
+    make_process,
+    make_user,
+    post_form,
+)
 
 VALID = {
     "title": "Transferzentrum für additive Fertigung in Chemnitz",
@@ -55,9 +64,7 @@ async def test_invalid_idea_is_refused_with_messages_and_nothing_written(
         "/processes/idz/ideas",
         {"title": "kurz", "body": "", "region": "atlantis", "topic_id": "x"},
     )
-    assert response.status_code == 422
-    for field in ("title", "body", "region", "topic_id"):
-        assert f'id="{field}-error"' in response.text
+    assert_form_error(response, "title", "body", "region", "topic_id")
     assert 'value="kurz"' in response.text  # the input is kept
     assert await _idea_count(db) == 0
 
@@ -125,13 +132,8 @@ async def test_edit_and_withdraw_only_own_idea_without_foreign_votes(
     assert response.status_code == 400
 
 
-async def test_withdrawn_idea_disappears_from_the_list(client, session_factory):
-    process = await make_process(session_factory)
-    author = await make_user(session_factory)
-    idea = await make_idea(
-        session_factory, process, author, title="Eine Idee, die zurückgezogen wird"
-    )
-    await login(client, author.email)
+async def test_withdrawn_idea_disappears_from_the_list(client, own_idea):
+    process, _, idea = await own_idea(title="Eine Idee, die zurückgezogen wird")
     assert (await post_form(client, f"/ideas/{idea.id}/withdraw")).status_code == 303
     listing = await client.get(f"/processes/{process.slug}/ideas")
     assert "Eine Idee, die zurückgezogen wird" not in listing.text
@@ -227,17 +229,10 @@ async def test_unknown_process_and_idea_are_404_pages(client):
 async def test_submitting_and_commenting_are_rate_limited(
     settings, database_url, session_factory, db
 ):
-    from dataclasses import replace
-
-    from litestar.testing import AsyncTestClient
-
-    from ideas_platform.app import create_app
-
     process = await make_process(session_factory, slug="idz")
     user = await make_user(session_factory)
     idea = await make_idea(session_factory, process, user)
-    limited = create_app(replace(settings, submit_rate_limit_per_minute=2), database_url)
-    async with AsyncTestClient(app=limited, base_url="http://testserver.local") as client:
+    async with app_client(settings, database_url, submit_rate_limit_per_minute=2) as client:
         await login(client, user.email)
         statuses = [
             (

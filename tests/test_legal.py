@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from pathlib import Path
 
-from litestar.testing import AsyncTestClient
-
-from ideas_platform.app import create_app
+from tests.helpers import app_client
 
 HEADINGS = {
     "/legal/impressum": "Impressum",
@@ -48,8 +45,7 @@ async def test_the_operator_writes_the_pages_in_their_own_folder(
         encoding="utf-8",
     )
     (tmp_path / "impressum.en.md").write_text("**Ministry for Economic Affairs**", "utf-8")
-    app = create_app(dataclasses.replace(settings, legal_pages_dir=tmp_path), database_url)
-    async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+    async with app_client(settings, database_url, legal_pages_dir=tmp_path) as client:
         german = await client.get("/legal/impressum")
         assert "<strong>Staatsministerium für Wirtschaft, Arbeit und Verkehr</strong><br" in (
             german.text

@@ -15,9 +15,8 @@ from ideas_platform.core.requests import Principal
 from ideas_platform.measures import service as measures
 from ideas_platform.measures.models import Measure, MeasureStatus, MeasureUpdate
 from ideas_platform.notifications.models import Notification, NotificationKind
-from ideas_platform.shortlists import service as shortlists
 from ideas_platform.votes import service as votes
-from tests.helpers import csrf, login, make_idea, make_process, make_user, post_form
+from tests.helpers import csrf, login, make_idea, make_process, make_user, post_form, recommend
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -32,22 +31,18 @@ async def scene(session_factory, driver_pool):
     accepted = await make_idea(session_factory, process, author, title="Transferzentren stärken")
     declined = await make_idea(session_factory, process, author, title="Noch ein Förderprogramm")
     await votes.cast_vote(driver_pool, Principal(supporter.id, 0), accepted.id)
-    ids = []
     async with session_factory() as session:
-        for idea in (accepted, declined):
-            entry = await shortlists.nominate(
-                session,
-                process=process,
-                moderator=moderator,
-                rationale="Breit getragen",
-                idea_id=idea.id,
-            )
-            ids.append(entry.id)
-        await shortlists.decide(
-            session, entry_id=ids[0], official=ministry, accept=True, comment="Wird umgesetzt."
+        entry = await recommend(
+            session, process, moderator, accepted, official=ministry, comment="Wird umgesetzt."
         )
-        await shortlists.decide(
-            session, entry_id=ids[1], official=ministry, accept=False, comment="Gibt es schon."
+        declined_entry = await recommend(
+            session,
+            process,
+            moderator,
+            declined,
+            official=ministry,
+            accept=False,
+            comment="Gibt es schon.",
         )
     return {
         "process": process,
@@ -55,8 +50,8 @@ async def scene(session_factory, driver_pool):
         "supporter": supporter,
         "ministry": ministry,
         "accepted": accepted,
-        "entry": ids[0],
-        "declined_entry": ids[1],
+        "entry": entry.id,
+        "declined_entry": declined_entry.id,
     }
 
 
@@ -156,49 +151,38 @@ async def test_bad_input_is_refused_and_nothing_is_written(client, session_facto
     measure = await _measure(session_factory, scene)
     with pytest.raises(DomainError):  # one measure per recommendation
         await _measure(session_factory, scene)
-    async with session_factory() as session:
-        for progress in ("101", "-1", "zehn", "5.5"):
-            with pytest.raises(InvalidInput):
-                await measures.post_update(
-                    session,
-                    official=scene["ministry"],
-                    measure_id=measure.id,
-                    body="Stand",
-                    progress=progress,
-                )
+    bad_updates = [
+        {"body": "Stand", "progress": progress} for progress in ("101", "-1", "zehn", "5.5")
+    ] + [
+        {"body": "Mit Anhang", "attachment": attachment}
         for attachment in (
             measures.Attachment("brief.docx", "application/msword", b"PK\x03\x04..."),
             measures.Attachment("tarnung.pdf", "application/pdf", b"<html>kein PDF</html>"),
             measures.Attachment(
                 "gross.pdf", "application/pdf", b"%PDF-" + b"0" * (10 * 1024 * 1024)
             ),
-        ):
+        )
+    ]
+    async with session_factory() as session:
+        for fields in bad_updates:
             with pytest.raises(InvalidInput):
                 await measures.post_update(
-                    session,
-                    official=scene["ministry"],
-                    measure_id=measure.id,
-                    body="Mit Anhang",
-                    attachment=attachment,
+                    session, official=scene["ministry"], measure_id=measure.id, **fields
                 )
-        with pytest.raises(InvalidInput):  # dropped without a reason
+
+        async def drop(**fields: str) -> None:
             await measures.change_measure(
                 session,
                 official=scene["ministry"],
                 measure_id=measure.id,
                 form=_form(),
                 status="dropped",
-                progress="0",
+                **fields,
             )
-        await measures.change_measure(
-            session,
-            official=scene["ministry"],
-            measure_id=measure.id,
-            form=_form(),
-            status="dropped",
-            progress="10",
-            reason="Bundesprogramm deckt es ab.",
-        )
+
+        with pytest.raises(InvalidInput):  # dropped without a reason
+            await drop(progress="0")
+        await drop(progress="10", reason="Bundesprogramm deckt es ab.")
         with pytest.raises(DomainError):  # no updates on a dropped measure
             await measures.post_update(
                 session, official=scene["ministry"], measure_id=measure.id, body="Noch etwas"

@@ -61,23 +61,16 @@ async def _one_round(
     attempts_at: list[float] = []
     loop = asyncio.get_running_loop()
 
-    async def cast(user_id: int, idea_id: int) -> None:
+    async def attempt(change, user_id: int, idea_id: int, acked: set[int]) -> None:
+        """`change` (cast or withdraw) of the user's vote after a random pause; `acked` gets
+        the user if it was taken."""
         await asyncio.sleep(rng.random() * 0.05)
         attempts_at.append(loop.time())
         try:
-            await votes.cast_vote(pool, Principal(user_id, 0), idea_id)
+            await change(pool, Principal(user_id, 0), idea_id)
         except DomainError:
             return
-        cast_acked.add(user_id)
-
-    async def withdraw(user_id: int) -> None:
-        await asyncio.sleep(rng.random() * 0.05)
-        attempts_at.append(loop.time())
-        try:
-            await votes.withdraw_vote(pool, Principal(user_id, 0), a_id)
-        except DomainError:
-            return
-        withdrawn_from_a.add(user_id)
+        acked.add(user_id)
 
     async def merge() -> None:
         await asyncio.sleep(0.02)
@@ -88,8 +81,11 @@ async def _one_round(
 
     await asyncio.gather(
         merge(),
-        *(cast(user_id, rng.choice((a_id, b_id))) for user_id in users[30:60]),
-        *(withdraw(user_id) for user_id in users[0:8]),
+        *(
+            attempt(votes.cast_vote, user_id, rng.choice((a_id, b_id)), cast_acked)
+            for user_id in users[30:60]
+        ),
+        *(attempt(votes.withdraw_vote, user_id, a_id, withdrawn_from_a) for user_id in users[0:8]),
     )
     # Overlap: a vote or withdrawal was sent while the merge's transaction was under way.
     begun, ended = merge_span

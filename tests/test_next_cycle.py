@@ -19,10 +19,9 @@ from ideas_platform.measures.models import CarriedMeasure
 from ideas_platform.notifications.models import Follow
 from ideas_platform.processes.models import Process
 from ideas_platform.processes.service import ProcessForm
-from ideas_platform.shortlists import service as shortlists
 from ideas_platform.votes import service as votes
 from ideas_platform.votes.models import Vote
-from tests.helpers import login, make_idea, make_process, make_user, phases, post_form
+from tests.helpers import login, make_idea, make_process, make_user, phases, post_form, recommend
 
 
 @pytest.fixture
@@ -39,11 +38,14 @@ async def cycle(session_factory, driver_pool):
     for idea in (accepted, open_idea):
         await votes.cast_vote(driver_pool, Principal(supporter.id, 0), idea.id)
     async with session_factory() as session:
-        entry = await shortlists.nominate(
-            session, process=process, moderator=moderator, rationale="Breit", idea_id=accepted.id
-        )
-        await shortlists.decide(
-            session, entry_id=entry.id, official=ministry, accept=True, comment="Machen wir."
+        entry = await recommend(
+            session,
+            process,
+            moderator,
+            accepted,
+            official=ministry,
+            comment="Machen wir.",
+            rationale="Breit",
         )
         measure = await measures.create_measure(
             session,

@@ -22,8 +22,15 @@ from ideas_platform.notifications.models import (
     NotificationKind,
     NotificationPreference,
 )
-from ideas_platform.shortlists import service as shortlists
-from tests.helpers import login, make_event, make_idea, make_process, make_user, post_form
+from tests.helpers import (
+    login,
+    make_event,
+    make_idea,
+    make_process,
+    make_user,
+    post_form,
+    recommend,
+)
 from tests.smtp import text_part
 
 
@@ -44,6 +51,31 @@ async def _rows(session_factory, user_id: int) -> list[Notification]:
                 .order_by(Notification.id)
             )
         )
+
+
+async def _comment_news(session, user_id: int, idea, *, actor_id=None, excerpt=None) -> None:
+    """What a new comment on `idea` writes for `user_id` (with `excerpt`: also who wrote what)."""
+    data = {"idea": idea.title}
+    if excerpt is not None:
+        data |= {"actor": "Kommentator", "excerpt": excerpt}
+    await notifications.notify(
+        session,
+        [user_id],
+        kind=NotificationKind.COMMENT,
+        event="new",
+        actor_id=actor_id,
+        idea_id=idea.id,
+        data=data,
+    )
+
+
+async def _one_click(client, token: str):
+    """What a mail program does (RFC 8058): a POST with this body, no cookie, no CSRF token."""
+    return await client.post(
+        f"/unsubscribe/{token}",
+        content=b"List-Unsubscribe=One-Click",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
 
 
 async def _scene(session_factory):
@@ -105,15 +137,7 @@ async def test_a_thousand_notifications_in_a_minute_are_one_mail(
     _, author, other, idea = await _scene(session_factory)
     async with session_factory() as session, session.begin():
         for n in range(1000):
-            await notifications.notify(
-                session,
-                [author.id],
-                kind=NotificationKind.COMMENT,
-                event="new",
-                actor_id=other.id,
-                idea_id=idea.id,
-                data={"actor": "Kommentator", "idea": idea.title, "excerpt": f"Beitrag {n}"},
-            )
+            await _comment_news(session, author.id, idea, actor_id=other.id, excerpt=f"Beitrag {n}")
     await _mail_out(session_factory, settings, smtp)
     assert smtp_server.mailbox.messages == []  # the minute is not over
     async with session_factory() as session, session.begin():
@@ -142,15 +166,7 @@ async def test_the_daily_digest_groups_by_idea_and_is_never_empty(
     assert smtp_server.mailbox.messages == []  # nothing waiting: no mail at all
     async with session_factory() as session, session.begin():
         for target, words in ((idea, "Erster"), (second, "Zweiter"), (idea, "Dritter")):
-            await notifications.notify(
-                session,
-                [author.id],
-                kind=NotificationKind.COMMENT,
-                event="new",
-                actor_id=other.id,
-                idea_id=target.id,
-                data={"actor": "Kommentator", "idea": target.title, "excerpt": words},
-            )
+            await _comment_news(session, author.id, target, actor_id=other.id, excerpt=words)
     await _mail_out(session_factory, settings, smtp)
     assert smtp_server.mailbox.messages == []  # waits for 7:00
     await _mail_out(session_factory, settings, smtp, everything=True)
@@ -180,14 +196,7 @@ async def test_off_means_no_mail_but_still_the_bell(session_factory, settings, s
     async with session_factory() as session:
         await notifications.save_frequencies(session, author.id, {"comment": "off"})
     async with session_factory() as session, session.begin():
-        await notifications.notify(
-            session,
-            [author.id],
-            kind=NotificationKind.COMMENT,
-            event="new",
-            idea_id=idea.id,
-            data={"idea": idea.title},
-        )
+        await _comment_news(session, author.id, idea)
     await _mail_out(session_factory, settings, smtp_server.settings(settings), everything=True)
     assert smtp_server.mailbox.messages == []
     [row] = await _rows(session_factory, author.id)
@@ -229,16 +238,8 @@ async def test_a_merge_and_the_ministrys_decision_reach_the_author_and_followers
     # Followers of the merged idea now follow the idea it went into.
     async with session_factory() as session:
         assert follower.id in await notifications.idea_followers(session, target.id)
-        entry = await shortlists.nominate(
-            session,
-            process=process,
-            moderator=moderator,
-            rationale="Breit getragen",
-            idea_id=target.id,
-        )
-    async with session_factory() as session:
-        await shortlists.decide(
-            session, entry_id=entry.id, official=ministry, accept=True, comment="Wird umgesetzt"
+        await recommend(
+            session, process, moderator, target, official=ministry, comment="Wird umgesetzt"
         )
     kinds = [(n.kind, n.event) for n in await _rows(session_factory, follower.id)]
     assert kinds[-2:] == [
@@ -293,22 +294,13 @@ async def test_one_click_unsubscribe_works_without_a_login_and_a_forged_link_doe
     _, author, other, _idea = await _scene(session_factory)
     token = unsubscribe_token(settings, author.id)
     forged = token[:-1] + ("0" if token[-1] != "0" else "1")
-    refused = await client.post(
-        f"/unsubscribe/{forged}",
-        content=b"List-Unsubscribe=One-Click",
-        headers={"content-type": "application/x-www-form-urlencoded"},
-    )
+    refused = await _one_click(client, forged)
     assert refused.status_code == 400
     other_person = await client.post(f"/unsubscribe/{unsubscribe_token(settings, other.id)[:-2]}xx")
     assert other_person.status_code == 400
     async with session_factory() as session:
         assert await session.scalar(select(func.count()).select_from(NotificationPreference)) == 0
-    # What a mail program does (RFC 8058): a POST with this body, no cookie, no CSRF token.
-    done = await client.post(
-        f"/unsubscribe/{token}",
-        content=b"List-Unsubscribe=One-Click",
-        headers={"content-type": "application/x-www-form-urlencoded"},
-    )
+    done = await _one_click(client, token)
     assert done.status_code == 200
     async with session_factory() as session:
         chosen = await notifications.frequencies(session, author.id)
@@ -352,14 +344,7 @@ async def test_workshop_guests_get_the_bell_but_no_mail(session_factory):
             text("UPDATE users SET guest_event_id = :e WHERE id = :u"),
             {"e": event.id, "u": author.id},
         )
-        await notifications.notify(
-            session,
-            [author.id],
-            kind=NotificationKind.COMMENT,
-            event="new",
-            idea_id=idea.id,
-            data={"idea": idea.title},
-        )
+        await _comment_news(session, author.id, idea)
     [row] = await _rows(session_factory, author.id)
     assert row.mail_state == MailState.NONE and row.read_at is None
 
@@ -391,14 +376,7 @@ async def test_a_person_being_bundled_by_one_worker_is_left_alone_by_the_other(
     _, author, _other, idea = await _scene(session_factory)
     async with session_factory() as session, session.begin():
         for n in range(5):
-            await notifications.notify(
-                session,
-                [author.id],
-                kind=NotificationKind.COMMENT,
-                event="new",
-                idea_id=idea.id,
-                data={"actor": "Kommentator", "idea": idea.title, "excerpt": f"Beitrag {n}"},
-            )
+            await _comment_news(session, author.id, idea, excerpt=f"Beitrag {n}")
     async with session_factory() as worker_a, worker_a.begin():
         # what mail_one_person of worker A holds at this moment
         await worker_a.execute(select(func.pg_advisory_xact_lock(PERSON_LOCK_NAMESPACE, author.id)))

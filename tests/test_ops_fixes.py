@@ -11,28 +11,27 @@ import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import replace
 from pathlib import Path
 
 import psutil
 import pytest
-from litestar.testing import AsyncTestClient
 
 from ideas_platform.accounts import lifecycle
 from ideas_platform.accounts.models import AccountTokenPurpose
-from ideas_platform.app import create_app
 from ideas_platform.core.config import Settings
 from ideas_platform.core.passwords import password_problem
 from ideas_platform.core.rate_limits import ADDRESS_ALLOWANCE
 from tests.helpers import (
     PASSWORD,
     TEST_SECRET,
+    app_client,
+    assert_form_error,
     free_port,
     login,
     make_user,
     make_users_fast,
     post_form,
-    prime_csrf,
+    try_login,
 )
 
 WRONG = "Falsches-Passwort-99"
@@ -42,18 +41,8 @@ WRONG = "Falsches-Passwort-99"
 async def default_limits_client(settings, database_url):
     """The app with the shipped limits (5 attempts per account and minute)."""
     shipped = Settings().auth_rate_limit_per_minute
-    app = create_app(replace(settings, auth_rate_limit_per_minute=shipped), database_url)
-    async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+    async with app_client(settings, database_url, auth_rate_limit_per_minute=shipped) as client:
         yield client
-
-
-async def _login(client, email: str, password: str):
-    token = await prime_csrf(client)
-    return await client.post(
-        "/login",
-        data={"email": email, "password": password, "_csrf_token": token},
-        follow_redirects=False,
-    )
 
 
 # --- 1. rate limits per account and per address ------------------------------------------------
@@ -72,7 +61,7 @@ async def test_a_workshop_room_of_25_logs_in_from_one_address(
     assert len(emails) == 25
     statuses = []
     for email in emails:  # one address (the test client), within a minute
-        statuses.append((await _login(default_limits_client, email, PASSWORD)).status_code)
+        statuses.append((await try_login(default_limits_client, email, PASSWORD)).status_code)
         default_limits_client.cookies.clear()  # the next person's phone
     assert statuses == [303] * 25
 
@@ -83,10 +72,10 @@ async def test_repeated_wrong_passwords_are_limited_for_that_account_only(
     victim = await make_user(session_factory)
     other = await make_user(session_factory)
     statuses = [
-        (await _login(default_limits_client, victim.email, WRONG)).status_code for _ in range(6)
+        (await try_login(default_limits_client, victim.email, WRONG)).status_code for _ in range(6)
     ]
     assert statuses == [400] * 5 + [429]
-    refused = await _login(default_limits_client, victim.email.upper(), PASSWORD)
+    refused = await try_login(default_limits_client, victim.email.upper(), PASSWORD)
     assert refused.status_code == 429
     # A friendly page: the form again, the reason and when to try again, in German.
     assert refused.headers["content-type"].startswith("text/html")
@@ -101,27 +90,24 @@ async def test_repeated_wrong_passwords_are_limited_for_that_account_only(
 
 async def test_the_retry_page_speaks_english_on_choice(settings, database_url, session_factory):
     user = await make_user(session_factory)
-    app = create_app(replace(settings, auth_rate_limit_per_minute=1), database_url)
-    async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+    async with app_client(settings, database_url, auth_rate_limit_per_minute=1) as client:
         await post_form(client, "/language", {"locale": "en"})
-        await _login(client, user.email, WRONG)
-        refused = await _login(client, user.email, WRONG)
+        await try_login(client, user.email, WRONG)
+        refused = await try_login(client, user.email, WRONG)
     assert refused.status_code == 429
     assert "Too many attempts. Please try again in" in refused.text
 
 
 async def test_one_address_still_has_a_room_allowance(settings, database_url):
-    app = create_app(replace(settings, auth_rate_limit_per_minute=1), database_url)
-    async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+    async with app_client(settings, database_url, auth_rate_limit_per_minute=1) as client:
         statuses = [
-            (await _login(client, f"raten{i}@example.org", WRONG)).status_code
+            (await try_login(client, f"raten{i}@example.org", WRONG)).status_code
             for i in range(ADDRESS_ALLOWANCE + 1)
         ]
     assert statuses == [400] * ADDRESS_ALLOWANCE + [429]
 
 
 async def test_registration_over_the_limit_shows_the_form_with_the_message(settings, database_url):
-    app = create_app(replace(settings, auth_rate_limit_per_minute=1), database_url)
     data = {
         "email": "doppelt@example.org",
         "display_name": "Doppelt",
@@ -130,7 +116,7 @@ async def test_registration_over_the_limit_shows_the_form_with_the_message(setti
         "region": "leipzig",
         "accepted_terms": "1",
     }
-    async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+    async with app_client(settings, database_url, auth_rate_limit_per_minute=1) as client:
         assert (await post_form(client, "/register", data)).status_code == 422
         refused = await post_form(client, "/register", data)
     assert refused.status_code == 429
@@ -145,8 +131,7 @@ async def test_the_reset_form_over_the_limit_keeps_the_form(
     user = await make_user(session_factory)
     async with session_factory() as session, session.begin():
         token = await lifecycle._issue(session, user, AccountTokenPurpose.RESET_PASSWORD)
-    app = create_app(replace(settings, auth_rate_limit_per_minute=1), database_url)
-    async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+    async with app_client(settings, database_url, auth_rate_limit_per_minute=1) as client:
         weak = await post_form(client, f"/password/reset/{token}", {"password": "passwort12"})
         assert weak.status_code == 422
         refused = await post_form(client, f"/password/reset/{token}", {"password": "passwort12"})
@@ -182,8 +167,7 @@ async def test_a_common_password_is_refused_at_registration_with_the_reason(
             "accepted_terms": "1",
         },
     )
-    assert response.status_code == 422
-    assert 'id="password-error"' in response.text
+    assert_form_error(response, "password")
     assert reason in response.text
 
 

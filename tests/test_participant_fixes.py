@@ -28,11 +28,8 @@ async def test_favicon_is_linked_and_served(client):
     assert ico.headers["location"] == "/static/favicon.svg"
 
 
-async def test_no_comment_form_on_a_withdrawn_idea(client, session_factory, db):
-    process = await make_process(session_factory)
-    author = await make_user(session_factory)
-    idea = await make_idea(session_factory, process, author)
-    await login(client, author.email)
+async def test_no_comment_form_on_a_withdrawn_idea(client, db, own_idea):
+    _, _, idea = await own_idea()
     await post_form(client, f"/ideas/{idea.id}/comments", {"body": "Ein früher Kommentar"})
     page = await client.get(f"/ideas/{idea.id}")
     assert 'id="comment-body"' in page.text
@@ -64,12 +61,9 @@ async def test_no_comment_form_on_a_hidden_idea_for_the_moderation(client, sessi
     assert 'class="comments-closed"' in page.text
 
 
-async def test_comment_section_fragment_knows_the_idea_is_closed(client, session_factory):
+async def test_comment_section_fragment_knows_the_idea_is_closed(client, own_idea):
     """The htmx answer of an edit on a withdrawn idea offers no forms either."""
-    process = await make_process(session_factory)
-    author = await make_user(session_factory)
-    idea = await make_idea(session_factory, process, author)
-    await login(client, author.email)
+    _, _, idea = await own_idea()
     await client.get(f"/ideas/{idea.id}")
     open_section = await client.post(
         f"/ideas/{idea.id}/comments", data={"body": "  "}, headers=htmx_headers(client)
@@ -91,12 +85,9 @@ async def test_comment_section_fragment_knows_the_idea_is_closed(client, session
     assert 'id="comment-body"' not in closed_section.text
 
 
-async def test_withdraw_is_confirmed_on_its_own_page(client, session_factory, db):
-    process = await make_process(session_factory)
-    author = await make_user(session_factory)
+async def test_withdraw_is_confirmed_on_its_own_page(client, session_factory, db, own_idea):
+    _, author, idea = await own_idea()
     other = await make_user(session_factory)
-    idea = await make_idea(session_factory, process, author)
-    await login(client, author.email)
     detail = await client.get(f"/ideas/{idea.id}")
     # the idea page only links to the confirmation; no form withdraws on one click
     assert f'href="/ideas/{idea.id}/withdraw"' in detail.text

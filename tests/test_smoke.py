@@ -16,11 +16,8 @@ async def test_home_and_process_pages(client, session_factory):
     assert (await client.get("/profile")).status_code == 200
 
 
-async def test_every_page_is_served_as_html(client, session_factory):
-    process = await make_process(session_factory, slug="industrie")
-    author = await make_user(session_factory)
-    idea = await make_idea(session_factory, process, author)
-    await login(client, author.email)
+async def test_every_page_is_served_as_html(client, own_idea):
+    _, _, idea = await own_idea(slug="industrie")
     for url in (
         "/",
         "/processes/industrie",

@@ -24,6 +24,7 @@ from tests.helpers import (
     make_process,
     make_user,
     make_users_fast,
+    next_sse_data,
     post_form,
     set_phase,
 )
@@ -44,6 +45,20 @@ async def scene(session_factory):
         )
     ]
     return {"process": process, "participant": participant, "mod": moderator, "ideas": ideas}
+
+
+async def new_theme(session_factory, scene, title: str, user=None) -> Theme:
+    """A theme on the scene's board, made in a session of its own (by the moderator unless
+    `user` is given)."""
+    async with session_factory() as session:
+        return await themes.create_theme(
+            session, process=scene["process"], user=user or scene["mod"], title=title
+        )
+
+
+async def move_into(session_factory, idea_id: int, theme_id: int | None, user) -> None:
+    async with session_factory() as session:
+        await themes.move_idea(session, idea_id=idea_id, theme_id=theme_id, user=user)
 
 
 async def theme_of(db, idea_id: int) -> int | None:
@@ -80,10 +95,7 @@ async def test_participants_build_themes_on_the_board_without_javascript(scene, 
 
 async def test_with_htmx_a_move_answers_the_new_board(scene, client, db, session_factory):
     idea = scene["ideas"][1]
-    async with session_factory() as session:
-        theme = await themes.create_theme(
-            session, process=scene["process"], user=scene["mod"], title="Energie"
-        )
+    theme = await new_theme(session_factory, scene, "Energie")
     await login(client, scene["participant"].email)
     response = await client.post(
         f"/ideas/{idea.id}/theme", data={"theme_id": str(theme.id)}, headers=htmx_headers(client)
@@ -113,12 +125,8 @@ async def test_outside_the_cluster_phase_only_moderators_sort(scene, session_fac
 
 async def test_a_locked_theme_keeps_its_ideas_except_for_moderators(scene, session_factory, db):
     idea = scene["ideas"][0]
-    async with session_factory() as session:
-        theme = await themes.create_theme(
-            session, process=scene["process"], user=scene["mod"], title="Wasserstoff"
-        )
-    async with session_factory() as session:
-        await themes.move_idea(session, idea_id=idea.id, theme_id=theme.id, user=scene["mod"])
+    theme = await new_theme(session_factory, scene, "Wasserstoff")
+    await move_into(session_factory, idea.id, theme.id, scene["mod"])
     async with session_factory() as session:
         await themes.set_locked(session, theme_id=theme.id, moderator=scene["mod"], locked=True)
     async with session_factory() as session:
@@ -127,24 +135,16 @@ async def test_a_locked_theme_keeps_its_ideas_except_for_moderators(scene, sessi
                 session, idea_id=idea.id, theme_id=None, user=scene["participant"]
             )
     assert refused.value.message == themes.THEME_LOCKED
-    async with session_factory() as session:
-        await themes.move_idea(session, idea_id=idea.id, theme_id=None, user=scene["mod"])
+    await move_into(session_factory, idea.id, None, scene["mod"])
     assert await theme_of(db, idea.id) is None
 
 
 async def test_merging_themes_moves_their_ideas_and_is_logged(scene, session_factory, db, client):
     first, second = scene["ideas"][:2]
-    async with session_factory() as session:
-        a = await themes.create_theme(
-            session, process=scene["process"], user=scene["mod"], title="H2-Netz"
-        )
-    async with session_factory() as session:
-        b = await themes.create_theme(
-            session, process=scene["process"], user=scene["mod"], title="Wasserstoff"
-        )
+    a = await new_theme(session_factory, scene, "H2-Netz")
+    b = await new_theme(session_factory, scene, "Wasserstoff")
     for idea, theme in ((first, a), (second, b)):
-        async with session_factory() as session:
-            await themes.move_idea(session, idea_id=idea.id, theme_id=theme.id, user=scene["mod"])
+        await move_into(session_factory, idea.id, theme.id, scene["mod"])
     async with session_factory() as session:
         await themes.merge_themes(session, source_id=a.id, target_id=b.id, moderator=scene["mod"])
     assert (await theme_of(db, first.id), await theme_of(db, second.id)) == (b.id, b.id)
@@ -164,14 +164,8 @@ async def test_merging_themes_moves_their_ideas_and_is_logged(scene, session_fac
 
 async def test_a_moderator_undoes_a_move_unless_it_moved_again(scene, session_factory, client, db):
     idea = scene["ideas"][0]
-    async with session_factory() as session:
-        theme = await themes.create_theme(
-            session, process=scene["process"], user=scene["participant"], title="Energie"
-        )
-    async with session_factory() as session:
-        await themes.move_idea(
-            session, idea_id=idea.id, theme_id=theme.id, user=scene["participant"]
-        )
+    theme = await new_theme(session_factory, scene, "Energie", user=scene["participant"])
+    await move_into(session_factory, idea.id, theme.id, scene["participant"])
     entry = await db.scalar(select(AuditEntry).where(AuditEntry.action == "idea.move"))
     assert entry is not None
     await login(client, scene["mod"].email)
@@ -188,22 +182,15 @@ async def test_a_moderator_undoes_a_move_unless_it_moved_again(scene, session_fa
 
 async def test_concurrent_moves_of_one_idea_end_in_one_consistent_state(scene, session_factory, db):
     idea = scene["ideas"][0]
-    created = []
-    for title in ("Energie", "Wasserstoff", "Netze"):
-        async with session_factory() as session:
-            created.append(
-                await themes.create_theme(
-                    session, process=scene["process"], user=scene["mod"], title=title
-                )
-            )
+    created = [
+        await new_theme(session_factory, scene, title)
+        for title in ("Energie", "Wasserstoff", "Netze")
+    ]
     targets = [t.id for t in created] + [None]
 
     async def move(i: int) -> None:
         user = scene["participant"] if i % 2 else scene["mod"]
-        async with session_factory() as session:
-            await themes.move_idea(
-                session, idea_id=idea.id, theme_id=targets[i % len(targets)], user=user
-            )
+        await move_into(session_factory, idea.id, targets[i % len(targets)], user)
 
     await asyncio.gather(*(move(i) for i in range(24)))
     entries = list(
@@ -231,20 +218,13 @@ async def test_a_move_reaches_a_board_served_by_another_app_process(
         assert stream.status_code == 200
         assert stream.headers["content-type"].startswith("text/event-stream")
         lines = stream.aiter_lines()
-
-        async def next_data() -> str:
-            while True:
-                line = await asyncio.wait_for(anext(lines), 10)
-                if line.startswith("data:") and line[5:].strip():
-                    return line
-
         await login(one, scene["participant"].email)
         await post_form(one, "/processes/wand/themes", {"title": "Wasserstoff"})
-        assert '"kind":"theme"' in await next_data()
+        assert '"kind":"theme"' in await next_sse_data(lines)
         async with session_factory() as session:
             theme_id = await session.scalar(select(Theme.id))
         await post_form(one, f"/ideas/{scene['ideas'][0].id}/theme", {"theme_id": str(theme_id)})
-        moved = await next_data()
+        moved = await next_sse_data(lines)
         assert '"kind":"move"' in moved and f'"theme_id":{theme_id}' in moved
 
 
@@ -252,17 +232,10 @@ async def test_theme_page_counts_distinct_supporters_by_sector_and_ranks_the_the
     scene, session_factory, driver_pool, client
 ):
     first, second, third = scene["ideas"]
-    async with session_factory() as session:
-        energy = await themes.create_theme(
-            session, process=scene["process"], user=scene["mod"], title="Energie"
-        )
-    async with session_factory() as session:
-        skills = await themes.create_theme(
-            session, process=scene["process"], user=scene["mod"], title="Fachkräfte"
-        )
+    energy = await new_theme(session_factory, scene, "Energie")
+    skills = await new_theme(session_factory, scene, "Fachkräfte")
     for idea, theme in ((first, energy), (second, energy), (third, skills)):
-        async with session_factory() as session:
-            await themes.move_idea(session, idea_id=idea.id, theme_id=theme.id, user=scene["mod"])
+        await move_into(session_factory, idea.id, theme.id, scene["mod"])
     scientists = await make_users_fast(session_factory, 2, sector="science")
     industry = await make_users_fast(session_factory, 1, sector="industry")
     for user_id in scientists + industry:  # everyone supports both energy ideas: 3 distinct
@@ -283,13 +256,10 @@ async def test_theme_page_counts_distinct_supporters_by_sector_and_ranks_the_the
 
 async def test_undo_only_for_the_latest_move_of_an_idea(scene, session_factory, db):
     idea, mod = scene["ideas"][0], scene["mod"]
-    async with session_factory() as session:
-        x = await themes.create_theme(session, process=scene["process"], user=mod, title="Energie")
-    async with session_factory() as session:
-        y = await themes.create_theme(session, process=scene["process"], user=mod, title="Netze")
+    x = await new_theme(session_factory, scene, "Energie", user=mod)
+    y = await new_theme(session_factory, scene, "Netze", user=mod)
     for target in (x.id, y.id, x.id):  # None -> X -> Y -> X
-        async with session_factory() as session:
-            await themes.move_idea(session, idea_id=idea.id, theme_id=target, user=mod)
+        await move_into(session_factory, idea.id, target, mod)
     first = await db.scalar(
         select(AuditEntry).where(AuditEntry.action == "idea.move").order_by(AuditEntry.id)
     )
@@ -305,14 +275,8 @@ async def test_moves_while_their_theme_is_merged_never_land_in_the_merged_theme(
 ):
     mod = scene["mod"]
     for round_number in range(4):
-        async with session_factory() as session:
-            a = await themes.create_theme(
-                session, process=scene["process"], user=mod, title=f"Quelle {round_number}"
-            )
-        async with session_factory() as session:
-            b = await themes.create_theme(
-                session, process=scene["process"], user=mod, title=f"Ziel {round_number}"
-            )
+        a = await new_theme(session_factory, scene, f"Quelle {round_number}", user=mod)
+        b = await new_theme(session_factory, scene, f"Ziel {round_number}", user=mod)
 
         async def move(idea_id: int, theme_id: int = a.id) -> None:
             async with session_factory() as session:
@@ -348,17 +312,12 @@ async def test_a_board_opened_again_still_hears_the_changes(scene, two_servers):
                     lines = stream.aiter_lines()
                     await asyncio.wait_for(anext(lines), 10)  # connected
                     await post_form(one, "/processes/wand/themes", {"title": f"Thema {number}"})
-                    while True:
-                        line = await asyncio.wait_for(anext(lines), 10)
-                        if line.startswith("data:") and "theme" in line:
-                            break
+                    while "theme" not in await next_sse_data(lines):
+                        pass
 
 
 async def test_theme_moderation_is_for_moderators_only(scene, session_factory, client, db):
-    async with session_factory() as session:
-        theme = await themes.create_theme(
-            session, process=scene["process"], user=scene["participant"], title="Energie"
-        )
+    theme = await new_theme(session_factory, scene, "Energie", user=scene["participant"])
     routes = [
         (f"/themes/{theme.id}/rename", {"title": "Umbenannt"}),
         (f"/themes/{theme.id}/lock", {"locked": "1"}),
@@ -403,12 +362,6 @@ async def test_the_board_keeps_listening_after_the_database_connection_was_lost(
         lines = stream.aiter_lines()
         await asyncio.wait_for(anext(lines), 10)  # connected
 
-        async def next_data() -> str:
-            while True:
-                line = await asyncio.wait_for(anext(lines), 15)
-                if line.startswith("data:") and line[5:].strip():
-                    return line
-
         async with engine.connect() as conn:
             ended = await conn.scalar(
                 text(
@@ -417,7 +370,7 @@ async def test_the_board_keeps_listening_after_the_database_connection_was_lost(
                 )
             )
         assert ended >= 1
-        assert '"kind":"resync"' in await next_data()
+        assert '"kind":"resync"' in await next_sse_data(lines, seconds=15)
         await login(one, scene["participant"].email)
         await post_form(one, "/processes/wand/themes", {"title": "Nach dem Neustart"})
-        assert '"kind":"theme"' in await next_data()
+        assert '"kind":"theme"' in await next_sse_data(lines, seconds=15)

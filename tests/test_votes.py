@@ -88,12 +88,9 @@ async def test_no_votes_outside_the_vote_phase(driver_pool, session_factory, db)
     assert await _count_votes(db) == 0
 
 
-async def test_no_vote_on_a_withdrawn_idea(driver_pool, session_factory, client):
-    process = await make_process(session_factory)
-    author = await make_user(session_factory)
+async def test_no_vote_on_a_withdrawn_idea(driver_pool, session_factory, client, own_idea):
+    _, _, idea = await own_idea()
     voter = await make_user(session_factory)
-    idea = await make_idea(session_factory, process, author)
-    await login(client, author.email)
     response = await post_form(client, f"/ideas/{idea.id}/withdraw")
     assert response.status_code == 303
     message = await _refusal(
@@ -129,11 +126,8 @@ async def test_budget_is_enforced_and_returned_on_withdrawal(driver_pool, sessio
     assert third.remaining == 0
 
 
-async def test_htmx_vote_answers_the_fragment(client, session_factory):
-    process = await make_process(session_factory, budget=10)
-    voter = await make_user(session_factory)
-    idea = await make_idea(session_factory, process, voter)
-    await login(client, voter.email)
+async def test_htmx_vote_answers_the_fragment(client, own_idea):
+    _, _, idea = await own_idea(budget=10)
     await client.get(f"/ideas/{idea.id}")
     response = await client.post(f"/ideas/{idea.id}/vote", headers=htmx_headers(client))
     assert response.status_code == 200
@@ -151,11 +145,8 @@ async def test_htmx_vote_answers_the_fragment(client, session_factory):
     assert "<strong>0</strong>" in withdrawn.text
 
 
-async def test_vote_without_javascript_redirects_back(client, session_factory, db):
-    process = await make_process(session_factory)
-    voter = await make_user(session_factory)
-    idea = await make_idea(session_factory, process, voter)
-    await login(client, voter.email)
+async def test_vote_without_javascript_redirects_back(client, db, own_idea):
+    process, _, idea = await own_idea()
     next_url = f"/processes/{process.slug}/ideas?sort=newest"
     response = await post_form(client, f"/ideas/{idea.id}/vote", {"next": next_url})
     assert response.status_code == 303
@@ -178,11 +169,8 @@ async def test_vote_needs_login_and_csrf(client, session_factory, db):
     assert await stored(db, idea.id, "vote_count") == 0
 
 
-async def test_50_parallel_votes_of_one_user_on_one_idea_leave_one(client, session_factory, db):
-    process = await make_process(session_factory)
-    voter = await make_user(session_factory)
-    idea = await make_idea(session_factory, process, voter)
-    await login(client, voter.email)
+async def test_50_parallel_votes_of_one_user_on_one_idea_leave_one(client, db, own_idea):
+    _, _, idea = await own_idea()
     await client.get("/")
     headers = htmx_headers(client)
     responses = await asyncio.gather(

@@ -3,14 +3,21 @@ dot-voting mode the event page lists the ideas before the idea form."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import httpx
 
 from ideas_platform.core.choices import Role
 from ideas_platform.events import service as events
-from tests.helpers import login, make_event, make_idea, make_process, make_user, post_form
+from tests.helpers import (
+    login,
+    make_event,
+    make_idea,
+    make_process,
+    make_user,
+    next_sse_data,
+    post_form,
+)
 
 GUEST = {"display_name": "Jonas aus Plauen", "sector": "science", "region": "vogtlandkreis"}
 
@@ -36,13 +43,8 @@ async def test_a_join_is_announced_to_the_projector_stream(session_factory, two_
         joined = await post_form(phone, f"/join/{event.join_code}", GUEST)
         assert joined.status_code == 303
 
-        async def next_message() -> dict:
-            while True:
-                line = await asyncio.wait_for(anext(lines), 2)  # within ~2 s
-                if line.startswith("data:") and line[5:].strip():
-                    return json.loads(line[5:])
-
-        assert (await next_message())["kind"] == "join"
+        joined_message = json.loads(await next_sse_data(lines, seconds=2))  # within ~2 s
+        assert joined_message["kind"] == "join"
         after = await projector.get(f"/events/{event.id}/live/state")
         assert "1 Person" in after.text
 

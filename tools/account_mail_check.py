@@ -45,13 +45,12 @@ from playwright.sync_api import Browser, BrowserContext, Page, Response, sync_pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ideas_platform.demo.seed import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD
-from tools.screenshots import CHROMIUM, stop_postgres, wait_until_up
+from tools._common import ROOT, SLUG, base_url, launch, serve_command, stop_postgres, wait_until_up
+from tools._common import log_in as fill_in_login
 
-ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 PORT = 8793
-BASE = f"http://127.0.0.1:{PORT}"
-SLUG = "industrie-der-zukunft"
+BASE = base_url(PORT)
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 MAIL_WAIT_SECONDS = 30
@@ -234,11 +233,7 @@ def shoot_both(page: Page, name: str) -> None:
 
 
 def log_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
-    page.goto(BASE + "/login")
-    page.fill("#email", email)
-    page.fill("#password", password)
-    with page.expect_navigation():
-        page.click("form.form button[type=submit]")
+    fill_in_login(page, BASE, email, password)
     assert "/login" not in page.url, f"login of {email} failed: {page.url}"
     if "/consent" in page.url:  # new terms since the seed: agree, as a person would
         page.check("#accepted_terms")
@@ -657,7 +652,7 @@ def main() -> None:
     log_path = Path(data_dir) / "server.log"
     log = log_path.open("w")
     server = subprocess.Popen(  # noqa: S603 - our own app
-        [sys.executable, "-m", "ideas_platform.cli", "serve", "--seed", "--port", str(PORT)],
+        serve_command(PORT),
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -672,10 +667,7 @@ def main() -> None:
             say(f"{BASE} up (the server's log is printed if a step fails)")
         DOCS.mkdir(exist_ok=True)
         with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=CHROMIUM,
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-            )
+            browser = launch(p)
             admin = new_page(browser, "admin")
             log_in(admin, "admin@example.org")
             forgetful, a, b = pick_participants(admin, 3)

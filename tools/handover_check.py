@@ -16,9 +16,6 @@ import csv
 import hashlib
 import io
 import json
-import os
-import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -28,20 +25,11 @@ from playwright.sync_api import Page, sync_playwright
 from pypdf import PdfReader
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tools.screenshots import CHROMIUM, OUT, stop_postgres, wait_until_up
+from tools._common import SLUG, base_url, demo_server, launch, log_in, screenshot
 
 PORT = 8792
-BASE = f"http://127.0.0.1:{PORT}"
-SLUG = "industrie-der-zukunft"
+BASE = base_url(PORT)
 SAMPLE = Path(tempfile.mkdtemp(prefix="handover-"))
-
-
-def log_in(page: Page, email: str, base: str = BASE) -> None:
-    page.goto(base + "/login")
-    page.fill("#email", email)
-    page.fill("#password", "demo-passwort-2026")
-    with page.expect_navigation():
-        page.click("form.form button[type=submit]")
 
 
 def decide(page: Page, index: int, decision: str, comment: str) -> None:
@@ -79,22 +67,11 @@ def check_files(files: dict[str, tuple[bytes, str]]) -> None:
 
 
 def main() -> None:
-    data_dir = tempfile.mkdtemp(prefix="handover-e2e-")
-    env = {**os.environ, "DATA_DIR": data_dir, "PUBLIC_URL": "https://ideen.example.org"}
-    env.pop("DATABASE_URL", None)
-    server = subprocess.Popen(  # noqa: S603 - our own app
-        [sys.executable, "-m", "ideas_platform.cli", "serve", "--seed", "--port", str(PORT)],
-        env=env,
-    )
-    try:
-        wait_until_up(BASE + "/")
+    with demo_server(PORT, prefix="handover-e2e-", PUBLIC_URL="https://ideen.example.org"):
         with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=CHROMIUM,
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-            )
+            browser = launch(p)
             page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-            log_in(page, "ministry@example.org")
+            log_in(page, BASE, "ministry@example.org")
             page.goto(f"{BASE}/processes/{SLUG}/shortlist")
             decide(page, 0, "accept", "Wird in die Umsetzungsplanung 2027 aufgenommen.")
             for _ in range(4):
@@ -128,21 +105,16 @@ def main() -> None:
             print("xlsx downloaded again, same bytes:", again[0] == files["xlsx"][0])
             for width_name, size in (("desktop", (1280, 900)), ("phone", (390, 844))):
                 view = browser.new_page(viewport={"width": size[0], "height": size[1]})
-                log_in(view, "moderator@example.org")
+                log_in(view, BASE, "moderator@example.org")
                 for name, path in (
                     ("ranking", f"/processes/{SLUG}/ranking?method=breadth"),
                     ("shortlist", f"/processes/{SLUG}/shortlist"),
                 ):
                     view.goto(BASE + path)
-                    view.screenshot(path=str(OUT / f"{name}-{width_name}.png"), full_page=False)
+                    screenshot(view, f"{name}-{width_name}")
                 view.close()
             browser.close()
         print(f"files in {SAMPLE}")
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        stop_postgres(Path(data_dir) / "pgdata")
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

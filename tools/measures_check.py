@@ -12,23 +12,17 @@ Usage: `make measures-check` (needs Debian's chromium and the `e2e` extra).
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from ideas_platform.demo.seed import DEMO_PASSWORD
-from tools.screenshots import CHROMIUM, OUT, stop_postgres, wait_until_up
+from tools._common import SLUG, base_url, demo_server, launch, log_in, register, screenshot
 
 PORT = 8794
-BASE = f"http://127.0.0.1:{PORT}"
-SLUG = "industrie-der-zukunft"
+BASE = base_url(PORT)
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
@@ -38,51 +32,24 @@ def say(text: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
 
 
-def log_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
-    page.goto(BASE + "/login")
-    page.fill("#email", email)
-    page.fill("#password", password)
-    with page.expect_navigation():
-        page.click("form.form button[type=submit]")
-
-
 def no_overflow(page: Page, name: str) -> None:
     wide = page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1")
     assert not wide, f"{name}: the page scrolls sideways"
 
 
-def register(page: Page) -> None:
-    page.goto(BASE + "/register")
-    page.fill("#email", "umsetzung.probe@example.org")
-    page.fill("#display_name", "Paula Probe")
-    page.fill("#password", "Umsetzung-Probe-2026")
-    page.select_option("#sector", index=1)
-    page.select_option("#region", index=1)
-    page.check("#accepted_terms")
-    with page.expect_navigation():
-        page.click("form.form button[type=submit]")
+def register_participant(page: Page) -> None:
+    register(page, BASE, "umsetzung.probe@example.org", "Paula Probe", "Umsetzung-Probe-2026")
     assert "/register" not in page.url, page.locator("main").inner_text()[:300]
 
 
 def main() -> None:
-    data_dir = tempfile.mkdtemp(prefix="measures-e2e-")
-    env = {**os.environ, "DATA_DIR": data_dir, "PUBLIC_URL": BASE}
-    env.pop("DATABASE_URL", None)
-    server = subprocess.Popen(  # noqa: S603 - our own app
-        [sys.executable, "-m", "ideas_platform.cli", "serve", "--seed", "--port", str(PORT)],
-        env=env,
-    )
-    pdf_path = Path(data_dir) / "zwischenbericht.pdf"
-    pdf_path.write_bytes(PDF)
-    try:
-        wait_until_up(BASE + "/")
+    with demo_server(PORT, prefix="measures-e2e-", PUBLIC_URL=BASE) as data_dir:
+        pdf_path = data_dir / "zwischenbericht.pdf"
+        pdf_path.write_bytes(PDF)
         with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=CHROMIUM,
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-            )
+            browser = launch(p)
             ministry = browser.new_page(viewport={"width": 1280, "height": 900})
-            log_in(ministry, "ministry@example.org")
+            log_in(ministry, BASE, "ministry@example.org")
             ministry.goto(f"{BASE}/processes/{SLUG}/shortlist")
             first = ministry.locator("section[aria-labelledby=pending-heading] li.card").first
             idea_href = first.locator("h3 a").get_attribute("href") or ""
@@ -90,7 +57,7 @@ def main() -> None:
             say(f"first nomination: {title!r} ({idea_href})")
 
             participant = browser.new_page(viewport={"width": 390, "height": 844})
-            register(participant)
+            register_participant(participant)
             participant.goto(BASE + idea_href)
             with participant.expect_response(lambda r: "/vote" in r.url):
                 participant.locator(".vote button[aria-pressed=false]").click()
@@ -138,7 +105,7 @@ def main() -> None:
             say("participant: the PDF downloads unchanged")
 
             admin = browser.new_page(viewport={"width": 1280, "height": 900})
-            log_in(admin, "admin@example.org")
+            log_in(admin, BASE, "admin@example.org")
             admin.goto(f"{BASE}/processes/{SLUG}")
             admin.goto(
                 BASE + (admin.locator("a[href$='/next-cycle']").first.get_attribute("href") or "")
@@ -155,12 +122,12 @@ def main() -> None:
             }
             for size_name, (width, height) in SIZES.items():
                 view = browser.new_page(viewport={"width": width, "height": height})
-                log_in(view, "ministry@example.org")
+                log_in(view, BASE, "ministry@example.org")
                 for name, path in pages.items():
                     response = view.goto(BASE + path)
                     assert response is not None and response.status == 200, (path, response)
                     no_overflow(view, f"{name} ({size_name})")
-                    view.screenshot(path=str(OUT / f"{name}-{size_name}.png"), full_page=True)
+                    screenshot(view, f"{name}-{size_name}", full_page=True)
                 if size_name == "desktop":
                     view.goto(BASE + pages["dashboard"])
                     districts = view.locator("svg path.district").count()
@@ -169,14 +136,9 @@ def main() -> None:
                     assert districts == 13
                 view.close()
             admin.goto(f"{BASE}/admin/processes/1/next-cycle")
-            admin.screenshot(path=str(OUT / "next-cycle-desktop.png"), full_page=False)
+            screenshot(admin, "next-cycle-desktop")
             browser.close()
         say("all steps passed; screenshots in docs/screenshots")
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        stop_postgres(Path(data_dir) / "pgdata")
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

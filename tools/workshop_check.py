@@ -13,11 +13,7 @@ Usage: `make workshop-check` (needs Debian's chromium and the `e2e` extra).
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -25,14 +21,11 @@ from pathlib import Path
 from playwright.sync_api import Page, expect, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tools.handover_check import log_in
-from tools.screenshots import CHROMIUM, OUT, stop_postgres, wait_until_up
+from tools._common import SLUG, base_url, demo_server, launch, log_in, screenshot
 
 PORT = 8793
-BASE = f"http://127.0.0.1:{PORT}"
+BASE = base_url(PORT)
 PROXY_PORT = 8794  # the projector's way to the app, with a switch to cut it
-SLUG = "industrie-der-zukunft"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 class FlakyNetwork:
@@ -88,99 +81,78 @@ def count_of(projector: Page, title: str) -> str:
 
 
 def main() -> None:
-    data_dir = tempfile.mkdtemp(prefix="workshop-e2e-")
-    env = {**os.environ, "DATA_DIR": data_dir, "PUBLIC_URL": BASE}
-    env.pop("DATABASE_URL", None)
-    server = subprocess.Popen(  # noqa: S603 - our own app
-        [
-            sys.executable,
-            "-m",
-            "ideas_platform.cli",
-            "serve",
-            "--seed",
-            "--port",
-            str(PORT),
-            "--workers",
-            "2",
-        ],
-        env=env,
-    )
-    try:
-        wait_until_up(BASE + "/")
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            moderator = browser.new_context(viewport={"width": 1280, "height": 800})
-            desk = moderator.new_page()
-            log_in(desk, "moderator@example.org", BASE)
-            desk.goto(f"{BASE}/processes/{SLUG}")
-            desk.locator("ul.events a").first.click()
-            event_url = desk.url
-            code = desk.locator(".join-code").inner_text().strip()
-            with desk.expect_navigation():
-                desk.locator("button[name=mode][value=vote]").click()
-            network = FlakyNetwork(PORT, PROXY_PORT)
-            projector = moderator.new_page()
-            projector.goto(event_url.replace(str(PORT), str(PROXY_PORT)) + "/live")
-            print(f"projector open for {event_url} (code {code})")
+    with (
+        demo_server(PORT, prefix="workshop-e2e-", workers=2, PUBLIC_URL=BASE),
+        sync_playwright() as p,
+    ):
+        browser = launch(p)
+        moderator = browser.new_context(viewport={"width": 1280, "height": 800})
+        desk = moderator.new_page()
+        log_in(desk, BASE, "moderator@example.org")
+        desk.goto(f"{BASE}/processes/{SLUG}")
+        desk.locator("ul.events a").first.click()
+        event_url = desk.url
+        code = desk.locator(".join-code").inner_text().strip()
+        with desk.expect_navigation():
+            desk.locator("button[name=mode][value=vote]").click()
+        network = FlakyNetwork(PORT, PROXY_PORT)
+        projector = moderator.new_page()
+        projector.goto(event_url.replace(str(PORT), str(PROXY_PORT)) + "/live")
+        print(f"projector open for {event_url} (code {code})")
 
-            phone_context = browser.new_context(
-                viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
-            )
-            phone = phone_context.new_page()
-            phone.goto(f"{BASE}/join")
-            phone.fill("#code", code.lower())
-            with phone.expect_navigation():
-                phone.click('form[action="/join"] button[type=submit]')
-            phone.fill("#display_name", "Jana aus Bautzen")
-            phone.select_option("#sector", "civil_society")
-            phone.select_option("#region", "bautzen")
-            phone.screenshot(path=str(OUT / "join-phone.png"))
-            with phone.expect_navigation():
-                phone.click('form[action^="/join/"] button[type=submit]')
-            title = "Reparaturcafés in Gewerbehöfen fördern"
-            phone.fill("#title", title)
-            phone.fill("#body", "Werkstätten teilen Räume mit Reparaturinitiativen aus dem Ort.")
-            started = time.monotonic()
-            with phone.expect_navigation():
-                phone.click("#submit-heading ~ form button[type=submit]")
-            expect(projector.locator(".live-ideas li", has_text=title)).to_be_visible(timeout=5000)
-            print(f"idea on the projector after {time.monotonic() - started:.2f} s, no reload")
+        phone_context = browser.new_context(
+            viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+        )
+        phone = phone_context.new_page()
+        phone.goto(f"{BASE}/join")
+        phone.fill("#code", code.lower())
+        with phone.expect_navigation():
+            phone.click('form[action="/join"] button[type=submit]')
+        phone.fill("#display_name", "Jana aus Bautzen")
+        phone.select_option("#sector", "civil_society")
+        phone.select_option("#region", "bautzen")
+        screenshot(phone, "join-phone")
+        with phone.expect_navigation():
+            phone.click('form[action^="/join/"] button[type=submit]')
+        title = "Reparaturcafés in Gewerbehöfen fördern"
+        phone.fill("#title", title)
+        phone.fill("#body", "Werkstätten teilen Räume mit Reparaturinitiativen aus dem Ort.")
+        started = time.monotonic()
+        with phone.expect_navigation():
+            phone.click("#submit-heading ~ form button[type=submit]")
+        expect(projector.locator(".live-ideas li", has_text=title)).to_be_visible(timeout=5000)
+        print(f"idea on the projector after {time.monotonic() - started:.2f} s, no reload")
 
-            card = phone.locator("li.card", has_text=title)
-            started = time.monotonic()
-            card.locator("button[aria-pressed=false]").click()
-            expect(
-                projector.locator(".live-ideas li", has_text=title).locator(".count")
-            ).to_have_text("1", timeout=5000)
-            print(f"dot counted on the projector after {time.monotonic() - started:.2f} s")
-            projector.screenshot(path=str(OUT / "projector-desktop.png"))
-            phone.screenshot(path=str(OUT / "event-phone.png"), full_page=False)
+        card = phone.locator("li.card", has_text=title)
+        started = time.monotonic()
+        card.locator("button[aria-pressed=false]").click()
+        expect(projector.locator(".live-ideas li", has_text=title).locator(".count")).to_have_text(
+            "1", timeout=5000
+        )
+        print(f"dot counted on the projector after {time.monotonic() - started:.2f} s")
+        screenshot(projector, "projector-desktop")
+        screenshot(phone, "event-phone")
 
-            # The projector's network drops; a dot is given meanwhile; the network comes back.
-            network.drop()
-            expect(projector.locator("#live-status")).to_be_visible(timeout=10000)
-            other = browser.new_context(viewport={"width": 390, "height": 844})
-            second = other.new_page()
-            second.goto(f"{BASE}/join/{code}")
-            second.fill("#display_name", "Tom aus Görlitz")
-            second.select_option("#sector", "industry")
-            second.select_option("#region", "goerlitz")
-            with second.expect_navigation():
-                second.click('form[action^="/join/"] button[type=submit]')
-            second.locator("li.card", has_text=title).locator("button[aria-pressed=false]").click()
-            second.wait_for_timeout(1500)
-            assert count_of(projector, title) == "1", "the offline projector cannot know yet"
-            network.restore()
-            expect(
-                projector.locator(".live-ideas li", has_text=title).locator(".count")
-            ).to_have_text("2", timeout=15000)
-            print("after the network drop the projector caught up: 2 dots")
-            browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        stop_postgres(Path(data_dir) / "pgdata")
-        shutil.rmtree(data_dir, ignore_errors=True)
+        # The projector's network drops; a dot is given meanwhile; the network comes back.
+        network.drop()
+        expect(projector.locator("#live-status")).to_be_visible(timeout=10000)
+        other = browser.new_context(viewport={"width": 390, "height": 844})
+        second = other.new_page()
+        second.goto(f"{BASE}/join/{code}")
+        second.fill("#display_name", "Tom aus Görlitz")
+        second.select_option("#sector", "industry")
+        second.select_option("#region", "goerlitz")
+        with second.expect_navigation():
+            second.click('form[action^="/join/"] button[type=submit]')
+        second.locator("li.card", has_text=title).locator("button[aria-pressed=false]").click()
+        second.wait_for_timeout(1500)
+        assert count_of(projector, title) == "1", "the offline projector cannot know yet"
+        network.restore()
+        expect(projector.locator(".live-ideas li", has_text=title).locator(".count")).to_have_text(
+            "2", timeout=15000
+        )
+        print("after the network drop the projector caught up: 2 dots")
+        browser.close()
 
 
 if __name__ == "__main__":
