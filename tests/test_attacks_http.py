@@ -321,7 +321,7 @@ async def test_a_cross_site_link_does_not_download_an_export(client, ministry, d
         assert response.status_code == 403, (headers, response.text[:200])
         body = response.json()
         assert body["error"] == "cross_site_download"
-        assert "platform" in body["detail"]
+        assert "Plattform" in body["detail"]  # translated (German by default)
     assert await downloads(db) == 0
 
 
