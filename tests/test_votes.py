@@ -8,9 +8,10 @@ import random
 import pytest
 from sqlalchemy import func, select, text
 
-from ideas_platform.core.errors import ConflictError, DomainError, PermissionError_
+from ideas_platform.core.errors import ConflictError, DomainError, NotFoundError, PermissionError_
 from ideas_platform.core.invariants import find_violations
 from ideas_platform.core.requests import Principal
+from ideas_platform.ideas.visibility import IDEA_NOT_FOUND
 from ideas_platform.votes import service as votes
 from ideas_platform.votes.models import Vote
 from tests.helpers import (
@@ -89,14 +90,20 @@ async def test_no_votes_outside_the_vote_phase(driver_pool, session_factory, db)
 
 
 async def test_no_vote_on_a_withdrawn_idea(driver_pool, session_factory, client, own_idea):
-    _, _, idea = await own_idea()
+    _, author, idea = await own_idea()
     voter = await make_user(session_factory)
     response = await post_form(client, f"/ideas/{idea.id}/withdraw")
     assert response.status_code == 303
+    # The author still sees the idea, and why it cannot be supported ...
     message = await _refusal(
-        votes.cast_vote(driver_pool, Principal(voter.id, 0), idea.id), DomainError
+        votes.cast_vote(driver_pool, Principal(author.id, 0), idea.id), DomainError
     )
     assert message == votes.NOT_VOTABLE, "a withdrawn idea cannot be supported"
+    # ... to anybody else it does not exist (issue 17: no hint of a hidden or withdrawn idea).
+    message = await _refusal(
+        votes.cast_vote(driver_pool, Principal(voter.id, 0), idea.id), NotFoundError
+    )
+    assert message == IDEA_NOT_FOUND
 
 
 async def test_a_stale_session_cannot_vote(driver_pool, session_factory):

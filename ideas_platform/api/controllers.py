@@ -49,7 +49,6 @@ from ideas_platform.api.schemas import (
     VoteOut,
 )
 from ideas_platform.comments import service as comments_service
-from ideas_platform.core.errors import DomainError
 from ideas_platform.core.rate_limits import SUBMIT_RATE_LIMIT
 from ideas_platform.core.requests import AppRequest, principal_of
 from ideas_platform.core.validation import clean_text
@@ -67,7 +66,6 @@ from ideas_platform.shortlists import service as shortlists_service
 from ideas_platform.shortlists.service import EntryView
 from ideas_platform.similarity import service as similarity_service
 from ideas_platform.votes import service as votes_service
-from ideas_platform.votes.controllers import refusal_as_seen_by
 from ideas_platform.votes.service import VoteState
 
 SECURITY: list[SecurityRequirement] = [{"bearer": []}, {"session": []}]
@@ -357,12 +355,7 @@ class ApiController(Controller):
         channels: ChannelsPlugin,
         idea_id: int,
     ) -> VoteOut:
-        try:
-            state = await votes_service.cast_vote(driver_pool, principal_of(request), idea_id)
-        except DomainError as exc:
-            if (error := await refusal_as_seen_by(request, idea_id, exc)) is exc:
-                raise
-            raise error from None
+        state = await votes_service.cast_vote(driver_pool, principal_of(request), idea_id)
         votes_service.announce_vote(channels, state)
         return _vote_out(state)
 
@@ -381,12 +374,7 @@ class ApiController(Controller):
         channels: ChannelsPlugin,
         idea_id: int,
     ) -> VoteOut:
-        try:
-            state = await votes_service.withdraw_vote(driver_pool, principal_of(request), idea_id)
-        except DomainError as exc:
-            if (error := await refusal_as_seen_by(request, idea_id, exc)) is exc:
-                raise
-            raise error from None
+        state = await votes_service.withdraw_vote(driver_pool, principal_of(request), idea_id)
         votes_service.announce_vote(channels, state)
         return _vote_out(state)
 

@@ -17,7 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ideas_platform.accounts.models import User
 from ideas_platform.core.choices import N_
-from ideas_platform.core.errors import DomainError, NotFoundError
+from ideas_platform.core.errors import NotFoundError
 from ideas_platform.ideas.models import Idea, IdeaStatus
 
 IDEA_NOT_FOUND = N_("This idea does not exist.")
@@ -75,13 +75,3 @@ async def may_read(session: AsyncSession, idea_id: int, viewer: User | None) -> 
         select(Idea.id).where(Idea.id == idea_id, readable_condition(viewer))
     )
     return found is not None
-
-
-async def as_seen_by(
-    session: AsyncSession, idea_id: int, viewer: User | None, error: DomainError
-) -> DomainError:
-    """A refusal as `viewer` may learn it: the rule that refused if they may read the idea,
-    else "does not exist" (a refused vote must not tell a hidden idea from none)."""
-    if isinstance(error, NotFoundError) or await may_read(session, idea_id, viewer):
-        return error
-    return idea_not_found()

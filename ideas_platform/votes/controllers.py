@@ -11,11 +11,9 @@ from litestar.channels import ChannelsPlugin
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
-from ideas_platform.accounts.auth import load_user
 from ideas_platform.core.errors import DomainError, NotFoundError
 from ideas_platform.core.requests import AppRequest, Principal, principal_of
 from ideas_platform.core.web import is_htmx, page, safe_next, see_other
-from ideas_platform.ideas import visibility
 from ideas_platform.votes import service
 from ideas_platform.votes.service import VoteState, announce_vote
 
@@ -68,24 +66,12 @@ async def _act(
     principal = principal_of(request)
     try:
         state = await action(pool, principal, idea_id)
+    except NotFoundError as exc:
+        # Missing, or hidden from this voter (the service decides): no count to show.
+        return await _respond(request, idea_id, None, exc)
     except DomainError as exc:
-        # Only on a refusal (the vote itself needs a published idea): an idea the voter may not
-        # read answers as a missing one, without its count.
-        error = await refusal_as_seen_by(request, idea_id, exc)
-        if error is not exc:
-            return await _respond(request, idea_id, None, error)
         # e.g. a double click: answer the true state of the button, with the reason
         current = await service.current_state(pool, principal.user_id, idea_id)
         return await _respond(request, idea_id, current, exc)
     announce_vote(request.app.plugins.get(ChannelsPlugin), state)
     return await _respond(request, idea_id, state, None)
-
-
-async def refusal_as_seen_by(request: AppRequest, idea_id: int, error: DomainError) -> DomainError:
-    """A refused vote as this voter may learn of it (`ideas.visibility.as_seen_by`): on an idea
-    they may not read, "does not exist" instead of its status and count. HTML and API alike."""
-    if isinstance(error, NotFoundError):
-        return error
-    viewer = await load_user(request)
-    async with request.app.state.session_factory() as session:
-        return await visibility.as_seen_by(session, idea_id, viewer, error)

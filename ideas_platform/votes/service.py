@@ -20,15 +20,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.core.choices import N_
-from ideas_platform.core.errors import ConflictError, DomainError, NotFoundError, PermissionError_
+from ideas_platform.core.errors import ConflictError, DomainError, PermissionError_
 from ideas_platform.core.requests import Principal
 from ideas_platform.events import live
 from ideas_platform.events.models import Event
 from ideas_platform.ideas.models import Idea
+from ideas_platform.ideas.visibility import idea_not_found
 from ideas_platform.processes.models import Process
 from ideas_platform.votes.models import Vote
 
-IDEA_NOT_FOUND = N_("This idea does not exist.")
 NOT_VOTABLE = N_("Only published ideas can be supported.")
 NOT_VOTE_PHASE = N_("Voting is not open in this process at the moment.")
 ALREADY_VOTED = N_("You already support this idea.")
@@ -111,11 +111,17 @@ RETURNING vote_count, process_id, event_id,
           (SELECT p.vote_budget FROM processes p WHERE p.id = ideas.process_id) AS process_budget
 """
 
+# Whether the voter may read the idea at all (ideas.visibility's rule, in SQL): a refusal on
+# one they may not read answers "does not exist", never its status or count (issue 17).
+_READABLE = (
+    "(i.status IN ('published', 'merged') OR i.author_id = $2 "
+    "OR EXISTS (SELECT 1 FROM users r WHERE r.id = $2 AND r.role IN ('moderator', 'admin')))"
+)
 _WHY = f"""
 SELECT (SELECT u.is_active AND ($3::integer IS NULL OR u.session_version = $3::integer)
           FROM users u WHERE u.id = $2) AS voter_ok,
        (SELECT coalesce({_GUEST_OK}, false) FROM users u WHERE u.id = $2) AS guest_ok,
-       i.status, i.process_id, i.vote_count, i.event_id, e.dot_budget,
+       i.status, {_READABLE} AS readable, i.process_id, i.vote_count, i.event_id, e.dot_budget,
        p.vote_budget AS process_budget,
        ({_VOTE_PHASE_OPEN} OR coalesce(e.live_mode = 'vote', false)) AS vote_open,
        EXISTS (SELECT 1 FROM votes v WHERE v.idea_id = $1 AND v.user_id = $2) AS voted
@@ -158,8 +164,8 @@ def _raise_refusal(why: asyncpg.Record, *, withdrawing: bool = False) -> None:
     """Turn the facts of _WHY into the clear message of the rule that refused."""
     if not why["voter_ok"]:
         raise PermissionError_(SESSION_EXPIRED, code="session_expired")
-    if why["status"] is None:
-        raise NotFoundError(IDEA_NOT_FOUND, code="idea_not_found")
+    if why["status"] is None or not why["readable"]:
+        raise idea_not_found()
     if not withdrawing and not why["guest_ok"]:
         raise PermissionError_(GUEST_OTHER_EVENT, code="guest_other_event")
     if why["status"] != "published":
@@ -250,7 +256,7 @@ async def current_state(pool: asyncpg.Pool, user_id: int, idea_id: int) -> VoteS
     """The button's state after a refusal (e.g. a double click), so the fragment stays true."""
     async with pool.acquire() as conn:
         why = await conn.fetchrow(_WHY, idea_id, user_id, None)
-        if why is None or why["status"] is None:
+        if why is None or why["status"] is None or not why["readable"]:
             return None
         budget = _budget(why)
         used = await _used(conn, user_id, why) if budget is not None else None
