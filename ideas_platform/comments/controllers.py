@@ -17,7 +17,7 @@ from ideas_platform.core.choices import N_
 from ideas_platform.core.errors import InvalidInput, NotFoundError
 from ideas_platform.core.i18n import gettext
 from ideas_platform.core.rate_limits import SUBMIT_RATE_LIMIT
-from ideas_platform.core.requests import AppRequest, principal_of
+from ideas_platform.core.requests import AppRequest
 from ideas_platform.core.web import form_data, is_htmx, optional_id, page, see_other_route
 from ideas_platform.ideas import visibility
 from ideas_platform.ideas.models import IdeaStatus
@@ -48,14 +48,6 @@ async def _section(
         draft=draft if error else "",
         error_for=error_for if error else None,
     )
-
-
-async def _readable_comment(db_session: AsyncSession, comment_id: int, viewer: User) -> int:
-    """The idea of the comment, if the viewer may read that idea; else the comment is missing."""
-    idea_id = await service.idea_of_comment(db_session, comment_id)
-    if idea_id is None or not await visibility.may_read(db_session, idea_id, viewer):
-        raise NotFoundError(service.COMMENT_NOT_FOUND, code="comment_not_found")
-    return idea_id
 
 
 def _done(
@@ -93,7 +85,7 @@ class CommentController(Controller):
             await service.add_comment(
                 db_session,
                 idea_id=idea_id,
-                author_id=principal_of(request).user_id,
+                author_id=current_user.id,
                 body=form.get("body", ""),
                 parent_id=parent_id,
             )
@@ -121,24 +113,19 @@ class CommentController(Controller):
     async def edit(
         self, request: AppRequest, current_user: User, db_session: AsyncSession, comment_id: int
     ) -> Any:
-        await _readable_comment(db_session, comment_id, current_user)
+        idea_id = await service.readable_comment_idea(db_session, comment_id, current_user)
         form = await form_data(request)
         error = None
         try:
-            comment = await service.edit_comment(
+            await service.edit_comment(
                 db_session,
                 comment_id=comment_id,
-                user_id=principal_of(request).user_id,
+                user_id=current_user.id,
                 body=form.get("body", ""),
             )
-            idea_id = comment.idea_id
         except InvalidInput as exc:
             # Nothing was written; the form comes back with the text and the message.
             error = exc.translated()
-            found = await service.idea_of_comment(db_session, comment_id)
-            if found is None:
-                raise NotFoundError(service.COMMENT_NOT_FOUND, code="comment_not_found") from exc
-            idea_id = found
         if is_htmx(request):
             return await _section(
                 request,
@@ -161,9 +148,9 @@ class CommentController(Controller):
     async def delete(
         self, request: AppRequest, current_user: User, db_session: AsyncSession, comment_id: int
     ) -> Any:
-        await _readable_comment(db_session, comment_id, current_user)
+        await service.readable_comment_idea(db_session, comment_id, current_user)
         idea_id = await service.delete_comment(
-            db_session, comment_id=comment_id, user_id=principal_of(request).user_id
+            db_session, comment_id=comment_id, user_id=current_user.id
         )
         if is_htmx(request):
             return await _section(request, db_session, current_user, idea_id)

@@ -24,6 +24,7 @@ from ideas_platform.core.markdown import render_markdown
 from ideas_platform.core.validation import clean_text, length_problem
 from ideas_platform.ideas.models import Idea, IdeaStatus
 from ideas_platform.ideas.service import lock_idea
+from ideas_platform.ideas.visibility import readable_condition
 from ideas_platform.notifications import service as notifications
 
 # The author may edit or delete a comment this long after writing it (the database's clock).
@@ -219,8 +220,16 @@ async def delete_comment(session: AsyncSession, *, comment_id: int, user_id: int
     return idea.id
 
 
-async def idea_of_comment(session: AsyncSession, comment_id: int) -> int | None:
-    return await session.scalar(select(Comment.idea_id).where(Comment.id == comment_id))
+async def readable_comment_idea(session: AsyncSession, comment_id: int, viewer: User) -> int:
+    """The idea of the comment if `viewer` may read that idea; else the comment is missing."""
+    idea_id = await session.scalar(
+        select(Comment.idea_id)
+        .join(Idea, Idea.id == Comment.idea_id)
+        .where(Comment.id == comment_id, readable_condition(viewer))
+    )
+    if idea_id is None:
+        raise NotFoundError(COMMENT_NOT_FOUND, code="comment_not_found")
+    return idea_id
 
 
 async def recount(session: AsyncSession, idea: Idea) -> None:
