@@ -29,7 +29,6 @@ device; a counter is forgotten LOCKOUT_MEMORY seconds after its last failure.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import secrets
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ideas_platform.core.database import transaction
 from ideas_platform.core.errors import DomainError
 from ideas_platform.core.i18n import ngettext
+from ideas_platform.core.signing import is_signed, signature
 
 LOCKOUT_THRESHOLD = 10
 # Well above what the owner and one address produce (a lock at 10): reached only when failures
@@ -51,6 +51,7 @@ LOCKOUT_MAX_DELAY = 15 * 60
 LOCKOUT_MEMORY = 24 * 3600
 
 DEVICE_COOKIE = "known_login"
+DEVICE_PURPOSE = "known-device"
 DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
@@ -193,21 +194,16 @@ async def forget_account(session: AsyncSession, email: str) -> None:
 # --- known devices ---
 
 
-def _signature(secret_key: str, email: str, device: str) -> str:
-    key = hashlib.sha256(f"known-device:{secret_key}".encode()).digest()
-    return hmac.new(key, f"{_account(email)}:{device}".encode(), hashlib.sha256).hexdigest()[:32]
-
-
 def device_token(secret_key: str, email: str, device: str | None = None) -> str:
     """The cookie's value: this browser logged in to the account (signed; nothing stored)."""
     device = device or secrets.token_urlsafe(12)
-    return f"{device}.{_signature(secret_key, email, device)}"
+    return f"{device}.{signature(secret_key, DEVICE_PURPOSE, f'{_account(email)}:{device}')}"
 
 
 def known_device(secret_key: str, email: str, token: str | None) -> str | None:
     """The device id if `token` is this account's known-device cookie, else None."""
-    device, _, signature = (token or "").partition(".")
+    device, _, signed = (token or "").partition(".")
     if not device or len(token or "") > 120:
         return None
-    expected = _signature(secret_key, email, device)
-    return device if hmac.compare_digest(expected.encode(), signature.encode()) else None
+    ok = is_signed(secret_key, DEVICE_PURPOSE, f"{_account(email)}:{device}", signed)
+    return device if ok else None

@@ -3,8 +3,6 @@ transaction (so the mail exists exactly when what caused it was committed)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 import secrets
 from dataclasses import dataclass
@@ -17,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.core.config import PROJECT_ROOT, Settings
 from ideas_platform.core.i18n import gettext, using_locale
+from ideas_platform.core.signing import is_signed, signature
 from ideas_platform.mail.models import OutboxMail
 
 _LINE_BREAKS = re.compile(r"[\r\n\x00\u2028\u2029]+")
@@ -49,20 +48,15 @@ def mail_environment() -> Environment:
 
 def unsubscribe_token(settings: Settings, user_id: int) -> str:
     """Signed, so that the link in a mail works without a login (RFC 8058 one-click)."""
-    signature = hmac.new(
-        hashlib.sha256(f"unsubscribe:{settings.secret_key}".encode()).digest(),
-        str(user_id).encode(),
-        hashlib.sha256,
-    ).hexdigest()[:32]
-    return f"{user_id}.{signature}"
+    return f"{user_id}.{signature(settings.secret_key, 'unsubscribe', str(user_id))}"
 
 
 def user_of_unsubscribe_token(settings: Settings, token: str) -> int | None:
-    user_part, _, _ = (token or "").partition(".")
+    user_part, _, signed = (token or "").partition(".")
     if not user_part.isascii() or not user_part.isdigit() or len(user_part) > 18:
         return None
-    expected = unsubscribe_token(settings, int(user_part))
-    return int(user_part) if hmac.compare_digest(expected, token) else None
+    ok = is_signed(settings.secret_key, "unsubscribe", user_part, signed)
+    return int(user_part) if ok and str(int(user_part)) == user_part else None
 
 
 def enqueue(
