@@ -1020,6 +1020,27 @@ async def measure(url: str, params: dict[str, Any], args: argparse.Namespace) ->
     return 0 if ok else 1
 
 
+def prepared_database(
+    name: str, args: argparse.Namespace, embedded: list[Embedded]
+) -> tuple[str, dict[str, Any]] | None:
+    """(SQLAlchemy URL, asyncpg parameters) of benchmark database `name` with this module's
+    data: made afresh (migrated, loaded, invariants checked), or the last run's with --reuse.
+    None when an invariant does not hold."""
+    from ideas_platform.core.migrations import upgrade
+
+    url, params = bench_url(name, embedded)
+    if not (args.reuse and not embedded and asyncio.run(existing(params))):
+        version = asyncio.run(recreate_database({**params, "database": "postgres"}, name))
+        log(f"PostgreSQL {version}, database {name}; migrating")
+        upgrade(url)
+        asyncio.run(load(params, args))
+        problems = asyncio.run(check(url))
+        log(f"invariants: {'all hold' if not problems else problems[:5]}")
+        if problems:
+            return None
+    return url, params
+
+
 def main() -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -1037,20 +1058,12 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    from ideas_platform.core.migrations import upgrade
-
     embedded: list[Embedded] = []
     try:
-        url, params = bench_url(BENCH_DB, embedded)
-        if not (args.reuse and not embedded and asyncio.run(existing(params))):
-            version = asyncio.run(recreate_database({**params, "database": "postgres"}, BENCH_DB))
-            log(f"PostgreSQL {version}, database {BENCH_DB}; migrating")
-            upgrade(url)
-            asyncio.run(load(params, args))
-            problems = asyncio.run(check(url))
-            log(f"invariants: {'all hold' if not problems else problems[:5]}")
-            if problems:
-                return 1
+        prepared = prepared_database(BENCH_DB, args, embedded)
+        if prepared is None:
+            return 1
+        url, params = prepared
         return asyncio.run(measure(url, params, args))
     finally:
         for server in embedded:

@@ -49,9 +49,9 @@ from urllib.parse import quote
 import asyncpg
 import httpx
 
-from bench.dashboard import SLUG, STAFF, SqlLog, existing, load
-from bench.database import Embedded, bench_url, log, recreate_database
-from bench.export import SECTOR_WEIGHTS, check, texts
+from bench.dashboard import SLUG, STAFF, SqlLog, prepared_database
+from bench.database import Embedded, log
+from bench.export import SECTOR_WEIGHTS, texts
 from bench.loadgen import percentile
 from bench.profile_vote import asgi, lifespan
 from bench.profile_vote import login as login_in_process
@@ -465,21 +465,13 @@ def main() -> int:
     args = parser.parse_args()
     args.generator = "wrk" if shutil.which("wrk") else "python"
 
-    from ideas_platform.core.migrations import upgrade
-
     embedded: list[Embedded] = []
     work_dir = Path(tempfile.mkdtemp(prefix="bench-pages-"))
     try:
-        url, params = bench_url(BENCH_DB, embedded)
-        if not (args.reuse and not embedded and asyncio.run(existing(params))):
-            version = asyncio.run(recreate_database({**params, "database": "postgres"}, BENCH_DB))
-            log(f"PostgreSQL {version}, database {BENCH_DB}; migrating")
-            upgrade(url)
-            asyncio.run(load(params, args))
-            problems = asyncio.run(check(url))
-            log(f"invariants: {'all hold' if not problems else problems[:5]}")
-            if problems:
-                return 1
+        prepared = prepared_database(BENCH_DB, args, embedded)
+        if prepared is None:
+            return 1
+        url, params = prepared
         pages = [p for p in asyncio.run(pages_of(params)) if not args.only or args.only in p.name]
         counts = asyncio.run(data_counts(params))
         if args.generator == "python":
