@@ -128,6 +128,7 @@ async def seed(url: str, params: dict[str, Any], n_ideas: int, n_users: int) -> 
                     "locale": "de",
                     "session_version": 0,
                     "is_active": True,
+                    "email_confirmed_at": datetime.now(UTC),
                 }
                 for i, email in enumerate(emails)
             ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -134,6 +135,7 @@ async def make_users_fast(factory: Factory, count: int, *, sector: str = "scienc
             "locale": "de",
             "session_version": 0,
             "is_active": True,
+            "email_confirmed_at": datetime.now(UTC),
             "consent_version": Settings(secret_key=TEST_SECRET).consent_version,
         }
         for i in range(count)
@@ -362,3 +364,20 @@ def app_servers(database_url: str, count: int = 1, seconds: float = 60) -> Itera
         for process, _ in servers:
             process.terminate()
             process.wait(timeout=10)
+
+
+async def mailed_path(session: AsyncSession, address: str, route: str) -> str:
+    """The path of the `route` link (e.g. "/account/confirm/") in the newest mail written to
+    `address` (read from the outbox, as the mailbox would receive it)."""
+    from ideas_platform.mail.models import OutboxMail
+
+    body = await session.scalar(
+        select(OutboxMail.body_text)
+        .where(OutboxMail.to_address == address)
+        .order_by(OutboxMail.id.desc())
+        .limit(1)
+    )
+    assert body, f"no mail to {address}"
+    found = re.search(r"https?://[^/\s]+(" + re.escape(route) + r"[^\s]+)", body)
+    assert found, f"no {route} link in the mail to {address}"
+    return found.group(1)

@@ -138,15 +138,19 @@ async def test_registration_sends_a_confirmation_mail_whose_link_confirms_once(
 ):
     response = await post_form(client, "/register", registration())
     assert response.status_code == 303, response.text
-    # The account works at once.
-    assert (await profile_status(client))[0] == 200
+    # Not logged in before the address is confirmed (issue 17: the answer to a registered
+    # address must not differ), and the password does not log in either.
+    assert (await profile_status(client))[0] == 303
+    assert await login_status(client, "clara.neu@example.org", PASSWORD) == 400
     user = await db.scalar(select(User.id).where(User.email == "clara.neu@example.org"))
     row = await user_row(db, user)
     assert row.email_confirmed_at is None
     assert row.consent_version == settings.consent_version and row.consent_at is not None
 
-    assert await deliver(session_factory, smtp_server, settings) == 1
-    [message] = smtp_server.mailbox.messages
+    # The login with the right password sent the link once more.
+    assert await deliver(session_factory, smtp_server, settings) == 2
+    first, message = smtp_server.mailbox.messages
+    assert only_link(first, "/account/confirm/") != only_link(message, "/account/confirm/")
     assert addresses(message) == ["clara.neu@example.org"]
     assert smtp_server.mailbox.envelopes[0][1] == ["clara.neu@example.org"]
     assert message["Subject"] == german("Please confirm your email address")
@@ -172,6 +176,10 @@ async def test_registration_sends_a_confirmation_mail_whose_link_confirms_once(
     assert confirmed.headers["location"] == "/profile"
     assert (await user_row(db, user)).email_confirmed_at is not None
     assert await token_used_at(db, token) is not None
+    # The link logged this browser in; from now on the password does too.
+    assert (await profile_status(client))[0] == 200
+    async with second_browser(client) as other:
+        assert await login_status(other, "clara.neu@example.org", PASSWORD) == 303
 
     # The same link again: refused, with a message.
     again = await post_form(client, path_of(link))
@@ -297,9 +305,8 @@ async def test_a_weak_new_password_keeps_the_link_usable(
 async def test_a_confirmation_link_is_no_reset_link(
     client, db, session_factory, settings, smtp_server
 ):
-    user = await make_user(session_factory)
-    await login(client, user.email)
-    assert (await post_form(client, "/profile/confirmation")).status_code == 303
+    assert (await post_form(client, "/register", registration())).status_code == 303
+    user = await db.scalar(select(User).where(User.email == "clara.neu@example.org"))
     await deliver(session_factory, smtp_server, settings)
     [message] = mails_to(smtp_server, user.email)
     token = only_link(message, "/account/confirm/").rsplit("/", 1)[1]
@@ -340,13 +347,20 @@ async def test_change_email_confirms_the_new_address_and_tells_the_old(
         client, "/profile/email", {"new_email": "neu@example.org", "current_password": "Falsch-1"}
     )
     assert_form_error(wrong, "current_password")
+    assert await outbox_count(db) == 0
+    # An address with an account answers as a free one (issue 17); its owner gets a notice.
     taken = await post_form(
         client,
         "/profile/email",
         {"new_email": "vergeben@example.org", "current_password": PASSWORD},
     )
-    assert_form_error(taken, "new_email")
-    assert await outbox_count(db) == 0
+    assert taken.status_code == 303 and taken.headers["location"] == "/profile"
+    await deliver(session_factory, smtp_server, settings)
+    [notice] = mails_to(smtp_server, "vergeben@example.org")
+    assert notice["Subject"] == german("Somebody tried to register with your email address")
+    assert "/account/email/" not in text_part(notice)
+    smtp_server.mailbox.messages.clear()
+    assert (await user_row(db, user.id)).email == "alt@example.org"
 
     response = await post_form(
         client, "/profile/email", {"new_email": "neu@example.org", "current_password": PASSWORD}

@@ -18,6 +18,7 @@ from tests.helpers import (
     csrf,
     login,
     logout_keeping_old_cookies,
+    mailed_path,
     make_process,
     make_user,
     post_form,
@@ -71,10 +72,15 @@ def session_cookies(client) -> dict[str, str]:
 # --- registration ---------------------------------------------------------------------------
 
 
-async def test_registration_logs_the_user_in(client, db):
+async def test_registration_logs_the_user_in_by_the_mailed_link(client, db):
     response = await post_form(client, "/register", registration(email="Anna.Schmidt@Example.org"))
     assert response.status_code == 303, response.text
     assert response.headers["location"] == "/"
+    # Not logged in yet: the link in the confirmation mail does that.
+    assert (await client.get("/profile", follow_redirects=False)).status_code == 303
+    link = await mailed_path(db, "anna.schmidt@example.org", "/account/confirm/")
+    confirmed = await post_form(client, link)
+    assert confirmed.status_code == 303 and confirmed.headers["location"] == "/profile"
     profile = await client.get("/profile", follow_redirects=False)
     assert profile.status_code == 200
     assert "Anna Schmidt" in profile.text

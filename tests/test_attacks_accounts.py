@@ -357,3 +357,88 @@ async def test_registration_answers_the_same_for_a_new_and_a_registered_address(
         assert again.status_code == 303 and again.headers["location"] == "/?von=anmeldung"
     sent = await db.scalar(select(func.count()).where(OutboxMail.to_user_id == owner.id))
     assert sent == lifecycle.REGISTRATION_NOTICES_PER_HOUR
+
+
+async def _login_answer(client: AsyncTestClient, email: str, password: str) -> tuple[int, str]:
+    token = await prime_csrf(client)
+    response = await client.post(
+        "/login",
+        data={"email": email, "password": password, "_csrf_token": token},
+        follow_redirects=False,
+    )
+    found = re.search(r'class="flash flash-error"[^>]*>(.*?)<', response.text, re.S)
+    return response.status_code, found.group(1).strip() if found else ""
+
+
+async def test_what_follows_a_registration_does_not_tell_a_registered_address_either(
+    client, session_factory, db
+):
+    """Following the redirect, or logging in with the password just chosen, answers the same
+    for a new and for a registered address: a new account logs in only by the mailed link."""
+    await make_user(session_factory, email="bekannt@example.org")
+    taken_browser = at_address(client, "203.0.113.80")
+    new_browser = at_address(client, "203.0.113.81")
+    chosen = _registration("")["password"]
+    await post_form(taken_browser, "/register", _registration("bekannt@example.org"))
+    await post_form(new_browser, "/register", _registration("neu@example.org"))
+
+    for browser in (taken_browser, new_browser):
+        assert (await browser.get("/profile", follow_redirects=False)).status_code == 303
+    taken_login = await _login_answer(taken_browser, "bekannt@example.org", chosen)
+    new_login = await _login_answer(new_browser, "neu@example.org", chosen)
+    assert taken_login == new_login
+    assert taken_login[0] == 400 and taken_login[1]
+    assert (await new_browser.get("/profile", follow_redirects=False)).status_code == 303
+    # The mailbox of the new address got its link again (the attacker did not).
+    kinds = list(
+        await db.scalars(select(OutboxMail.kind).where(OutboxMail.to_address == "neu@example.org"))
+    )
+    assert kinds == ["confirm_email", "confirm_email"]
+
+
+async def _flash_of(client: AsyncTestClient, response: Any) -> tuple[int, str, str]:
+    return (
+        response.status_code,
+        response.headers.get("location", ""),
+        await _flash_after(client, response),
+    )
+
+
+async def test_a_guest_keeping_the_account_and_a_changed_address_do_not_tell_one_either(
+    client, session_factory, db, workshop
+):
+    owner = await make_user(session_factory, email="bekannt@example.org")
+    code = workshop["event"].join_code
+    answers = []
+    for address in ("bekannt@example.org", "frei@example.org"):
+        guest = at_address(client, "203.0.113.90")
+        assert (await post_form(guest, f"/join/{code}", GUEST)).status_code == 303
+        response = await post_form(
+            guest, "/profile/full-account", {"email": address, "password": PASSWORD}
+        )
+        status, location, shown = await _flash_of(guest, response)
+        answers.append((status, location, shown.replace(address, "…")))
+    assert answers[0] == answers[1] and answers[0][:2] == (303, "/profile")
+    assert "bereits" not in answers[0][2] and "already" not in answers[0][2]
+    # The owner is told; the guest stays a guest and did not get the address.
+    [notice] = list(await db.scalars(select(OutboxMail).where(OutboxMail.to_user_id == owner.id)))
+    assert notice.kind == "registration_attempt"
+    guests_with_it = await db.scalar(
+        select(func.count()).where(func.lower(User.email) == "bekannt@example.org")
+    )
+    assert guests_with_it == 1
+
+    # The same on the profile's "change address" form.
+    person = await make_user(session_factory, email="person@example.org")
+    browser = at_address(client, "203.0.113.91")
+    assert await _login(browser, person.email, PASSWORD) == 303
+    changed = []
+    for address in ("bekannt@example.org", "noch-frei@example.org"):
+        response = await post_form(
+            browser, "/profile/email", {"new_email": address, "current_password": PASSWORD}
+        )
+        status, location, shown = await _flash_of(browser, response)
+        changed.append((status, location, shown.replace(address, "…")))
+    assert changed[0] == changed[1] and changed[0][:2] == (303, "/profile")
+    notices = await db.scalar(select(func.count()).where(OutboxMail.to_user_id == owner.id))
+    assert notices == 2

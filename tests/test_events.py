@@ -25,6 +25,7 @@ from ideas_platform.votes.models import Vote
 from tests.helpers import (
     PASSWORD,
     login,
+    mailed_path,
     make_event,
     make_idea,
     make_process,
@@ -166,8 +167,13 @@ async def test_a_guest_becomes_a_full_account_and_keeps_ideas_and_votes(
     )
     assert done.status_code == 303
     db.expire_all()
+    assert (await db.get(User, guest_id)).is_guest  # until the address is confirmed
+    link = await mailed_path(db, "anna@example.org", "/account/email/")
+    assert (await post_form(client, link)).status_code == 303
+    db.expire_all()
     user = await db.get(User, guest_id)
     assert user.email == "anna@example.org" and not user.is_guest
+    assert user.email_confirmed_at is not None
     assert (await db.get(Idea, idea_id)).author_id == guest_id
     assert await db.scalar(select(func.count()).where(Vote.user_id == guest_id)) == 1
     client.cookies.clear()

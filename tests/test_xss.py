@@ -17,7 +17,15 @@ from ideas_platform.events.models import Event
 from ideas_platform.ideas.models import Idea
 from ideas_platform.processes.service import now_utc
 from ideas_platform.themes.models import Theme
-from tests.helpers import PASSWORD, login, make_process, make_user, post_form, prime_csrf
+from tests.helpers import (
+    PASSWORD,
+    login,
+    mailed_path,
+    make_process,
+    make_user,
+    post_form,
+    prime_csrf,
+)
 
 SCRIPT = "<script>alert(1)</script>"
 BREAKOUT = '"><img src=x onerror=alert(1)>'
@@ -139,6 +147,8 @@ async def test_stored_payloads_are_inert_on_every_page(client, session_factory, 
         },
     )
     assert registered.status_code == 303, registered.text
+    link = await mailed_path(db, "eva@example.org", "/account/confirm/")
+    assert (await post_form(client, link)).status_code == 303  # logs in
     # Idea: title and Markdown body.
     title = f"Idee {BREAKOUT} {SCRIPT}"
     made = await post_form(

@@ -3,7 +3,9 @@ PostgreSQL, Debian's Chromium, logging in and registering as a person would, scr
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -12,9 +14,11 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
+import asyncpg
 from playwright.sync_api import Browser, Locator, Page, Playwright
 
 from ideas_platform.demo.seed import DEMO_PASSWORD
@@ -95,8 +99,12 @@ def log_in(page: Page, base: str, email: str, password: str = DEMO_PASSWORD) -> 
         page.click("form.form button[type=submit]")
 
 
-def register(page: Page, base: str, email: str, name: str, password: str) -> None:
-    """The registration form filled in (first sector and region, the terms agreed) and sent."""
+def register(
+    page: Page, base: str, email: str, name: str, password: str, *, database_url: str
+) -> None:
+    """The registration form filled in (first sector and region, the terms agreed) and sent;
+    then the link of the confirmation mail opened and confirmed, which logs the page in. The
+    mail is read from the outbox in `database_url`, as the mailbox would receive it."""
     page.goto(base + "/register")
     page.fill("#email", email)
     page.fill("#display_name", name)
@@ -106,6 +114,40 @@ def register(page: Page, base: str, email: str, name: str, password: str) -> Non
     page.check("#accepted_terms")
     with page.expect_navigation():
         page.click("form.form button[type=submit]")
+    page.goto(base + mailed_path(database_url, email, "/account/confirm/"))
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+
+
+def mailed_path(database_url: str, address: str, route: str) -> str:
+    """The path of the `route` link in the newest mail to `address` in the outbox."""
+    from ideas_platform.core.database import asyncpg_dsn
+
+    async def newest_body() -> str | None:
+        conn = await asyncpg.connect(asyncpg_dsn(database_url))
+        try:
+            body: str | None = await conn.fetchval(
+                "SELECT body_text FROM outbox_mails WHERE to_address = $1 ORDER BY id DESC LIMIT 1",
+                address.lower(),
+            )
+            return body
+        finally:
+            await conn.close()
+
+    # Playwright's sync API keeps its own event loop marked as running in this thread.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        body = pool.submit(asyncio.run, newest_body()).result()
+    found = re.search(r"https?://[^/\s]+(" + re.escape(route) + r"\S+)", body or "")
+    if found is None:
+        raise AssertionError(f"no {route} link in a mail to {address}")
+    return found.group(1)
+
+
+def embedded_database_url(data_dir: Path) -> str:
+    """The URL of the embedded PostgreSQL that `demo_server` started in `data_dir`."""
+    from ideas_platform.core.embedded_pg import start_embedded
+
+    return start_embedded(data_dir / "pgdata")
 
 
 def drag(page: Page, card: Locator, target: Locator) -> None:

@@ -17,7 +17,17 @@ from pathlib import Path
 from playwright.sync_api import Browser, Page, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tools._common import SLUG, base_url, demo_server, drag, launch, log_in, register, screenshot
+from tools._common import (
+    SLUG,
+    base_url,
+    demo_server,
+    drag,
+    embedded_database_url,
+    launch,
+    log_in,
+    register,
+    screenshot,
+)
 
 PORT = 8791
 BASE = base_url(PORT)
@@ -29,7 +39,7 @@ def window(browser: Browser) -> Page:
 
 
 def main() -> None:
-    with demo_server(PORT, prefix="board-e2e-", workers=2), sync_playwright() as p:
+    with demo_server(PORT, prefix="board-e2e-", workers=2) as data_dir, sync_playwright() as p:
         browser = launch(p)
         mod = window(browser)
         log_in(mod, BASE, "moderator@example.org")
@@ -40,6 +50,7 @@ def main() -> None:
             "teilnehmerin.board@example.org",
             "Teilnehmerin Board",
             "Themenwand-Probe-2026",
+            database_url=embedded_database_url(data_dir),
         )
         # moderator asks for suggestions with k=6, waits, accepts two
         mod.goto(BOARD)

@@ -19,7 +19,16 @@ from pathlib import Path
 from playwright.sync_api import Page, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tools._common import SLUG, base_url, demo_server, launch, log_in, register, screenshot
+from tools._common import (
+    SLUG,
+    base_url,
+    demo_server,
+    embedded_database_url,
+    launch,
+    log_in,
+    register,
+    screenshot,
+)
 
 PORT = 8794
 BASE = base_url(PORT)
@@ -37,8 +46,15 @@ def no_overflow(page: Page, name: str) -> None:
     assert not wide, f"{name}: the page scrolls sideways"
 
 
-def register_participant(page: Page) -> None:
-    register(page, BASE, "umsetzung.probe@example.org", "Paula Probe", "Umsetzung-Probe-2026")
+def register_participant(page: Page, database_url: str) -> None:
+    register(
+        page,
+        BASE,
+        "umsetzung.probe@example.org",
+        "Paula Probe",
+        "Umsetzung-Probe-2026",
+        database_url=database_url,
+    )
     assert "/register" not in page.url, page.locator("main").inner_text()[:300]
 
 
@@ -57,7 +73,7 @@ def main() -> None:
             say(f"first nomination: {title!r} ({idea_href})")
 
             participant = browser.new_page(viewport={"width": 390, "height": 844})
-            register_participant(participant)
+            register_participant(participant, embedded_database_url(data_dir))
             participant.goto(BASE + idea_href)
             with participant.expect_response(lambda r: "/vote" in r.url):
                 participant.locator(".vote button[aria-pressed=false]").click()

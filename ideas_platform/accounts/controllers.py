@@ -112,7 +112,7 @@ class AccountController(Controller):
         )
         try:
             await limit_attempt(request, data.email)
-            user = await lifecycle.register_or_notify(
+            await lifecycle.register_or_notify(
                 db_session, data, settings=request.app.state.settings
             )
         except InvalidInput as exc:
@@ -138,18 +138,18 @@ class AccountController(Controller):
                 exc,
             )
         # The same answer whether or not the address had an account (nobody may learn which
-        # addresses are registered): a fresh session, the same message and redirect. A new
-        # account is logged in; the owner of an existing one got a mail instead.
-        if user is None:
-            request.clear_session()
-            request.set_session({"sid": secrets.token_urlsafe(12)})
-        else:
-            start_session(request, user)
+        # addresses are registered): a fresh session that is not logged in, the same message
+        # and redirect. A new account logs in by the link in its confirmation mail; the owner
+        # of an existing one got a mail instead.
+        request.clear_session()
+        request.set_session({"sid": secrets.token_urlsafe(12)})
         address = clean_text(data.email, max_length=254).lower()
         flash(
             request,
             gettext(
-                "We have sent a mail to %(address)s. Please check your inbox.", address=address
+                "We have sent a mail to %(address)s. Please open the link in it to confirm "
+                "your address; then you are logged in.",
+                address=address,
             ),
             category="success",
         )
@@ -169,8 +169,9 @@ class AccountController(Controller):
         )
         try:
             await limit_attempt(request, email)
-            user = await service.authenticate(
+            user = await lifecycle.log_in(
                 db_session,
+                request.app.state.settings,
                 email,
                 form.get("password", ""),
                 address=client_address(request),
@@ -242,11 +243,13 @@ class AccountController(Controller):
 
     @post("/profile/full-account", guards=[login_required], name="full_account_create")
     async def full_account(self, request: AppRequest, db_session: AsyncSession) -> Any:
-        """A guest of a workshop keeps the account: adds email and password (same user)."""
+        """A guest of a workshop keeps the account: sets a password and confirms an address."""
         form = await form_data(request)
+        await limit_attempt(request, f"user:{principal_of(request).user_id}")
         try:
-            user = await events_service.make_full_account(
+            await events_service.make_full_account(
                 db_session,
+                settings=request.app.state.settings,
                 user_id=principal_of(request).user_id,
                 email=form.get("email", ""),
                 password=form.get("password", ""),
@@ -263,10 +266,13 @@ class AccountController(Controller):
                 account_form=form,
                 account_errors=exc.translated_errors(),
             )
-        start_session(request, user)  # a new session for the new credentials
         flash(
             request,
-            gettext("Your account is complete. Log in with your email address from now on."),
+            gettext(
+                "We have sent a link to %(address)s. Your account is complete when you open "
+                "it; from then on you log in with this address.",
+                address=clean_text(form.get("email", ""), max_length=254).lower(),
+            ),
             category="success",
         )
         return see_other_route(request, "profile")

@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ideas_platform.accounts import service
 from ideas_platform.accounts.auth import hash_token
 from ideas_platform.accounts.models import AccountToken, AccountTokenPurpose, ApiToken, User
 from ideas_platform.accounts.service import (
@@ -128,10 +129,10 @@ async def send_confirmation(session: AsyncSession, settings: Settings, user: Use
 
 async def resend_confirmation(session: AsyncSession, settings: Settings, user_id: int) -> None:
     async with transaction(session):
-        user = await session.get(User, user_id)
+        user = await session.get(User, user_id, with_for_update=True)
         if user is None or user.email_confirmed_at is not None or user.is_guest:
             return
-        await send_confirmation(session, settings, user)
+        await send_confirmation_again(session, settings, user)
 
 
 async def confirm_email(session: AsyncSession, token: str) -> User:
@@ -165,35 +166,83 @@ async def register_or_notify(
 async def notify_registration_attempt(
     session: AsyncSession, settings: Settings, email: str
 ) -> None:
-    """Tells the owner that somebody registered with their address: log in, or set a new
-    password. At most REGISTRATION_NOTICES_PER_HOUR such mails per account and hour."""
+    """Somebody registered with the address of an account: its owner gets a mail."""
     address = clean_text(email, max_length=254).lower()
     async with transaction(session):
         user = await session.scalar(
             select(User).where(func.lower(User.email) == address).with_for_update()
         )
-        if user is None or not user.is_active or user.is_guest:
-            return
-        recent = await session.scalar(
+        if user is not None:
+            await notify_owner(session, settings, user)
+
+
+async def _mails_in_last_hour(session: AsyncSession, user: User, kind: str) -> int:
+    return (
+        await session.scalar(
             select(func.count())
             .select_from(OutboxMail)
             .where(
                 OutboxMail.to_user_id == user.id,
-                OutboxMail.kind == "registration_attempt",
+                OutboxMail.kind == kind,
                 OutboxMail.created_at > func.now() - timedelta(hours=1),
             )
         )
-        if (recent or 0) >= REGISTRATION_NOTICES_PER_HOUR:
-            return
-        enqueue(
-            session,
-            settings,
-            to=recipient(user),
-            template="registration_attempt",
-            subject=N_("Somebody tried to register with your email address"),
-            login_url=f"{settings.public_url}/login",
-            forgot_url=f"{settings.public_url}/password/forgot",
-        )
+        or 0
+    )
+
+
+async def notify_owner(session: AsyncSession, settings: Settings, user: User) -> None:
+    """Somebody gave the address of `user` for a new account (registration, a guest's full
+    account, a changed address). In the caller's transaction, `user` locked. An unconfirmed
+    account gets its confirmation link again; a confirmed one a notice (log in, or set a new
+    password). At most REGISTRATION_NOTICES_PER_HOUR mails of either kind per account and hour."""
+    if not user.is_active or user.is_guest:
+        return
+    if user.email_confirmed_at is None:
+        await send_confirmation_again(session, settings, user)
+        return
+    if await _mails_in_last_hour(session, user, "registration_attempt") >= (
+        REGISTRATION_NOTICES_PER_HOUR
+    ):
+        return
+    enqueue(
+        session,
+        settings,
+        to=recipient(user),
+        template="registration_attempt",
+        subject=N_("Somebody tried to register with your email address"),
+        login_url=f"{settings.public_url}/login",
+        forgot_url=f"{settings.public_url}/password/forgot",
+    )
+
+
+async def send_confirmation_again(session: AsyncSession, settings: Settings, user: User) -> None:
+    """The confirmation link once more (in the caller's transaction), at most
+    REGISTRATION_NOTICES_PER_HOUR times an hour: asked for on the profile, by a second
+    registration or by a login with the right password before the address was confirmed."""
+    if await _mails_in_last_hour(session, user, "confirm_email") < REGISTRATION_NOTICES_PER_HOUR:
+        await send_confirmation(session, settings, user)
+
+
+async def log_in(
+    session: AsyncSession,
+    settings: Settings,
+    email: str,
+    password: str,
+    *,
+    address: str,
+    device: str | None,
+) -> User:
+    """The login form: the account, or the same DomainError for a wrong password and for an
+    address not confirmed yet; in the second case the confirmation link goes out again."""
+    try:
+        return await service.authenticate(session, email, password, address=address, device=device)
+    except service.Unconfirmed as exc:
+        async with transaction(session):
+            user = await session.get(User, exc.user_id, with_for_update=True)
+            if user is not None and user.email_confirmed_at is None:
+                await send_confirmation_again(session, settings, user)
+        raise
 
 
 # --- password reset ---
@@ -328,18 +377,31 @@ async def request_email_change(
             raise InvalidInput({"current_password": WRONG_PASSWORD})
         if address == user.email.lower():
             raise InvalidInput({"new_email": N_("This is already your email address.")})
-        if await email_taken(session, address):
-            raise InvalidInput({"new_email": EMAIL_TAKEN})
-        token = await _issue(session, user, AccountTokenPurpose.CHANGE_EMAIL, new_email=address)
-        enqueue(
-            session,
-            settings,
-            to=recipient(user, address),
-            template="change_email",
-            subject=N_("Please confirm your new email address"),
-            link=f"{settings.public_url}/account/email/{token}",
-            new_email=address,
-        )
+        await send_address_link(session, settings, user, address)
+
+
+async def send_address_link(
+    session: AsyncSession, settings: Settings, user: User, address: str
+) -> None:
+    """The link that makes `address` the address of `user` once opened (in the caller's
+    transaction). If `address` has an account already, its owner is told instead
+    (notify_owner); the person asking sees the same answer either way."""
+    owner = await session.scalar(
+        select(User).where(func.lower(User.email) == address).with_for_update()
+    )
+    if owner is not None:
+        await notify_owner(session, settings, owner)
+        return
+    token = await _issue(session, user, AccountTokenPurpose.CHANGE_EMAIL, new_email=address)
+    enqueue(
+        session,
+        settings,
+        to=recipient(user, address),
+        template="change_email",
+        subject=N_("Please confirm your new email address"),
+        link=f"{settings.public_url}/account/email/{token}",
+        new_email=address,
+    )
 
 
 async def confirm_email_change(session: AsyncSession, settings: Settings, token: str) -> User:
@@ -351,23 +413,26 @@ async def confirm_email_change(session: AsyncSession, settings: Settings, token:
                 raise DomainError(LINK_UNKNOWN, code="link_unknown")
             if await email_taken(session, used.new_email):
                 raise DomainError(EMAIL_TAKEN, code="email_taken")
-            old_address = user.email
+            old_address, was_guest = user.email, user.is_guest
             user.email = used.new_email
             user.email_confirmed_at = func.now()
+            # A workshop guest who asked for a full account has one now (same user).
+            user.guest_event_id = None
             await session.flush()
-            # The old address learns of it (someone with the password could have done it).
-            enqueue(
-                session,
-                settings,
-                to=recipient(user, old_address),
-                template="email_changed",
-                subject=N_("Your email address was changed"),
-                new_email=used.new_email,
-            )
+            if not was_guest:
+                # The old address learns of it (someone with the password could have done it).
+                enqueue(
+                    session,
+                    settings,
+                    to=recipient(user, old_address),
+                    template="email_changed",
+                    subject=N_("Your email address was changed"),
+                    new_email=used.new_email,
+                )
             audit.record(
                 session,
                 actor_id=user.id,
-                action="user.change_email",
+                action="user.full_account" if was_guest else "user.change_email",
                 target_type="user",
                 target_id=user.id,
             )

@@ -160,15 +160,20 @@ class AccountLifecycleController(Controller):
         )
 
     @post("/account/confirm/{token:str}", name="account_confirm_submit")
-    async def confirm(
-        self, request: AppRequest, viewer: User | None, db_session: AsyncSession, token: str
-    ) -> Any:
+    async def confirm(self, request: AppRequest, db_session: AsyncSession, token: str) -> Any:
         try:
-            await lifecycle.confirm_email(db_session, token)
+            user = await lifecycle.confirm_email(db_session, token)
         except DomainError as exc:
             return _link_error(request, exc)
         flash(request, gettext("Thank you: your email address is confirmed."), category="success")
-        return see_other_route(request, "profile" if viewer else "login")
+        if not user.is_active:
+            return see_other_route(request, "login")
+        # The link proved the mailbox (as a password reset does): this browser is logged in.
+        start_session(request, user)
+        target = see_other_route(request, "profile")
+        if lifecycle.needs_consent(user, _settings(request)):
+            target = see_other(f"{request.app.route_reverse('consent')}?next=/profile")
+        return remember_device(request, target, user.email)
 
     @post("/profile/confirmation", guards=[login_required], name="confirmation_resend")
     async def resend_confirmation(self, request: AppRequest, db_session: AsyncSession) -> Redirect:

@@ -112,8 +112,12 @@ async def register(
     confirm_by_mail: bool = True,
 ) -> User:
     """With `settings` (the registration form): the consent is stored with the current version
-    and (unless `confirm_by_mail` is off) a confirmation mail goes out in the same transaction."""
+    and (unless `confirm_by_mail` is off) a confirmation mail goes out in the same transaction.
+    Such an account logs in only once the link in that mail is opened (`authenticate`), so the
+    registration form tells nobody whether an address had an account. An account made without
+    that mail (by an administrator or a tool) counts as confirmed."""
     cleaned = _validate_registration(data)
+    sends_confirmation = settings is not None and confirm_by_mail
     user = User(
         email=cleaned.email,
         display_name=cleaned.display_name,
@@ -133,9 +137,11 @@ async def register(
             if settings is not None:
                 user.consent_version = settings.consent_version
                 user.consent_at = func.now()
+            if not sends_confirmation:
+                user.email_confirmed_at = func.now()
             session.add(user)
             await session.flush()
-            if settings is not None and confirm_by_mail:
+            if settings is not None and sends_confirmation:
                 from ideas_platform.accounts.lifecycle import send_confirmation
 
                 await send_confirmation(session, settings, user)
@@ -151,6 +157,15 @@ async def register(
     except IntegrityError as exc:  # a concurrent registration with the same email won
         raise EmailTaken() from exc
     return user
+
+
+class Unconfirmed(DomainError):
+    """The right password for an account whose address is not confirmed yet: told to the
+    person exactly like a wrong password (the caller mails the link again)."""
+
+    def __init__(self, user_id: int) -> None:
+        super().__init__(WRONG_LOGIN, field="email", code="wrong_login")
+        self.user_id = user_id
 
 
 async def authenticate(
@@ -171,10 +186,14 @@ async def authenticate(
         select(User).where(func.lower(User.email) == (email or "").strip().lower())
     )
     ok = verify_password(user.password_hash if user else None, password or "")
-    if user is None or not ok or not user.is_active:
+    if user is None or not ok or not user.is_active or user.email_confirmed_at is None:
+        # An unconfirmed address answers like a wrong password: otherwise whoever registered
+        # somebody else's address could learn from the login whether it had an account.
         locked_for = await lockout.record_failure(session, counters)
         if locked_for:
             raise AccountLocked(locked_for)
+        if user is not None and ok and user.is_active:
+            raise Unconfirmed(user.id)
         raise DomainError(WRONG_LOGIN, field="email", code="wrong_login")
     await lockout.forget(session, counters[0])
     return user

@@ -82,7 +82,8 @@ _ERROR_DESCRIPTIONS = {
     401: ("Not authenticated", "not_authenticated"),
     403: (
         "Not allowed (role, phase, or a cookie write without the CSRF header)",
-        "forbidden, csrf_failed, session_expired",
+        "forbidden, csrf_failed, session_expired, guest_other_event (a workshop guest "
+        "supports only the ideas of its own workshop), cross_site_download",
     ),
     404: (
         "No such process, idea or export format",

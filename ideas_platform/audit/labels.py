@@ -60,6 +60,7 @@ ACTION_LABELS: dict[str, str] = {
     "user.change_role": N_("Role changed"),
     "user.create_with_role": N_("Account created with a role"),
     "user.delete": N_("Account deleted"),
+    "user.full_account": N_("Guest account made a full account"),
     "user.promote_admin": N_("Made administrator"),
     "user.reset_password": N_("Password reset"),
     "user.send_reset": N_("Password reset link sent"),

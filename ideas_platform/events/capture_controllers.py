@@ -7,24 +7,26 @@ the file is checked again before anything is written.
 
 from __future__ import annotations
 
+from functools import partial
+from typing import Any
+
 from litestar import Controller, Response, get, post
-from litestar.channels import ChannelsPlugin
 from litestar.datastructures import UploadFile
-from litestar.plugins.flash import flash
-from litestar.response import Redirect, Template
+from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.accounts.auth import moderator_required
 from ideas_platform.accounts.models import User
 from ideas_platform.core.choices import N_
-from ideas_platform.core.errors import InvalidInput
 from ideas_platform.core.i18n import gettext, ngettext
 from ideas_platform.core.requests import AppRequest
-from ideas_platform.core.web import form_data, page, see_other_route
+from ideas_platform.core.web import page
 from ideas_platform.events import capture, live
 from ideas_platform.events.models import Event
 from ideas_platform.events.service import get_event
 from ideas_platform.ideas import importer
+from ideas_platform.ideas.models import Idea
+from ideas_platform.moderation.dependencies import FORM_ACTIONS, Answer, Form
 from ideas_platform.processes.service import list_topics
 
 CARD_FIELDS = ("title", "body", "author_sector", "region", "topic_id")
@@ -108,13 +110,13 @@ async def _failed_page(
     event: Event,
     failure: importer.ImportFailed,
     *,
-    data: bytes = b"",
     filename: str = "",
 ) -> Template:
-    """The preview again when rows were the problem, else the upload form with the messages."""
+    """The preview again when rows were the problem (it has problems, so no confirmation form
+    carries the file back), else the upload form with the messages."""
     if failure.preview is not None:
         return await _preview_page(
-            request, db_session, event, failure.preview, data=data, filename=filename
+            request, db_session, event, failure.preview, data=b"", filename=filename
         )
     return await _import_page(
         request, db_session, event, problems=failure.translated_problems(), status_code=422
@@ -132,6 +134,7 @@ async def _uploaded_file(request: AppRequest) -> tuple[bytes, str]:
 class CaptureController(Controller):
     include_in_schema = False
     guards = [moderator_required]
+    dependencies = FORM_ACTIONS
 
     @get("/events/{event_id:int}/capture", name="event_capture")
     async def capture_form(
@@ -142,38 +145,25 @@ class CaptureController(Controller):
 
     @post("/events/{event_id:int}/capture", name="event_capture_submit")
     async def capture_card(
-        self,
-        request: AppRequest,
-        current_user: User,
-        db_session: AsyncSession,
-        channels: ChannelsPlugin,
-        event_id: int,
-    ) -> Template | Redirect:
+        self, moderator: User, db_session: AsyncSession, form: Form, answer: Answer, event_id: int
+    ) -> Response[Any]:
         event = await get_event(db_session, event_id)
-        form = await form_data(request)
-        try:
-            idea = await capture.capture_card(
+        return await answer.submit(
+            lambda: capture.capture_card(
                 db_session,
                 event=event,
-                moderator=current_user,
+                moderator=moderator,
                 title=form.get("title", ""),
                 body=form.get("body", ""),
                 author_sector=form.get("author_sector", ""),
                 region=form.get("region", ""),
                 topic_id=form.get("topic_id"),
-            )
-        except InvalidInput as exc:
-            return await _capture_page(
-                request,
-                db_session,
-                event,
-                form=form,
-                errors=exc.translated_errors(),
-                status_code=422,
-            )
-        live.announce_idea(channels, idea)  # after the commit: the projector shows it
-        flash(request, gettext(CARD_SAVED, title=idea.title), category="success")
-        return see_other_route(request, "event_capture", event_id=event.id)
+            ),
+            invalid=partial(_capture_page, answer.request, db_session, event),
+            announce=lambda idea: _on_screen(answer, [idea]),
+            done=lambda idea: gettext(CARD_SAVED, title=idea.title),
+            then=lambda _: answer.see_other("event_capture", event_id=event.id),
+        )
 
     @get("/events/{event_id:int}/import", name="event_import")
     async def import_form(
@@ -208,33 +198,30 @@ class CaptureController(Controller):
 
     @post("/events/{event_id:int}/import", name="event_import_submit")
     async def import_file(
-        self,
-        request: AppRequest,
-        current_user: User,
-        db_session: AsyncSession,
-        channels: ChannelsPlugin,
-        event_id: int,
-    ) -> Template | Redirect:
+        self, moderator: User, db_session: AsyncSession, form: Form, answer: Answer, event_id: int
+    ) -> Response[Any]:
         event = await get_event(db_session, event_id)
-        form = await form_data(request)
         filename = form.get("filename", "")[:MAX_FILENAME]
-        data = b""
         try:
-            data = importer.decode_upload(form.get("content", ""))
-            ideas = await capture.import_cards(
-                db_session,
-                event=event,
-                moderator=current_user,
-                data=data,
-                filename=filename,
+            return await answer.submit(
+                lambda: capture.import_cards(
+                    db_session,
+                    event=event,
+                    moderator=moderator,
+                    data=importer.decode_upload(form.get("content", "")),
+                    filename=filename,
+                ),
+                announce=lambda ideas: _on_screen(answer, ideas),
+                done=lambda ideas: ngettext(
+                    "%(num)s idea imported.", "%(num)s ideas imported.", len(ideas)
+                ),
+                then=lambda _: answer.see_other("event_capture", event_id=event.id),
             )
-        except importer.ImportFailed as exc:
-            return await _failed_page(request, db_session, event, exc, data=data, filename=filename)
-        for idea in ideas:
-            live.announce_idea(channels, idea)
-        flash(
-            request,
-            ngettext("%(num)s idea imported.", "%(num)s ideas imported.", len(ideas)),
-            category="success",
-        )
-        return see_other_route(request, "event_capture", event_id=event.id)
+        except importer.ImportFailed as exc:  # the file's report, not a form's field errors
+            return await _failed_page(answer.request, db_session, event, exc, filename=filename)
+
+
+def _on_screen(answer: Answer, ideas: list[Idea]) -> None:
+    """After the commit: the projector shows the new ideas."""
+    for idea in ideas:
+        live.announce_idea(answer.channels, idea)

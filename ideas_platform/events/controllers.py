@@ -5,21 +5,16 @@ from __future__ import annotations
 
 import io
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import segno
 from litestar import Controller, Response, get, post
 from litestar.channels import ChannelsPlugin
-from litestar.plugins.flash import flash
 from litestar.response import Redirect, ServerSentEvent, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ideas_platform.accounts.auth import (
-    load_user,
-    login_required,
-    moderator_required,
-    provide_current_user,
-)
+from ideas_platform.accounts.auth import load_user, login_required, moderator_required
 from ideas_platform.accounts.controllers import start_session
 from ideas_platform.accounts.models import User
 from ideas_platform.core.channels import subscription_stream
@@ -32,11 +27,12 @@ from ideas_platform.core.rate_limits import (
     with_retry_after,
 )
 from ideas_platform.core.requests import AppRequest
-from ideas_platform.core.web import act_and_return, form_data, page, see_other_route
+from ideas_platform.core.web import page, see_other_route
 from ideas_platform.events import live, service
 from ideas_platform.events.models import Event, LiveMode
+from ideas_platform.moderation.dependencies import FORM_ACTIONS, Answer, Form
 from ideas_platform.processes import service as processes_service
-from ideas_platform.processes.models import PhaseKind
+from ideas_platform.processes.models import PhaseKind, Process
 from ideas_platform.votes import service as votes_service
 
 EVENT_FIELDS = (
@@ -100,6 +96,7 @@ async def _event_page(
 
 
 class EventController(Controller):
+    dependencies = FORM_ACTIONS
     include_in_schema = False
 
     # --- managing events (moderators) ---------------------------------------------------------
@@ -110,9 +107,11 @@ class EventController(Controller):
         return page(request, "events/form.html", process=process, event=None, form={}, errors={})
 
     @post("/processes/{slug:str}/events", guards=[moderator_required], name="event_create")
-    async def create(self, request: AppRequest, db_session: AsyncSession, slug: str) -> Any:
+    async def create(
+        self, moderator: User, db_session: AsyncSession, answer: Answer, slug: str
+    ) -> Response[Any]:
         process = await processes_service.get_by_slug(db_session, slug)
-        return await _save(request, db_session, process, None)
+        return await _save(moderator, db_session, answer, process, None)
 
     @get("/events/{event_id:int}/edit", guards=[moderator_required], name="event_edit")
     async def edit_form(
@@ -124,10 +123,12 @@ class EventController(Controller):
         return page(request, "events/form.html", process=process, event=event, form=form, errors={})
 
     @post("/events/{event_id:int}/edit", guards=[moderator_required], name="event_update")
-    async def edit(self, request: AppRequest, db_session: AsyncSession, event_id: int) -> Any:
+    async def edit(
+        self, moderator: User, db_session: AsyncSession, answer: Answer, event_id: int
+    ) -> Response[Any]:
         event = await service.get_event(db_session, event_id)
         process = await processes_service.get_by_id(db_session, event.process_id)
-        return await _save(request, db_session, process, event)
+        return await _save(moderator, db_session, answer, process, event)
 
     # --- the event page and submitting at the event ---------------------------------------------
 
@@ -141,38 +142,27 @@ class EventController(Controller):
     @post("/events/{event_id:int}/ideas", guards=[login_required], name="event_idea_submit")
     async def submit(
         self,
-        request: AppRequest,
         current_user: User,
         db_session: AsyncSession,
-        channels: ChannelsPlugin,
+        form: Form,
+        answer: Answer,
         event_id: int,
-    ) -> Any:
+    ) -> Response[Any]:
         event = await service.get_event(db_session, event_id)
-        user = current_user
-        form = await form_data(request)
-        try:
-            idea = await service.submit_at_event(
+        return await answer.submit(
+            lambda: service.submit_at_event(
                 db_session,
                 event=event,
-                user=user,
+                user=current_user,
                 title=form.get("title", ""),
                 body=form.get("body", ""),
-            )
-        except InvalidInput as exc:
-            return await _event_page(
-                request,
-                db_session,
-                event,
-                errors=exc.translated_errors(),
-                form=form,
-                status_code=422,
-            )
-        except DomainError as exc:  # e.g. the collect phase is over
-            flash(request, exc.translated(), category="error")
-            return see_other_route(request, "event", event_id=event_id)
-        live.announce_idea(channels, idea)
-        request_flash(request, N_("Thank you! Your idea is on the screen."))
-        return see_other_route(request, "event", event_id=event_id, fragment="ideas")
+            ),
+            invalid=partial(_event_page, answer.request, db_session, event),
+            back=answer.url("event", event_id=event_id),  # e.g. the collect phase is over
+            announce=lambda idea: live.announce_idea(answer.channels, idea),
+            done=N_("Thank you! Your idea is on the screen."),
+            then=lambda _: answer.see_other("event", event_id=event_id, fragment="ideas"),
+        )
 
     # --- joining ----------------------------------------------------------------------------
 
@@ -193,10 +183,10 @@ class EventController(Controller):
         viewer: User | None,
         db_session: AsyncSession,
         channels: ChannelsPlugin,
+        form: Form,
         code: str,
     ) -> Any:
         user = viewer
-        form = await form_data(request)
         try:
             if user is not None:
                 event = await service.join_as_user(db_session, code=code, user=user)
@@ -273,103 +263,76 @@ class EventController(Controller):
 
     @post("/events/{event_id:int}/mode", guards=[moderator_required], name="event_mode")
     async def mode(
-        self,
-        request: AppRequest,
-        db_session: AsyncSession,
-        channels: ChannelsPlugin,
-        event_id: int,
+        self, moderator: User, db_session: AsyncSession, form: Form, answer: Answer, event_id: int
     ) -> Redirect:
-        async def change(moderator: User, form: dict[str, str]) -> None:
-            await service.set_mode(
+        return await _control(
+            answer,
+            event_id,
+            lambda: service.set_mode(
                 db_session, event_id=event_id, moderator=moderator, mode=form.get("mode", "")
-            )
-
-        return await _control(request, channels, event_id, change, N_("The screen shows it now."))
+            ),
+            N_("The screen shows it now."),
+        )
 
     @post("/events/{event_id:int}/timer", guards=[moderator_required], name="event_timer")
     async def timer(
-        self,
-        request: AppRequest,
-        db_session: AsyncSession,
-        channels: ChannelsPlugin,
-        event_id: int,
+        self, moderator: User, db_session: AsyncSession, form: Form, answer: Answer, event_id: int
     ) -> Redirect:
-        async def change(moderator: User, form: dict[str, str]) -> None:
-            await service.set_timer(
+        return await _control(
+            answer,
+            event_id,
+            lambda: service.set_timer(
                 db_session,
                 event_id=event_id,
                 moderator=moderator,
                 minutes=form.get("minutes", ""),
                 label=form.get("label", ""),
-            )
-
-        return await _control(request, channels, event_id, change, N_("The timer has been set."))
+            ),
+            N_("The timer has been set."),
+        )
 
     @post("/events/{event_id:int}/joining", guards=[moderator_required], name="event_joining")
     async def joining(
-        self,
-        request: AppRequest,
-        db_session: AsyncSession,
-        channels: ChannelsPlugin,
-        event_id: int,
+        self, moderator: User, db_session: AsyncSession, form: Form, answer: Answer, event_id: int
     ) -> Redirect:
-        async def change(moderator: User, form: dict[str, str]) -> None:
-            await service.set_joining(
+        return await _control(
+            answer,
+            event_id,
+            lambda: service.set_joining(
                 db_session, event_id=event_id, moderator=moderator, open_=form.get("open") == "1"
-            )
-
-        return await _control(request, channels, event_id, change, N_("Joining has been updated."))
+            ),
+            N_("Joining has been updated."),
+        )
 
 
 async def _control(
-    request: AppRequest,
-    channels: ChannelsPlugin,
-    event_id: int,
-    change: Callable[[User, dict[str, str]], Awaitable[None]],
-    done: str,
+    answer: Answer, event_id: int, change: Callable[[], Awaitable[object]], done: str
 ) -> Redirect:
     """A moderator's control of the running workshop: change, then tell the screens."""
-
-    async def action(form: dict[str, str]) -> str | None:
-        await change(await provide_current_user(request), form)
-        live.announce(channels, event_id, "state")
-        return None
-
-    default = request.app.route_reverse("event", event_id=event_id)
-    return await act_and_return(request, action, default=default, done=done)
-
-
-def request_flash(request: AppRequest, message: str) -> None:
-    flash(request, gettext(message), category="success")
+    return await answer.redirect(
+        change,
+        back=answer.url("event", event_id=event_id),
+        done=done,
+        announce=lambda _: live.announce(answer.channels, event_id, "state"),
+    )
 
 
 async def _save(
-    request: AppRequest,
-    db_session: AsyncSession,
-    process: Any,
-    event: Event | None,
-) -> Any:
-    form = await form_data(request)
-    try:
-        saved = await service.save_event(
+    moderator: User, db_session: AsyncSession, answer: Answer, process: Process, event: Event | None
+) -> Response[Any]:
+    """Create or change an event; the form again (422) when a field is invalid."""
+    return await answer.submit(
+        lambda: service.save_event(
             db_session,
             process=process,
-            moderator=await provide_current_user(request),
-            form=service.EventForm(**{f: form.get(f, "") for f in EVENT_FIELDS}),
+            moderator=moderator,
+            form=service.EventForm(**{f: answer.form.get(f, "") for f in EVENT_FIELDS}),
             event_id=event.id if event else None,
-        )
-    except InvalidInput as exc:
-        return page(
-            request,
-            "events/form.html",
-            status_code=422,
-            process=process,
-            event=event,
-            form=form,
-            errors=exc.translated_errors(),
-        )
-    request_flash(request, N_("The event has been saved."))
-    return see_other_route(request, "event", event_id=saved.id)
+        ),
+        invalid=partial(page, answer.request, "events/form.html", process=process, event=event),
+        done=N_("The event has been saved."),
+        then=lambda saved: answer.see_other("event", event_id=saved.id),
+    )
 
 
 async def _join_page(

@@ -12,16 +12,18 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ideas_platform.accounts import lifecycle
 from ideas_platform.accounts.models import User
 from ideas_platform.accounts.permissions import require_moderator
 from ideas_platform.audit.service import json_safe, record_change
 from ideas_platform.audit.service import record as audit
 from ideas_platform.core.choices import N_, Region, Role, Sector
+from ideas_platform.core.config import Settings
 from ideas_platform.core.database import transaction
 from ideas_platform.core.errors import (
     ConflictError,
@@ -51,7 +53,6 @@ CODE_EXPIRED = N_("This code has expired: the event is over.")
 JOINING_CLOSED = N_("The moderation has closed joining for this event.")
 EVENT_FULL = N_("This event is full.")
 NOT_A_GUEST = N_("This account is already a full account.")
-EMAIL_TAKEN = N_("An account with this email address already exists.")
 
 # Without look-alikes (0/O, 1/I/L): people type the code from a projector.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -258,12 +259,16 @@ async def _locked(session: AsyncSession, event_id: int) -> Event:
     return event
 
 
+# The idea list's filter reads it on every page: built once (issue 16).
+_EVENTS_OF_PROCESS = (
+    select(Event)
+    .where(Event.process_id == bindparam("process_id", type_=BigInteger()))
+    .order_by(Event.starts_at)
+)
+
+
 async def list_events(session: AsyncSession, process_id: int) -> list[Event]:
-    return list(
-        await session.scalars(
-            select(Event).where(Event.process_id == process_id).order_by(Event.starts_at)
-        )
-    )
+    return list(await session.scalars(_EVENTS_OF_PROCESS, {"process_id": process_id}))
 
 
 def join_problem(event: Event | None, at: datetime | None = None) -> str | None:
@@ -385,9 +390,12 @@ async def join_as_guest(session: AsyncSession, *, code: str, form: GuestForm) ->
 
 
 async def make_full_account(
-    session: AsyncSession, *, user_id: int, email: str, password: str
-) -> User:
-    """A guest adds email and password; ideas, votes and comments stay theirs (same user)."""
+    session: AsyncSession, *, settings: Settings, user_id: int, email: str, password: str
+) -> None:
+    """A guest of a workshop keeps the account: sets a password now and gets a link to the
+    address; once it is opened the guest is a full account (same user: ideas, votes and
+    comments stay). An address with an account already: its owner is told instead, and the
+    guest sees the same answer (nobody learns which addresses are registered)."""
     email = clean_text(email, max_length=254).lower()
     async with transaction(session):
         user = await session.scalar(select(User).where(User.id == user_id).with_for_update())
@@ -402,15 +410,8 @@ async def make_full_account(
             errors["password"] = problem
         if errors:
             raise InvalidInput(errors)
-        taken = await session.scalar(
-            select(User.id).where(func.lower(User.email) == email, User.id != user.id)
-        )
-        if taken is not None:
-            raise InvalidInput({"email": EMAIL_TAKEN})
-        user.email = email
         user.password_hash = hash_password(password)
-        user.guest_event_id = None
-    return user
+        await lifecycle.send_address_link(session, settings, user, email)
 
 
 async def set_joining(

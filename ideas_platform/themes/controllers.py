@@ -7,12 +7,11 @@ made through another.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 from litestar.channels import ChannelsPlugin
-from litestar.plugins.flash import flash
 from litestar.response import Redirect, ServerSentEvent, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,20 +22,15 @@ from ideas_platform.core.choices import N_
 from ideas_platform.core.database import asyncpg_dsn
 from ideas_platform.core.errors import DomainError, InvalidInput
 from ideas_platform.core.requests import AppRequest
-from ideas_platform.core.web import (
-    act_and_return,
-    form_data,
-    is_htmx,
-    optional_id,
-    page,
-    see_other_route,
-)
+from ideas_platform.core.web import is_htmx, optional_id, page
 from ideas_platform.ideas import visibility
+from ideas_platform.moderation.dependencies import FORM_ACTIONS, Answer, Form
 from ideas_platform.notifications import service as notifications
 from ideas_platform.processes import service as processes_service
 from ideas_platform.processes.models import Process
 from ideas_platform.shortlists import service as shortlists_service
 from ideas_platform.themes import jobs, service
+from ideas_platform.themes.models import ThemeSuggestion
 
 
 def board_channel(process_id: int) -> str:
@@ -69,7 +63,20 @@ async def _board_page(
     return page(request, "themes/board.html", status_code=status_code, **context)
 
 
+async def _board_or_redirect(
+    answer: Answer, db_session: AsyncSession, process: Process | int, fragment: str = ""
+) -> Response[Any]:
+    """After a change of the board (the process or its id): the board's fragment for htmx,
+    else back to the board."""
+    if isinstance(process, int):
+        process = await processes_service.get_by_id(db_session, process)
+    if is_htmx(answer.request):
+        return await _board_page(answer.request, db_session, process)
+    return answer.see_other("board", slug=process.slug, fragment=fragment)
+
+
 class ThemeController(Controller):
+    dependencies = FORM_ACTIONS
     include_in_schema = False
 
     @get("/processes/{slug:str}/board", name="board")
@@ -89,60 +96,44 @@ class ThemeController(Controller):
 
     @post("/processes/{slug:str}/themes", guards=[login_required], name="theme_create")
     async def create(
-        self,
-        request: AppRequest,
-        current_user: User,
-        db_session: AsyncSession,
-        channels: ChannelsPlugin,
-        slug: str,
-    ) -> Any:
+        self, current_user: User, db_session: AsyncSession, form: Form, answer: Answer, slug: str
+    ) -> Response[Any]:
         process = await processes_service.get_by_slug(db_session, slug)
-        form = await form_data(request)
-        try:
-            theme = await service.create_theme(
+        return await answer.submit(
+            lambda: service.create_theme(
                 db_session,
                 process=process,
                 user=current_user,
                 title=form.get("title", ""),
                 description=form.get("description", ""),
-            )
-        except InvalidInput as exc:
-            return await _board_page(
-                request,
-                db_session,
-                process,
-                errors=exc.translated_errors(),
-                form=form,
-                status_code=422,
-            )
-        announce(channels, process.id, "theme", theme_id=theme.id)
-        if is_htmx(request):
-            return await _board_page(request, db_session, process)
-        return see_other_route(request, "board", slug=slug)
+            ),
+            invalid=partial(_board_page, answer.request, db_session, process),
+            announce=lambda theme: announce(
+                answer.channels, process.id, "theme", theme_id=theme.id
+            ),
+            then=lambda _: _board_or_redirect(answer, db_session, process),
+        )
 
     @post("/ideas/{idea_id:int}/theme", guards=[login_required], name="idea_theme")
     async def move(
-        self,
-        request: AppRequest,
-        current_user: User,
-        db_session: AsyncSession,
-        channels: ChannelsPlugin,
-        idea_id: int,
-    ) -> Any:
+        self, current_user: User, db_session: AsyncSession, form: Form, answer: Answer, idea_id: int
+    ) -> Response[Any]:
         await visibility.get_readable_idea(db_session, idea_id, current_user)
-        form = await form_data(request)
         raw = form.get("theme_id", "")
         theme_id = optional_id(raw)
         if raw and theme_id is None:
             raise DomainError(service.THEME_NOT_FOUND, code="theme_not_found")
-        move = await service.move_idea(
-            db_session, idea_id=idea_id, theme_id=theme_id, user=current_user
+        return await answer.submit(
+            lambda: service.move_idea(
+                db_session, idea_id=idea_id, theme_id=theme_id, user=current_user
+            ),
+            announce=lambda move: announce(
+                answer.channels, move.process_id, "move", idea_id=idea_id, theme_id=move.after
+            ),
+            then=lambda move: _board_or_redirect(
+                answer, db_session, move.process_id, fragment=f"idea-{idea_id}"
+            ),
         )
-        announce(channels, move.process_id, "move", idea_id=idea_id, theme_id=move.after)
-        process = await processes_service.get_by_id(db_session, move.process_id)
-        if is_htmx(request):
-            return await _board_page(request, db_session, process)
-        return see_other_route(request, "board", slug=process.slug, fragment=f"idea-{idea_id}")
 
     @get("/themes/{theme_id:int}", name="theme")
     async def theme(
@@ -172,125 +163,69 @@ class ThemeController(Controller):
         )
 
 
-async def _moderate(
-    request: AppRequest,
-    channels: ChannelsPlugin,
-    default: str,
-    action: Callable[[dict[str, str]], Awaitable[tuple[int, str]]],
-    done: str,
-) -> Redirect:
-    """A moderator's form action that answers (process id, page to show); boards hear of it."""
-
-    async def announced(form: dict[str, str]) -> str:
-        process_id, where = await action(form)
-        announce(channels, process_id, "theme")
-        return where
-
-    return await act_and_return(request, announced, default=default, done=done)
-
-
 class ThemeModerationController(Controller):
     guards = [moderator_required]
+    dependencies = FORM_ACTIONS
     include_in_schema = False
 
     @post("/themes/{theme_id:int}/rename", name="theme_rename")
     async def rename(
-        self,
-        request: AppRequest,
-        current_user: User,
-        db_session: AsyncSession,
-        channels: ChannelsPlugin,
-        theme_id: int,
+        self, moderator: User, db_session: AsyncSession, form: Form, answer: Answer, theme_id: int
     ) -> Redirect:
-        async def action(form: dict[str, str]) -> tuple[int, str]:
-            theme = await service.rename_theme(
+        return await answer.redirect(
+            lambda: service.rename_theme(
                 db_session,
                 theme_id=theme_id,
-                moderator=current_user,
+                moderator=moderator,
                 title=form.get("title", ""),
                 description=form.get("description", ""),
-            )
-            return theme.process_id, request.app.route_reverse("theme", theme_id=theme.id)
-
-        return await _moderate(
-            request,
-            channels,
-            request.app.route_reverse("theme", theme_id=theme_id),
-            action,
-            N_("The theme has been renamed."),
+            ),
+            back=answer.url("theme", theme_id=theme_id),
+            done=N_("The theme has been renamed."),
+            to=lambda theme: answer.url("theme", theme_id=theme.id),
+            announce=lambda theme: announce(answer.channels, theme.process_id, "theme"),
         )
 
     @post("/themes/{theme_id:int}/lock", name="theme_lock")
     async def lock(
-        self,
-        request: AppRequest,
-        current_user: User,
-        db_session: AsyncSession,
-        channels: ChannelsPlugin,
-        theme_id: int,
+        self, moderator: User, db_session: AsyncSession, form: Form, answer: Answer, theme_id: int
     ) -> Redirect:
-        async def action(form: dict[str, str]) -> tuple[int, str]:
-            theme = await service.set_locked(
-                db_session,
-                theme_id=theme_id,
-                moderator=current_user,
-                locked=form.get("locked") == "1",
-            )
-            return theme.process_id, request.app.route_reverse("theme", theme_id=theme.id)
-
-        return await _moderate(
-            request,
-            channels,
-            request.app.route_reverse("theme", theme_id=theme_id),
-            action,
-            N_("The theme has been updated."),
+        return await answer.redirect(
+            lambda: service.set_locked(
+                db_session, theme_id=theme_id, moderator=moderator, locked=form.get("locked") == "1"
+            ),
+            back=answer.url("theme", theme_id=theme_id),
+            done=N_("The theme has been updated."),
+            to=lambda theme: answer.url("theme", theme_id=theme.id),
+            announce=lambda theme: announce(answer.channels, theme.process_id, "theme"),
         )
 
     @post("/themes/{theme_id:int}/merge", name="theme_merge")
     async def merge(
-        self,
-        request: AppRequest,
-        current_user: User,
-        db_session: AsyncSession,
-        channels: ChannelsPlugin,
-        theme_id: int,
+        self, moderator: User, db_session: AsyncSession, form: Form, answer: Answer, theme_id: int
     ) -> Redirect:
-        async def action(form: dict[str, str]) -> tuple[int, str]:
-            target = await service.merge_themes(
+        return await answer.redirect(
+            lambda: service.merge_themes(
                 db_session,
                 source_id=theme_id,
                 target_id=optional_id(form.get("target_id")) or 0,
-                moderator=current_user,
-            )
-            return target.process_id, request.app.route_reverse("theme", theme_id=target.id)
-
-        return await _moderate(
-            request,
-            channels,
-            request.app.route_reverse("theme", theme_id=theme_id),
-            action,
-            N_("The themes have been merged."),
+                moderator=moderator,
+            ),
+            back=answer.url("theme", theme_id=theme_id),
+            done=N_("The themes have been merged."),
+            to=lambda target: answer.url("theme", theme_id=target.id),
+            announce=lambda target: announce(answer.channels, target.process_id, "theme"),
         )
 
     @post("/moderation/moves/{entry_id:int}/undo", name="move_undo")
     async def undo(
-        self,
-        request: AppRequest,
-        current_user: User,
-        db_session: AsyncSession,
-        channels: ChannelsPlugin,
-        entry_id: int,
+        self, moderator: User, db_session: AsyncSession, answer: Answer, entry_id: int
     ) -> Redirect:
-        async def action(form: dict[str, str]) -> tuple[int, str]:
-            move = await service.undo_move(db_session, entry_id=entry_id, moderator=current_user)
-            return move.process_id, request.app.route_reverse("audit_log")
-
-        return await _moderate(
-            request,
-            channels,
-            request.app.route_reverse("audit_log"),
-            action,
-            N_("The move has been undone."),
+        return await answer.redirect(
+            lambda: service.undo_move(db_session, entry_id=entry_id, moderator=moderator),
+            back=answer.url("audit_log"),
+            done=N_("The move has been undone."),
+            announce=lambda move: announce(answer.channels, move.process_id, "theme"),
         )
 
 
@@ -298,24 +233,22 @@ class SuggestionController(Controller):
     """Machine suggestions for themes (moderators): request, watch the progress, decide."""
 
     guards = [moderator_required]
+    dependencies = FORM_ACTIONS
     include_in_schema = False
 
     @post("/processes/{slug:str}/suggestions", name="suggestions_start")
     async def request_suggestions(
-        self, request: AppRequest, current_user: User, db_session: AsyncSession, slug: str
-    ) -> Redirect:
+        self, moderator: User, db_session: AsyncSession, form: Form, answer: Answer, slug: str
+    ) -> Response[Any]:
         process = await processes_service.get_by_slug(db_session, slug)
-        form = await form_data(request)
-        try:
-            k = jobs.parse_k(form.get("k"))
-            job = await jobs.request_suggestions(
-                db_session, process=process, moderator=current_user, k=k
-            )
-        except (InvalidInput, jobs.ModelMissing) as exc:
-            flash(request, exc.translated(), category="error")
-            return see_other_route(request, "board", slug=slug)
-        jobs.launch(asyncpg_dsn(request.app.state.database_url), job.id)
-        return see_other_route(request, "suggestions", job_id=job.id)
+        return await answer.submit(
+            lambda: jobs.request_suggestions(
+                db_session, process=process, moderator=moderator, k=jobs.parse_k(form.get("k"))
+            ),
+            back=answer.url("board", slug=slug),
+            refusals=(InvalidInput, jobs.ModelMissing),
+            then=lambda job: _launched(answer, job),
+        )
 
     @get("/suggestions/{job_id:int}", name="suggestions")
     async def show(self, request: AppRequest, db_session: AsyncSession, job_id: int) -> Template:
@@ -333,51 +266,39 @@ class SuggestionController(Controller):
     @post("/suggestions/{job_id:int}/proposals/{index:int}/accept", name="proposal_accept")
     async def accept(
         self,
-        request: AppRequest,
-        current_user: User,
+        moderator: User,
         db_session: AsyncSession,
-        channels: ChannelsPlugin,
+        form: Form,
+        answer: Answer,
         job_id: int,
         index: int,
     ) -> Redirect:
-        async def action(form: dict[str, str]) -> tuple[int, str]:
-            theme = await jobs.accept(
+        return await answer.redirect(
+            lambda: jobs.accept(
                 db_session,
                 job_id=job_id,
                 index=index,
                 title=form.get("title", ""),
-                moderator=current_user,
-            )
-            return theme.process_id, request.app.route_reverse("suggestions", job_id=job_id)
-
-        return await _moderate(
-            request,
-            channels,
-            request.app.route_reverse("suggestions", job_id=job_id),
-            action,
-            N_("The theme has been created."),
+                moderator=moderator,
+            ),
+            back=answer.url("suggestions", job_id=job_id),
+            done=N_("The theme has been created."),
+            announce=lambda theme: announce(answer.channels, theme.process_id, "theme"),
         )
 
     @post("/suggestions/{job_id:int}/proposals/{index:int}/drop", name="proposal_drop")
     async def drop(
-        self,
-        request: AppRequest,
-        current_user: User,
-        db_session: AsyncSession,
-        channels: ChannelsPlugin,
-        job_id: int,
-        index: int,
+        self, moderator: User, db_session: AsyncSession, answer: Answer, job_id: int, index: int
     ) -> Redirect:
-        async def action(form: dict[str, str]) -> tuple[int, str]:
-            process_id = await jobs.drop(
-                db_session, job_id=job_id, index=index, moderator=current_user
-            )
-            return process_id, request.app.route_reverse("suggestions", job_id=job_id)
-
-        return await _moderate(
-            request,
-            channels,
-            request.app.route_reverse("suggestions", job_id=job_id),
-            action,
-            N_("The proposal was dropped."),
+        return await answer.redirect(
+            lambda: jobs.drop(db_session, job_id=job_id, index=index, moderator=moderator),
+            back=answer.url("suggestions", job_id=job_id),
+            done=N_("The proposal was dropped."),
+            announce=lambda process_id: announce(answer.channels, process_id, "theme"),
         )
+
+
+def _launched(answer: Answer, job: ThemeSuggestion) -> Redirect:
+    """The job runs in the background; its page shows the progress."""
+    jobs.launch(asyncpg_dsn(answer.request.app.state.database_url), job.id)
+    return answer.see_other("suggestions", job_id=job.id)

@@ -56,7 +56,7 @@ PageFor = Callable[[str, str], Page]
 
 
 @pytest.fixture(scope="module")
-def page_for(browser: Browser, base_url: str) -> Iterator[PageFor]:
+def page_for(browser: Browser, base_url: str, e2e_database_url: str) -> Iterator[PageFor]:
     """page_for(who, width): a page per role and width, logged in, that lets axe in."""
     pages: dict[tuple[str, str], Page] = {}
     contexts = []
@@ -75,6 +75,7 @@ def page_for(browser: Browser, base_url: str) -> Iterator[PageFor]:
                     f"barrierefrei.{suffix}@example.org",
                     f"Barrierefrei {suffix}",
                     "Werkbank-Sachsen-2030",
+                    database_url=e2e_database_url,
                 )
             elif who != "anonymous":
                 log_in(page, base_url, who)

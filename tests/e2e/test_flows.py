@@ -24,7 +24,7 @@ PageFor = Callable[[str, bool], Page]
 
 
 @pytest.fixture(scope="module")
-def page_for(browser: Browser, base_url: str) -> Iterator[PageFor]:
+def page_for(browser: Browser, base_url: str, e2e_database_url: str) -> Iterator[PageFor]:
     """page_for(who, js): a logged-in page per (who, js), kept for the module. `who` is a demo
     login or "participant" (registered in the browser the first time)."""
     pages: dict[tuple[str, bool], Page] = {}
@@ -46,6 +46,7 @@ def page_for(browser: Browser, base_url: str) -> Iterator[PageFor]:
                     f"teilnehmerin.{suffix}@example.org",
                     f"Teilnehmerin {suffix}",
                     "Werkbank-Sachsen-2030",
+                    database_url=e2e_database_url,
                 )
             else:
                 log_in(page, base_url, who)
@@ -68,14 +69,21 @@ def assert_no_navigation(page: Page, url: str) -> None:
 
 
 @JS
-def test_register(browser: Browser, base_url: str, js: bool) -> None:
+def test_register(browser: Browser, base_url: str, e2e_database_url: str, js: bool) -> None:
     context = browser.new_context(viewport=DESKTOP, java_script_enabled=js)
     context.set_default_timeout(10_000)
     page = context.new_page()
     suffix = uuid.uuid4().hex[:8]
-    register(page, base_url, f"neu.{suffix}@example.org", f"Neu {suffix}", "Werkbank-Sachsen-2030")
+    register(
+        page,
+        base_url,
+        f"neu.{suffix}@example.org",
+        f"Neu {suffix}",
+        "Werkbank-Sachsen-2030",
+        database_url=e2e_database_url,
+    )
     expect(page.locator(".field-error")).to_have_count(0)
-    # logged in: the profile (login required) shows the account; the name links to it
+    # the mailed link logged in: the profile (login required) shows the account
     page.goto(base_url + "/profile")
     assert page.url == base_url + "/profile"
     expect(page.locator("main")).to_contain_text(f"neu.{suffix}@example.org")

@@ -19,7 +19,9 @@ from tests.e2e.pages import SLUG, register
 LONG_WORD = "Ingenieurausbildungsstättenmodernisierungsförderprogramm"
 
 
-def new_participant(browser: Browser, base_url: str, *, js: bool = True) -> BrowserContext:
+def new_participant(
+    browser: Browser, base_url: str, e2e_database_url: str, *, js: bool = True
+) -> BrowserContext:
     context = browser.new_context(viewport=DESKTOP, java_script_enabled=js)
     context.set_default_timeout(10_000)
     page = context.new_page()
@@ -30,6 +32,7 @@ def new_participant(browser: Browser, base_url: str, *, js: bool = True) -> Brow
         f"neugierig.{suffix}@example.org",
         f"Neugierig {suffix}",
         "Werkbank-Sachsen-2030",
+        database_url=e2e_database_url,
     )
     page.close()
     return context
@@ -51,8 +54,8 @@ def submit_idea(page: Page, base_url: str, title: str, body: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def participant(browser: Browser, base_url: str) -> Iterator[BrowserContext]:
-    context = new_participant(browser, base_url)
+def participant(browser: Browser, base_url: str, e2e_database_url: str) -> Iterator[BrowserContext]:
+    context = new_participant(browser, base_url, e2e_database_url)
     yield context
     context.close()
 
@@ -137,8 +140,10 @@ def test_failed_request_without_a_message_says_so(
 
 
 @pytest.mark.parametrize("js", [True, False], ids=["js", "no-js"])
-def test_withdraw_asks_first(browser: Browser, base_url: str, js: bool) -> None:
-    context = new_participant(browser, base_url, js=js)
+def test_withdraw_asks_first(
+    browser: Browser, base_url: str, e2e_database_url: str, js: bool
+) -> None:
+    context = new_participant(browser, base_url, e2e_database_url, js=js)
     page = context.new_page()
     idea_url = submit_idea(
         page,
