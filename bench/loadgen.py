@@ -19,6 +19,9 @@ class _Stats:
     latencies_us: list[int] = field(default_factory=list)
     non2xx: int = 0
     nonfragment: int = 0
+    repeats: int = 0  # api: 409 already_voted, a pair drawn again (no error)
+    statuses: dict[int, int] = field(default_factory=dict)  # of the non-2xx answers
+    first_error: str = ""
     connect: int = 0
     read: int = 0
 
@@ -101,8 +104,12 @@ async def _connection(
                 stats.read += 1
                 return
             stats.latencies_us.append(int((time.perf_counter() - started) * 1_000_000))
-            if not 200 <= status <= 299:
+            if status == 409 and mode == "api" and b'"already_voted"' in body:
+                stats.repeats += 1
+            elif not 200 <= status <= 299:
                 stats.non2xx += 1
+                stats.statuses[status] = stats.statuses.get(status, 0) + 1
+                stats.first_error = stats.first_error or f"{status} {body[:300]!r}"
             elif mode == "app" and b'id="vote-' not in body:
                 stats.nonfragment += 1
     finally:
@@ -119,8 +126,10 @@ async def run(
     hi: int,
     connections: int,
     duration: float,
+    first_error: list[str] | None = None,
 ) -> dict[str, int]:
-    """Drive the endpoint for `duration` seconds; answers the fields of wrk's BENCH line."""
+    """Drive the endpoint for `duration` seconds; answers the fields of wrk's BENCH line.
+    The first answer outside 2xx ("status body"), if any, is appended to `first_error`."""
     make = _request_maker(mode, lines, lo, hi, host, port)
     stats = _Stats()
     started = time.perf_counter()
@@ -130,7 +139,7 @@ async def run(
     )
     elapsed = time.perf_counter() - started
     values = sorted(stats.latencies_us)
-    return {
+    counts = {
         "requests": len(values),
         "duration_us": int(elapsed * 1_000_000),
         "p50_us": percentile(values, 50),
@@ -139,8 +148,13 @@ async def run(
         "max_us": values[-1] if values else 0,
         "non2xx": stats.non2xx,
         "nonfragment": stats.nonfragment,
+        "repeats": stats.repeats,
         "connect": stats.connect,
         "read": stats.read,
         "write": 0,
         "timeout": 0,
+        **{f"status_{status}": n for status, n in stats.statuses.items()},
     }
+    if first_error is not None and stats.first_error:
+        first_error.append(stats.first_error)
+    return counts

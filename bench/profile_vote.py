@@ -3,17 +3,24 @@
 Run after `make bench-votes` (it needs the seeded `ideas_bench` database):
 
     DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/ideas_bench \
-        .venv/bin/python -m bench.profile_vote [--requests 5000] [--cprofile]
+        .venv/bin/python -m bench.profile_vote [--requests 5000] [--cprofile app|api|stub]
 
-It logs one user in, then calls the ASGI app directly with the POST /ideas/{id}/vote request of
-the benchmark (session cookie, CSRF header, HX-Request) and prints microseconds per request:
+It logs users in, then calls the ASGI app directly with the POST /ideas/{id}/vote request of
+the benchmark (session cookie, CSRF header, HX-Request) and prints the CPU microseconds per
+request (of the process, and of the event loop's thread alone):
 
-* `app, real database`: the whole request in this process, vote statement included;
-* `app, cast_vote stubbed`: the same without the database (framework, session, CSRF, template);
-* `template only`: rendering partials/vote_button.html as the controller does;
+* `app`: the whole request in this process, vote statement included;
+* `api`: POST /api/ideas/{id}/vote with a bearer token (the token lookup included);
+* `app, cast_vote stubbed`: the same without the database (framework, session, CSRF, widget);
+* `and a constant widget`: also without rendering the vote widget;
+* `api, cast_vote stubbed`: the API vote without its vote statement (the token lookup stays);
 * `raw ASGI + asyncpg`: bench/raw_app.py's statement alone, for comparison.
 
-With --cprofile it prints the top functions of the stubbed run (cumulative time).
+A request that waits for PostgreSQL costs far more CPU than the same request without the wait
+on a busy machine (caches run cold): compare rows of one run only.
+
+With --cprofile it prints the top functions of one of the runs; the profile counts this
+thread's CPU time (`--wall` for wall time, where the waits dominate).
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ from urllib.parse import urlencode
 import asyncpg
 
 from bench.raw_app import MINIMAL_VOTE
-from bench.votes import PASSWORD, pg_params
+from bench.votes import PASSWORD, make_tokens, pg_params
 from ideas_platform.core.config import Settings
 
 
@@ -159,17 +166,24 @@ async def measure(label: str, n: int, call: Callable[[], Awaitable[int]]) -> Non
     statuses: dict[int, int] = {}
     for _ in range(min(n, 300)):  # warm-up: caches, prepared statements, pool
         await call()
-    started, cpu = time.perf_counter(), time.process_time()
+    started, cpu, own = time.perf_counter(), time.process_time(), time.thread_time()
     for _ in range(n):
         status = await call()
         statuses[status] = statuses.get(status, 0) + 1
     per_cpu = (time.process_time() - cpu) / n * 1e6
+    per_thread = (time.thread_time() - own) / n * 1e6
     per_wall = (time.perf_counter() - started) / n * 1e6
-    print(f"{label:44} {per_cpu:6.0f} us CPU {per_wall:7.0f} us wall   {statuses}", flush=True)
+    print(
+        f"{label:44} {per_cpu:6.0f} us CPU ({per_thread:4.0f} loop thread) "
+        f"{per_wall:7.0f} us wall   {statuses}",
+        flush=True,
+    )
 
 
 async def profile(call: Callable[[], Awaitable[int]], args: argparse.Namespace) -> None:
-    profiler = cProfile.Profile()
+    # CPU time of this thread, not wall time: waits for PostgreSQL (epoll) and the preemption
+    # of a busy machine otherwise dominate, and they cost the worker nothing.
+    profiler = cProfile.Profile(time.thread_time) if args.cpu else cProfile.Profile()
     profiler.enable()
     for _ in range(args.requests):
         await call()
@@ -179,8 +193,7 @@ async def profile(call: Callable[[], Awaitable[int]], args: argparse.Namespace) 
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    from litestar import MediaType
-    from litestar.response import Response
+    from markupsafe import Markup
     from sqlalchemy.engine import make_url
 
     from bench import raw_app
@@ -222,33 +235,43 @@ async def main_async(args: argparse.Namespace) -> None:
             path, headers, body = _vote_request(random.randint(1, n_ideas), cookie, token)
             return (await asgi(app, "POST", path, headers, body))[0]
 
+        tokens = await make_tokens(params, user_ids)
+
+        async def api_vote() -> int:
+            path = f"/api/ideas/{random.randint(1, n_ideas)}/vote"
+            headers = [(b"authorization", b"Bearer " + random.choice(tokens).encode())]
+            return (await asgi(app, "POST", path, headers))[0]
+
         await forget_votes()
         await measure("app POST /ideas/{id}/vote", args.requests, app_vote)
         await forget_votes()
         if args.cprofile == "app":
             await profile(app_vote, args)
             await forget_votes()
+        await measure("api POST /api/ideas/{id}/vote (bearer)", args.requests, api_vote)
+        await forget_votes()
+        if args.cprofile == "api":
+            await profile(api_vote, args)
+            await forget_votes()
 
         async def stub_cast_vote(engine: Any, principal: Any, idea_id: int) -> VoteState:
             return VoteState(idea_id, True, 42)
 
-        def constant_page(request: Any, template: str, **context: Any) -> Response[str]:
-            return Response(
-                content=f'<div class="vote" id="vote-{context["idea_id"]}"></div>',
-                media_type=MediaType.HTML,
-            )
+        def constant_widget(vote: Any, idea_id: int, *_: Any, **__: Any) -> Markup:
+            return Markup(f'<div class="vote" id="vote-{idea_id}"></div>')
 
-        original_cast, original_page = service.cast_vote, controllers.page
+        original_cast, original_widget = service.cast_vote, controllers.vote_widget_html
         service.cast_vote = stub_cast_vote  # type: ignore[assignment]
         try:
             await measure("  same, cast_vote stubbed (no database)", args.requests, app_vote)
-            controllers.page = constant_page  # type: ignore[assignment]
-            await measure("  same, and no template (constant body)", args.requests, app_vote)
-            controllers.page = original_page
+            controllers.vote_widget_html = constant_widget  # type: ignore[assignment]
+            await measure("  same, and a constant widget", args.requests, app_vote)
+            controllers.vote_widget_html = original_widget
             if args.cprofile == "stub":
                 await profile(app_vote, args)
+            await measure("api, cast_vote stubbed (no database)", args.requests, api_vote)
         finally:
-            service.cast_vote, controllers.page = original_cast, original_page  # type: ignore[assignment]
+            service.cast_vote, controllers.vote_widget_html = original_cast, original_widget  # type: ignore[assignment]
 
     raw_app._pool = await asyncpg.create_pool(
         **params, min_size=1, max_size=1, reset=raw_app._no_reset
@@ -278,8 +301,12 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=30, help="logged-in users voting")
     parser.add_argument(
         "--cprofile",
-        choices=["app", "stub"],
-        help="profile the vote with the database (app) or with cast_vote stubbed (stub)",
+        choices=["app", "api", "stub"],
+        help="profile the vote with the database (app), the API vote with a bearer token (api)"
+        " or the vote with cast_vote stubbed (stub)",
+    )
+    parser.add_argument(
+        "--wall", dest="cpu", action="store_false", help="profile wall time, not thread CPU time"
     )
     parser.add_argument("--sort", default="cumulative", help="pstats order, e.g. tottime")
     parser.add_argument("--top", type=int, default=40, help="functions shown with --cprofile")

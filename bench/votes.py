@@ -62,6 +62,9 @@ class Result:
     errors: int
     votes_stored: int | None = None
     server_cpu_us: float | None = None  # CPU of the server's processes per request
+    repeats: int = 0  # API: 409 already_voted, a (user, idea) pair the generator drew again
+    error_kinds: dict[str, int] | None = None  # what the errors were (status_NNN, read, ...)
+    first_error: str = ""  # the first non-2xx answer: "status body"
 
     @property
     def throughput(self) -> float:
@@ -79,14 +82,31 @@ class Seeded:
 # --- database ---------------------------------------------------------------------------------
 
 
-async def seed(url: str, params: dict[str, Any], n_ideas: int, n_users: int) -> Seeded:
+def quick_password_hash() -> str:
+    """An argon2id hash of PASSWORD with the smallest cost: the app verifies any argon2 hash by
+    the parameters stored in it, so 2,000 real logins take seconds instead of minutes (the
+    vote requests never hash; the logins only make the sessions)."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
+
+
+async def seed(
+    url: str,
+    params: dict[str, Any],
+    n_ideas: int,
+    n_users: int,
+    *,
+    password_hash: str | None = None,
+) -> Seeded:
+    """`password_hash`: the users' hash of PASSWORD (default: the app's own parameters)."""
     from sqlalchemy import insert
     from sqlalchemy.ext.asyncio import create_async_engine
 
     from ideas_platform import models
     from ideas_platform.core.passwords import hash_password
 
-    password_hash = hash_password(PASSWORD)
+    password_hash = password_hash or hash_password(PASSWORD)
     now = datetime.now(UTC)
     emails = [f"bench{i:05d}@example.org" for i in range(n_users)]
     engine = create_async_engine(url)
@@ -177,7 +197,10 @@ async def seed(url: str, params: dict[str, Any], n_ideas: int, n_users: int) -> 
 
 
 async def make_tokens(params: dict[str, Any], user_ids: list[int]) -> list[str]:
-    """One API token per user, stored as the app stores them (hash only)."""
+    """One API token per user, stored as the app stores them (hash only), as if each had been
+    used a moment ago: the app writes `last_used_at` at most once a minute per token
+    (`accounts/auth.py`), so a client in steady use pays that write once a minute. Without
+    it, 2,000 tokens used a few times each in 15 s would measure mostly first uses."""
     from ideas_platform.accounts.auth import hash_token
 
     tokens = [secrets.token_urlsafe(32) for _ in user_ids]
@@ -185,7 +208,8 @@ async def make_tokens(params: dict[str, Any], user_ids: list[int]) -> list[str]:
     try:
         await conn.execute("DELETE FROM api_tokens")
         await conn.executemany(
-            "INSERT INTO api_tokens (user_id, name, token_hash) VALUES ($1, 'bench', $2)",
+            "INSERT INTO api_tokens (user_id, name, token_hash, last_used_at) "
+            "VALUES ($1, 'bench', $2, now())",
             [(uid, hash_token(t)) for uid, t in zip(user_ids, tokens, strict=True)],
         )
     finally:
@@ -419,6 +443,14 @@ class Load:
 def drive(
     load: Load, port: int, mode: str, lines_file: Path, lo: int, hi: int, duration: float
 ) -> dict[str, int]:
+    """The load generator's counts: the fields of its "BENCH" line."""
+    return drive_load(load, port, mode, lines_file, lo, hi, duration)[0]
+
+
+def drive_load(
+    load: Load, port: int, mode: str, lines_file: Path, lo: int, hi: int, duration: float
+) -> tuple[dict[str, int], str]:
+    """The load generator's counts and its first answer outside 2xx ("status body", or "")."""
     if load.wrk:
         out = subprocess.run(
             [
@@ -446,10 +478,13 @@ def drive(
         match = re.search(r"^BENCH (.*)$", out, re.MULTILINE)
         if not match:
             raise RuntimeError(f"unexpected wrk output:\n{out}")
-        return {k: int(v) for k, v in (pair.split("=") for pair in match.group(1).split())}
+        first = re.search(r"^BENCH_FIRST_ERROR (.*)$", out, re.MULTILINE)
+        counts = {k: int(v) for k, v in (pair.split("=") for pair in match.group(1).split())}
+        return counts, first.group(1) if first else ""
     from bench import loadgen
 
-    return asyncio.run(
+    first: list[str] = []
+    counts = asyncio.run(
         loadgen.run(
             host=HOST,
             port=port,
@@ -459,8 +494,15 @@ def drive(
             hi=hi,
             connections=load.connections,
             duration=duration,
+            first_error=first,
         )
     )
+    return counts, first[0] if first else ""
+
+
+# Errors besides non-2xx answers: 2xx that are not the vote fragment, and wrk's socket errors
+# (a timeout is a request without an answer after 2 s).
+ERROR_KINDS = ("nonfragment", "connect", "read", "write", "timeout")
 
 
 def measure_http(
@@ -478,12 +520,13 @@ def measure_http(
         drive(load, port, mode, lines_file, lo, hi, load.warmup)
     asyncio.run(reset_votes(params))
     cpu_before = group_cpu_seconds(server_pgid)
-    stats = drive(load, port, mode, lines_file, lo, hi, load.duration)
+    stats, first_error = drive_load(load, port, mode, lines_file, lo, hi, load.duration)
     cpu_after = group_cpu_seconds(server_pgid)
     server_cpu_us = None
     if cpu_before is not None and cpu_after is not None and stats["requests"]:
         server_cpu_us = (cpu_after - cpu_before) / stats["requests"] * 1e6
-    errors = sum(stats[k] for k in ("non2xx", "nonfragment", "connect", "read", "write", "timeout"))
+    kinds = {k: v for k, v in stats.items() if k.startswith("status_") or k in ERROR_KINDS}
+    errors = sum(stats[k] for k in ("non2xx", *ERROR_KINDS))
     return Result(
         name=name,
         requests=stats["requests"],
@@ -493,6 +536,9 @@ def measure_http(
         errors=errors,
         votes_stored=asyncio.run(count_votes(params)),
         server_cpu_us=server_cpu_us,
+        repeats=stats.get("repeats", 0),
+        error_kinds={k: v for k, v in kinds.items() if v},
+        first_error=first_error,
     )
 
 
@@ -581,17 +627,28 @@ def run_check(bench_url: str) -> tuple[bool, str]:
     return done.returncode == 0, (done.stdout + done.stderr).strip()
 
 
+def expected_repeats(requests: int, pairs: int) -> float:
+    """How many of `requests` uniformly drawn (user, idea) pairs repeat an earlier one."""
+    return requests - pairs * (1 - (1 - 1 / pairs) ** requests) if pairs else 0.0
+
+
 def print_table(results: list[Result]) -> None:
     print()
-    print(f"{'':38} {'votes/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'errors':>7} "
-          f"{'stored':>8} {'cpu/req':>8}")  # fmt: skip
+    print(f"{'':40} {'votes/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'errors':>7} "
+          f"{'repeats':>8} {'stored':>8} {'cpu/req':>8}")  # fmt: skip
     for r in results:
         stored = "" if r.votes_stored is None else str(r.votes_stored)
         cpu = "" if r.server_cpu_us is None else f"{r.server_cpu_us:.0f} us"
         print(
-            f"{r.name:38} {r.throughput:9.1f} {r.p50_ms:8.2f} {r.p99_ms:8.2f} "
-            f"{r.requests:9d} {r.errors:7d} {stored:>8} {cpu:>8}"
+            f"{r.name:40} {r.throughput:9.1f} {r.p50_ms:8.2f} {r.p99_ms:8.2f} "
+            f"{r.requests:9d} {r.errors:7d} {r.repeats:8d} {stored:>8} {cpu:>8}"
         )
+    for r in results:
+        if r.errors:
+            kinds = ", ".join(f"{k} {v}" for k, v in sorted((r.error_kinds or {}).items()))
+            print(f"errors of {r.name.split()[0]}: {kinds}")
+            if r.first_error:
+                print(f"  first: {r.first_error[:300]}")
     print()
 
 
@@ -628,7 +685,9 @@ def run(
     from ideas_platform.core.migrations import upgrade
 
     upgrade(bench_url)
-    seeded = asyncio.run(seed(bench_url, bench_params, args.ideas, args.users))
+    seeded = asyncio.run(
+        seed(bench_url, bench_params, args.ideas, args.users, password_hash=quick_password_hash())
+    )
     log(f"seeded process 'bench' (no vote budget), {args.ideas} ideas, {args.users} users")
 
     wrk = shutil.which("wrk")
@@ -740,7 +799,12 @@ def run(
         f"{os.cpu_count()} CPUs shared by load, servers and database."
     )
     print("errors: non-2xx answers, answers that are not the vote fragment, socket errors.")
-    print("stored: votes in the table after the run (the rest were repeats, answered 200).")
+    print("repeats: API answers 409 already_voted to a (user, idea) pair drawn again (no error);")
+    pairs = args.users * args.ideas
+    chance = expected_repeats(api_result.requests, pairs)
+    print(f"  by chance about {chance:.0f} of {api_result.requests} draws from {pairs:,} pairs "
+          "repeat (give or take its square root).")  # fmt: skip
+    print("stored: votes in the table after the run (htmx repeats answer the fragment, 200).")
     print("cpu/req: user+system CPU of the server's worker processes per request.")
     print(f"ideas-platform check: {check_output}")
     ratio_raw = app_result.throughput / raw_result.throughput if raw_result.throughput else 0.0

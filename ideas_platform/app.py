@@ -74,6 +74,7 @@ from ideas_platform.themes.controllers import (
     ThemeModerationController,
 )
 from ideas_platform.votes.controllers import VoteController
+from ideas_platform.votes.widget import vote_widget_html
 
 SESSION_COOKIE = "session"
 CSRF_COOKIE = "csrftoken"
@@ -120,6 +121,9 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     )
     rate_limit_store = PostgresStore(engine, "ratelimit")
     templates = template_config(auto_reload=settings.environment == "development")
+    # The vote widget's markup is Python (the answer to a vote renders it, issue 16); pages
+    # reach it through `partials/vote.html`'s macro.
+    templates.engine_instance.engine.globals["vote_widget_html"] = vote_widget_html
 
     async def open_driver_pool(app: Litestar) -> None:
         app.state.driver_pool = await create_driver_pool(database_url, settings.db_pool_size)

@@ -55,7 +55,7 @@ def test_every_action_the_code_records_has_a_label():
     recorded: set[str] = set()
     for path in pathlib.Path("ideas_platform").rglob("*.py"):
         text = path.read_text()
-        recorded |= set(re.findall(r'action=f?"([a-z_.{}]+)"', text))
+        recorded |= set(re.findall(r'action=f?"([a-z_{}]+\.[a-z_.{}]+)"', text))  # "theme.rename"
         recorded |= set(re.findall(r'action="[a-z_.]+" if [\w ]+ else "([a-z_.]+)"', text))
     assert "user.deactivate" in recorded and "{target_type}.hide" in recorded
     recorded = {a.replace("{target_type}", t) for a in recorded for t in ("idea", "comment")}

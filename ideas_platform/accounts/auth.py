@@ -186,12 +186,12 @@ ministry_required = role_required(Role.MINISTRY)
 async def load_user_for_pages(request: AppRequest) -> None:
     """Before every page (GET, not the API, not assets or event streams): confirm the user, so
     that the header of every page knows who is logged in. One cached query per request."""
+    # The cheap tests first: a POST (a vote) never builds the URL.
+    if request.method != "GET" or request.scope.get("user") is None:
+        return
     path = request.url.path
-    if (
-        request.method == "GET"
-        and request.scope.get("user") is not None
-        and not path.startswith(("/api/", "/static/", "/schema"))
-        and not path.endswith(("/stream", "/events"))
+    if not path.startswith(("/api/", "/static/", "/schema")) and not path.endswith(
+        ("/stream", "/events")
     ):
         user = await load_user(request)
         if user is not None:

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from litestar import MediaType
-from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
-from ideas_platform.core.errors import DomainError
-from ideas_platform.core.i18n import gettext
 from ideas_platform.core.requests import AppRequest
 
 if TYPE_CHECKING:
@@ -96,22 +92,3 @@ def optional_id(value: str | None) -> int | None:
 
 def page_number(value: str | None, last: int = 10_000) -> int:
     return min(max(optional_id(value) or 1, 1), last)
-
-
-async def act_and_return(
-    request: AppRequest,
-    action: Callable[[dict[str, str]], Awaitable[str | None]],
-    *,
-    default: str,
-    done: str,
-) -> Redirect:
-    """Run a form action (POST-redirect-GET). The action may answer the page to show next;
-    a form field `next` wins; a refusal comes back to `default` as a translated flash."""
-    form = await form_data(request)
-    try:
-        where = await action(form)
-    except DomainError as exc:
-        flash(request, exc.translated(), category="error")
-        return see_other(safe_next(form.get("next"), default))
-    flash(request, gettext(done), category="success")
-    return see_other(safe_next(form.get("next"), where or default))

@@ -7,9 +7,10 @@ sent to the login page. A refused action comes back to the page it came from wit
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,21 +19,14 @@ from ideas_platform.accounts.auth import login_required, moderator_required
 from ideas_platform.accounts.models import User
 from ideas_platform.audit import service as audit_service
 from ideas_platform.core.choices import N_
-from ideas_platform.core.errors import ConflictError, DomainError, InvalidInput
-from ideas_platform.core.i18n import gettext
+from ideas_platform.core.errors import ConflictError, DomainError
 from ideas_platform.core.rate_limits import SUBMIT_RATE_LIMIT
-from ideas_platform.core.requests import AppRequest, principal_of
-from ideas_platform.core.web import (
-    act_and_return,
-    form_data,
-    optional_id,
-    page,
-    page_number,
-    see_other_route,
-)
+from ideas_platform.core.requests import AppRequest
+from ideas_platform.core.web import optional_id, page, page_number
 from ideas_platform.ideas import visibility
 from ideas_platform.moderation import merge as merge_service
 from ideas_platform.moderation import reports as reports_service
+from ideas_platform.moderation.dependencies import FORM_ACTIONS, Answer, Form
 from ideas_platform.moderation.models import REPORT_REASON_LABELS
 from ideas_platform.processes import service as processes_service
 from ideas_platform.similarity import service as similarity_service
@@ -40,32 +34,20 @@ from ideas_platform.similarity import service as similarity_service
 QUEUE_PAGE = 25
 
 
-async def _decide(
-    request: AppRequest,
-    db_session: AsyncSession,
-    decision: Callable[..., Awaitable[object]],
-    idea_id: int,
-    done: str,
-    default: str | None = None,
-) -> Redirect:
-    """Hide, restore or keep an idea or (with the form's `comment_id`) one of its comments."""
-
-    async def action(form: dict[str, str]) -> None:
-        await decision(
-            db_session,
-            idea_id=idea_id,
-            comment_id=optional_id(form.get("comment_id")),
-            moderator_id=principal_of(request).user_id,
-            reason=form.get("reason", ""),
+def _merge_target(form: Form) -> int:
+    """The idea to merge into, from the form (a refusal when none is given)."""
+    target_id = optional_id(form.get("target_id"))
+    if target_id is None:
+        raise DomainError(
+            N_("Please enter the number of the idea to merge into."), code="merge_target_missing"
         )
-
-    default = default or request.app.route_reverse("idea", idea_id=idea_id)
-    return await act_and_return(request, action, default=default, done=done)
+    return target_id
 
 
 class ModerationController(Controller):
     path = "/moderation"
     guards = [moderator_required]
+    dependencies = FORM_ACTIONS
     include_in_schema = False
 
     @get("/", name="moderation")
@@ -102,61 +84,43 @@ class ModerationController(Controller):
         )
 
     @post("/duplicates/dismiss", name="duplicates_dismiss")
-    async def dismiss(self, request: AppRequest, db_session: AsyncSession) -> Redirect:
-        moderator_id = principal_of(request).user_id
-
-        async def action(form: dict[str, str]) -> None:
-            await similarity_service.dismiss_pair(
+    async def dismiss(
+        self, moderator: User, db_session: AsyncSession, form: Form, answer: Answer
+    ) -> Redirect:
+        return await answer.redirect(
+            lambda: similarity_service.dismiss_pair(
                 db_session,
                 first_id=optional_id(form.get("first_id")) or 0,
                 second_id=optional_id(form.get("second_id")) or 0,
-                moderator_id=moderator_id,
-            )
-
-        return await act_and_return(
-            request,
-            action,
-            default=request.app.route_reverse("moderation"),
+                moderator_id=moderator.id,
+            ),
+            back=answer.url("moderation"),
             done=N_("The pair will not be shown again."),
         )
 
     @post("/ideas/{idea_id:int}/merge", name="idea_merge")
-    async def merge(self, request: AppRequest, db_session: AsyncSession, idea_id: int) -> Redirect:
-        async def action(form: dict[str, str]) -> None:
-            target_id = optional_id(form.get("target_id"))
-            if target_id is None:
-                raise DomainError(
-                    N_("Please enter the number of the idea to merge into."),
-                    code="merge_target_missing",
-                )
-            await merge_service.merge(
+    async def merge(
+        self, moderator: User, db_session: AsyncSession, form: Form, answer: Answer, idea_id: int
+    ) -> Redirect:
+        return await answer.redirect(
+            lambda: merge_service.merge(
                 db_session,
                 source_id=idea_id,
-                target_id=target_id,
-                moderator_id=principal_of(request).user_id,
+                target_id=_merge_target(form),  # refused inside the call: flashed, back
+                moderator_id=moderator.id,
                 note=form.get("note", ""),
-            )
-
-        return await act_and_return(
-            request,
-            action,
-            default=request.app.route_reverse("idea", idea_id=idea_id),
+            ),
+            back=answer.url("idea", idea_id=idea_id),
             done=N_("The ideas have been merged."),
         )
 
     @post("/ideas/{idea_id:int}/unmerge", name="idea_unmerge")
     async def unmerge(
-        self, request: AppRequest, db_session: AsyncSession, idea_id: int
+        self, moderator: User, db_session: AsyncSession, answer: Answer, idea_id: int
     ) -> Redirect:
-        async def action(form: dict[str, str]) -> None:
-            await merge_service.unmerge(
-                db_session, source_id=idea_id, moderator_id=principal_of(request).user_id
-            )
-
-        return await act_and_return(
-            request,
-            action,
-            default=request.app.route_reverse("idea", idea_id=idea_id),
+        return await answer.redirect(
+            lambda: merge_service.unmerge(db_session, source_id=idea_id, moderator_id=moderator.id),
+            back=answer.url("idea", idea_id=idea_id),
             done=N_("The merge has been undone."),
         )
 
@@ -170,32 +134,32 @@ class ModerationController(Controller):
         )
 
     @post("/ideas/{idea_id:int}/hide", name="idea_hide")
-    async def hide(self, request: AppRequest, db_session: AsyncSession, idea_id: int) -> Redirect:
-        return await _decide(
-            request, db_session, reports_service.hide, idea_id, N_("The content has been hidden.")
-        )
+    async def hide(
+        self, moderator: User, db_session: AsyncSession, answer: Answer, idea_id: int
+    ) -> Redirect:
+        done = N_("The content has been hidden.")
+        return await _decide(answer, reports_service.hide, db_session, moderator, idea_id, done)
 
     @post("/ideas/{idea_id:int}/restore", name="idea_restore")
     async def restore(
-        self, request: AppRequest, db_session: AsyncSession, idea_id: int
+        self, moderator: User, db_session: AsyncSession, answer: Answer, idea_id: int
     ) -> Redirect:
-        return await _decide(
-            request,
-            db_session,
-            reports_service.restore,
-            idea_id,
-            N_("The content is visible again."),
-        )
+        done = N_("The content is visible again.")
+        return await _decide(answer, reports_service.restore, db_session, moderator, idea_id, done)
 
     @post("/ideas/{idea_id:int}/keep", name="idea_keep")
-    async def keep(self, request: AppRequest, db_session: AsyncSession, idea_id: int) -> Redirect:
+    async def keep(
+        self, moderator: User, db_session: AsyncSession, answer: Answer, idea_id: int
+    ) -> Redirect:
+        done = N_("The content stays visible.")
         return await _decide(
-            request,
-            db_session,
+            answer,
             reports_service.keep,
+            db_session,
+            moderator,
             idea_id,
-            N_("The content stays visible."),
-            default=request.app.route_reverse("reports"),
+            done,
+            back=answer.url("reports"),
         )
 
     @get("/audit", name="audit_log")
@@ -224,6 +188,7 @@ class ReportController(Controller):
     """Any logged-in participant reports an idea or a comment."""
 
     guards = [login_required]
+    dependencies = FORM_ACTIONS
     include_in_schema = False
 
     @get("/ideas/{idea_id:int}/report", name="report_form")
@@ -243,38 +208,61 @@ class ReportController(Controller):
 
     @post("/ideas/{idea_id:int}/report", middleware=[SUBMIT_RATE_LIMIT], name="report_submit")
     async def create(
-        self, request: AppRequest, current_user: User, db_session: AsyncSession, idea_id: int
-    ) -> Any:
+        self,
+        current_user: User,
+        db_session: AsyncSession,
+        form: Form,
+        answer: Answer,
+        idea_id: int,
+    ) -> Response[Any]:
         # Before the form is validated: the error page would show the idea.
         idea = await visibility.get_readable_idea(db_session, idea_id, current_user)
-        form = await form_data(request)
         comment_id = optional_id(form.get("comment_id"))
         try:
-            await reports_service.report(
-                db_session,
-                reporter_id=principal_of(request).user_id,
-                idea_id=idea_id,
-                comment_id=comment_id,
-                reason=form.get("reason", ""),
-                details=form.get("details", ""),
+            return await answer.submit(
+                lambda: reports_service.report(
+                    db_session,
+                    reporter_id=current_user.id,
+                    idea_id=idea_id,
+                    comment_id=comment_id,
+                    reason=form.get("reason", ""),
+                    details=form.get("details", ""),
+                ),
+                invalid=partial(
+                    page,
+                    answer.request,
+                    "moderation/report_form.html",
+                    idea=idea,
+                    comment_id=comment_id,
+                    reason_labels=REPORT_REASON_LABELS,
+                ),
+                done=N_("Thank you. The moderators will look at your report."),
+                then=lambda _: answer.see_other("idea", idea_id=idea_id),
             )
-        except InvalidInput as exc:
-            return page(
-                request,
-                "moderation/report_form.html",
-                status_code=422,
-                idea=idea,
-                comment_id=comment_id,
-                reason_labels=REPORT_REASON_LABELS,
-                form=form,
-                errors=exc.translated_errors(),
-            )
-        except ConflictError as exc:
-            flash(request, exc.translated(), category="info")
-            return see_other_route(request, "idea", idea_id=idea_id)
-        flash(
-            request,
-            gettext("Thank you. The moderators will look at your report."),
-            category="success",
-        )
-        return see_other_route(request, "idea", idea_id=idea_id)
+        except ConflictError as exc:  # reported already: a notice, not an error
+            flash(answer.request, exc.translated(), category="info")
+            return answer.see_other("idea", idea_id=idea_id)
+
+
+async def _decide(
+    answer: Answer,
+    decision: Callable[..., Awaitable[object]],
+    db_session: AsyncSession,
+    moderator: User,
+    idea_id: int,
+    done: str,
+    back: str | None = None,
+) -> Redirect:
+    """Hide, restore or keep an idea or (with the form's `comment_id`) one of its comments;
+    a refusal goes `back` (default: the idea's page)."""
+    return await answer.redirect(
+        lambda: decision(
+            db_session,
+            idea_id=idea_id,
+            comment_id=optional_id(answer.form.get("comment_id")),
+            moderator_id=moderator.id,
+            reason=answer.form.get("reason", ""),
+        ),
+        back=back or answer.url("idea", idea_id=idea_id),
+        done=done,
+    )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.core.choices import N_, LabelledEnum, Sector
+from ideas_platform.core.i18n import get_locale
 from ideas_platform.ideas.models import Idea, IdeaStatus
 from ideas_platform.processes.models import Process
 from ideas_platform.ranking.formula import counted_sectors
@@ -40,8 +43,17 @@ class BarSegment:
     width: float
 
 
-def sector_bar(by_sector: dict[str, int], width: int = BAR_WIDTH) -> list[BarSegment]:
+def sector_bar(by_sector: dict[str, int], width: int = BAR_WIDTH) -> Sequence[BarSegment]:
     """Stacked segments of the votes by sector, in the fixed order of the sectors."""
+    return _segments(tuple(by_sector.items()), width, get_locale())
+
+
+@lru_cache(maxsize=4096)
+def _segments(
+    distribution: tuple[tuple[str, int], ...], width: int, locale: str
+) -> tuple[BarSegment, ...]:
+    """`sector_bar`, once per distribution and language (a ranking page draws fifty bars)."""
+    by_sector = dict(distribution)
     total = sum(by_sector.values())
     segments: list[BarSegment] = []
     x = 0.0
@@ -53,19 +65,35 @@ def sector_bar(by_sector: dict[str, int], width: int = BAR_WIDTH) -> list[BarSeg
                 BarSegment(sector.value, sector.text, votes, round(x, 2), round(share, 2))
             )
             x += share
-    return segments
+    return tuple(segments)
+
+
+@dataclass(frozen=True, slots=True)
+class RankedIdeaSummary:
+    """What a ranking shows of an idea (its columns, not the whole ORM object)."""
+
+    id: int
+    title: str
+    theme_id: int | None
+    vote_count: int
 
 
 @dataclass
 class RankedIdea:
-    idea: Idea
+    idea: RankedIdeaSummary
     rank: int
     by_sector: dict[str, int]
     breadth: float
 
     @property
-    def bar(self) -> list[BarSegment]:
+    def bar(self) -> Sequence[BarSegment]:
         return sector_bar(self.by_sector)
+
+
+# Built once: a statement built per request costs SQLAlchemy more CPU than PostgreSQL needs.
+_SHOWN_IDEAS = select(Idea.id, Idea.title, Idea.theme_id, Idea.vote_count).where(
+    Idea.id.in_(bindparam("ids", expanding=True)), Idea.status == IdeaStatus.PUBLISHED
+)
 
 
 @dataclass(frozen=True)
@@ -118,12 +146,14 @@ async def rank(
         shown = [idea_id for _, ids in groups for idea_id in ids]
     else:
         shown = [s.idea_id for s in order[start : None if count is None else start + count]]
-    loaded = {
-        idea.id: idea
-        for idea in await session.scalars(
-            select(Idea).where(Idea.id.in_(shown), Idea.status == IdeaStatus.PUBLISHED)
-        )
-    }
+    loaded = (
+        {
+            row.id: RankedIdeaSummary(row.id, row.title, row.theme_id, row.vote_count)
+            for row in await session.execute(_SHOWN_IDEAS, {"ids": shown})
+        }
+        if shown
+        else {}
+    )
 
     def ranked(ids: list[int]) -> list[RankedIdea]:
         # An idea hidden since the tally was counted is left out.

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from litestar.datastructures import State
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.accounts.models import User
@@ -101,18 +101,19 @@ async def count_tally(session: AsyncSession, process_id: int) -> Tally:
     )
 
 
+# One statement, built once (each ranking request asks it): the number of published ideas, the
+# sum of their votes, and the time of the newest vote.
+_FINGERPRINT = select(
+    func.count(),
+    func.coalesce(func.sum(Idea.vote_count), 0),
+    select(func.max(Vote.created_at))
+    .where(Vote.process_id == bindparam("process_id"))
+    .scalar_subquery(),
+).where(Idea.process_id == bindparam("process_id"), Idea.status == IdeaStatus.PUBLISHED)
+
+
 async def fingerprint(session: AsyncSession, process_id: int) -> tuple[Any, ...]:
-    ideas = (
-        await session.execute(
-            select(func.count(), func.coalesce(func.sum(Idea.vote_count), 0)).where(
-                Idea.process_id == process_id, Idea.status == IdeaStatus.PUBLISHED
-            )
-        )
-    ).one()
-    newest_vote = await session.scalar(
-        select(func.max(Vote.created_at)).where(Vote.process_id == process_id)
-    )
-    return (*ideas, newest_vote)
+    return tuple((await session.execute(_FINGERPRINT, {"process_id": process_id})).one())
 
 
 @dataclass(frozen=True)

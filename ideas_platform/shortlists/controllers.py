@@ -3,6 +3,8 @@ and the shortlist's form actions. Exports are served by the API (`/api/.../expor
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from litestar import Controller, get, post
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,9 +17,11 @@ from ideas_platform.accounts.auth import (
 from ideas_platform.accounts.models import User
 from ideas_platform.core.choices import N_
 from ideas_platform.core.requests import AppRequest
-from ideas_platform.core.web import act_and_return, optional_id, page, page_number
+from ideas_platform.core.web import optional_id, page, page_number
 from ideas_platform.exports.service import Format
+from ideas_platform.moderation.dependencies import FORM_ACTIONS, Answer, Form
 from ideas_platform.processes import service as processes_service
+from ideas_platform.processes.models import Process
 from ideas_platform.ranking import service as ranking
 from ideas_platform.ranking.formula import MIN_SECTOR_PARTICIPANTS
 from ideas_platform.ranking.tally import tally_cache
@@ -27,6 +31,7 @@ RANKING_PAGE = 50
 
 
 class ShortlistController(Controller):
+    dependencies = FORM_ACTIONS
     include_in_schema = False
 
     @get("/processes/{slug:str}/ranking", name="ranking")
@@ -84,25 +89,21 @@ class ShortlistController(Controller):
         name="shortlist_nominate",
     )
     async def nominate(
-        self, request: AppRequest, current_user: User, db_session: AsyncSession, slug: str
+        self, moderator: User, db_session: AsyncSession, form: Form, answer: Answer, slug: str
     ) -> Redirect:
-        async def action(form: dict[str, str]) -> str | None:
-            process = await processes_service.get_by_slug(db_session, slug)
-            await service.nominate(
+        return await _on_shortlist(
+            answer,
+            db_session,
+            slug,
+            lambda process: service.nominate(
                 db_session,
                 process=process,
-                moderator=current_user,
+                moderator=moderator,
                 rationale=form.get("rationale", ""),
                 idea_id=optional_id(form.get("idea_id")),
                 theme_id=optional_id(form.get("theme_id")),
-            )
-            return request.app.route_reverse("shortlist", slug=slug)
-
-        return await act_and_return(
-            request,
-            action,
-            default=request.app.route_reverse("shortlist", slug=slug),
-            done=N_("The nomination has been sent to the ministry."),
+            ),
+            N_("The nomination has been sent to the ministry."),
         )
 
     @post(
@@ -111,19 +112,13 @@ class ShortlistController(Controller):
         name="shortlist_withdraw",
     )
     async def withdraw(
-        self, request: AppRequest, current_user: User, db_session: AsyncSession, entry_id: int
+        self, moderator: User, db_session: AsyncSession, answer: Answer, entry_id: int
     ) -> Redirect:
-        async def action(form: dict[str, str]) -> str | None:
-            process_id = await service.withdraw_nomination(
-                db_session, entry_id=entry_id, moderator=current_user
-            )
-            return await _shortlist_path(request, db_session, process_id)
-
-        return await act_and_return(
-            request,
-            action,
-            default=request.app.route_reverse("home"),
+        return await answer.redirect(
+            lambda: service.withdraw_nomination(db_session, entry_id=entry_id, moderator=moderator),
+            back=answer.url("home"),
             done=N_("The nomination has been withdrawn."),
+            to=lambda process_id: _shortlist_url(answer, db_session, process_id),
         )
 
     @post(
@@ -132,45 +127,47 @@ class ShortlistController(Controller):
         name="shortlist_decide",
     )
     async def decide(
-        self, request: AppRequest, current_user: User, db_session: AsyncSession, entry_id: int
+        self,
+        current_user: User,
+        db_session: AsyncSession,
+        form: Form,
+        answer: Answer,
+        entry_id: int,
     ) -> Redirect:
-        async def action(form: dict[str, str]) -> str | None:
-            entry = await service.decide(
+        return await answer.redirect(
+            lambda: service.decide(
                 db_session,
                 entry_id=entry_id,
                 official=current_user,
                 accept=form.get("decision") == "accept",
                 comment=form.get("comment", ""),
-            )
-            return await _shortlist_path(request, db_session, entry.process_id)
-
-        return await act_and_return(
-            request,
-            action,
-            default=request.app.route_reverse("home"),
+            ),
+            back=answer.url("home"),
             done=N_("Your decision has been saved."),
+            to=lambda entry: _shortlist_url(answer, db_session, entry.process_id),
         )
 
     @post(
         "/shortlist/entries/{entry_id:int}/move", guards=[ministry_required], name="shortlist_move"
     )
     async def move(
-        self, request: AppRequest, current_user: User, db_session: AsyncSession, entry_id: int
+        self,
+        current_user: User,
+        db_session: AsyncSession,
+        form: Form,
+        answer: Answer,
+        entry_id: int,
     ) -> Redirect:
-        async def action(form: dict[str, str]) -> str | None:
-            entry = await service.move(
+        return await answer.redirect(
+            lambda: service.move(
                 db_session,
                 entry_id=entry_id,
                 official=current_user,
                 up=form.get("direction") != "down",
-            )
-            return await _shortlist_path(request, db_session, entry.process_id)
-
-        return await act_and_return(
-            request,
-            action,
-            default=request.app.route_reverse("home"),
+            ),
+            back=answer.url("home"),
             done=N_("The order has been changed."),
+            to=lambda entry: _shortlist_url(answer, db_session, entry.process_id),
         )
 
     @post(
@@ -179,18 +176,14 @@ class ShortlistController(Controller):
         name="shortlist_freeze",
     )
     async def freeze(
-        self, request: AppRequest, current_user: User, db_session: AsyncSession, slug: str
+        self, current_user: User, db_session: AsyncSession, answer: Answer, slug: str
     ) -> Redirect:
-        async def action(form: dict[str, str]) -> str | None:
-            process = await processes_service.get_by_slug(db_session, slug)
-            await service.freeze(db_session, process=process, official=current_user)
-            return None
-
-        return await act_and_return(
-            request,
-            action,
-            default=request.app.route_reverse("shortlist", slug=slug),
-            done=N_("The shortlist is frozen."),
+        return await _on_shortlist(
+            answer,
+            db_session,
+            slug,
+            lambda process: service.freeze(db_session, process=process, official=current_user),
+            N_("The shortlist is frozen."),
         )
 
     @post(
@@ -199,26 +192,35 @@ class ShortlistController(Controller):
         name="shortlist_unfreeze",
     )
     async def unfreeze(
-        self, request: AppRequest, current_user: User, db_session: AsyncSession, slug: str
+        self, current_user: User, db_session: AsyncSession, form: Form, answer: Answer, slug: str
     ) -> Redirect:
-        async def action(form: dict[str, str]) -> str | None:
-            process = await processes_service.get_by_slug(db_session, slug)
-            await service.unfreeze(
-                db_session,
-                process=process,
-                admin=current_user,
-                reason=form.get("reason", ""),
-            )
-            return None
-
-        return await act_and_return(
-            request,
-            action,
-            default=request.app.route_reverse("shortlist", slug=slug),
-            done=N_("The shortlist can be changed again."),
+        return await _on_shortlist(
+            answer,
+            db_session,
+            slug,
+            lambda process: service.unfreeze(
+                db_session, process=process, admin=current_user, reason=form.get("reason", "")
+            ),
+            N_("The shortlist can be changed again."),
         )
 
 
-async def _shortlist_path(request: AppRequest, session: AsyncSession, process_id: int) -> str:
+async def _on_shortlist(
+    answer: Answer,
+    session: AsyncSession,
+    slug: str,
+    action: Callable[[Process], Awaitable[object]],
+    done: str,
+) -> Redirect:
+    """An action on the shortlist of the URL's process, back to its page. The process is looked
+    up inside the call: an unknown slug is refused (flashed) like the action itself."""
+
+    async def call() -> object:
+        return await action(await processes_service.get_by_slug(session, slug))
+
+    return await answer.redirect(call, back=answer.url("shortlist", slug=slug), done=done)
+
+
+async def _shortlist_url(answer: Answer, session: AsyncSession, process_id: int) -> str:
     process = await processes_service.get_by_id(session, process_id)
-    return request.app.route_reverse("shortlist", slug=process.slug)
+    return answer.url("shortlist", slug=process.slug)
