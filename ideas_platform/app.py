@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
+from jinja2 import Environment
 from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
@@ -65,6 +66,7 @@ from ideas_platform.moderation.controllers import ModerationController, ReportCo
 from ideas_platform.notifications.controllers import NotificationController
 from ideas_platform.notifications.digest import notification_mails
 from ideas_platform.processes.controllers import ProcessController
+from ideas_platform.ranking import templating as ranking_templating
 from ideas_platform.shortlists.controllers import ShortlistController
 from ideas_platform.similarity.embedder import get_embedder
 from ideas_platform.themes import jobs as theme_jobs
@@ -87,6 +89,13 @@ def _derive(secret: str, purpose: str, length: int = 32) -> bytes:
 async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:
     async with state.session_factory() as session:
         yield session
+
+
+def template_globals(env: Environment) -> dict[str, Any]:
+    """What the domains add to the pages' templates."""
+    # The vote widget's markup is Python (the answer to a vote renders it, issue 16); pages
+    # reach it through `partials/vote.html`'s macro.
+    return {**ranking_templating.template_globals(env), "vote_widget_html": vote_widget_html}
 
 
 def provide_driver_pool(state: State) -> asyncpg.Pool:
@@ -120,10 +129,9 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         exclude=["^/static/", "^/unsubscribe/"],
     )
     rate_limit_store = PostgresStore(engine, "ratelimit")
-    templates = template_config(auto_reload=settings.environment == "development")
-    # The vote widget's markup is Python (the answer to a vote renders it, issue 16); pages
-    # reach it through `partials/vote.html`'s macro.
-    templates.engine_instance.engine.globals["vote_widget_html"] = vote_widget_html
+    templates = template_config(
+        auto_reload=settings.environment == "development", domain_globals=template_globals
+    )
 
     async def open_driver_pool(app: Litestar) -> None:
         app.state.driver_pool = await create_driver_pool(database_url, settings.db_pool_size)

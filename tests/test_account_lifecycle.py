@@ -168,21 +168,30 @@ async def test_registration_sends_a_confirmation_mail_whose_link_confirms_once(
     page = await client.get(path_of(link))
     assert page.status_code == 200
     assert f'action="{path_of(link)}"' in page.text and "<button" in page.text
+    assert 'name="password"' in page.text  # the link alone does not log in
     assert await token_used_at(db, token) is None
     assert (await user_row(db, user)).email_confirmed_at is None
+    # Without the account's password: refused, the link stays usable.
+    for wrong in ("", "Ein-anderes-Passwort-1"):
+        refused = await post_form(client, path_of(link), {"password": wrong})
+        assert refused.status_code == 422 and 'name="password"' in refused.text
+    assert await token_used_at(db, token) is None
+    assert (await profile_status(client))[0] == 303
 
-    confirmed = await post_form(client, path_of(link))
+    confirmed = await post_form(client, path_of(link), {"password": PASSWORD})
     assert confirmed.status_code == 303
     assert confirmed.headers["location"] == "/profile"
     assert (await user_row(db, user)).email_confirmed_at is not None
     assert await token_used_at(db, token) is not None
-    # The link logged this browser in; from now on the password does too.
-    assert (await profile_status(client))[0] == 200
+    # The link logged this browser in, and says so; from now on the password does too.
+    profile = await client.get("/profile")
+    assert profile.status_code == 200
+    assert german("Thank you: your email address is confirmed.") in profile.text
     async with second_browser(client) as other:
         assert await login_status(other, "clara.neu@example.org", PASSWORD) == 303
 
     # The same link again: refused, with a message.
-    again = await post_form(client, path_of(link))
+    again = await post_form(client, path_of(link), {"password": PASSWORD})
     assert again.status_code == 400
     assert "flash-error" in again.text
     reopened = await client.get(path_of(link))
@@ -317,7 +326,8 @@ async def test_a_confirmation_link_is_no_reset_link(
     assert verify_password((await user_row(db, user.id)).password_hash, PASSWORD)
     # ... and it still confirms the address (its own purpose).
     assert await token_used_at(db, token) is None
-    assert (await post_form(client, f"/account/confirm/{token}")).status_code == 303
+    confirmed = await post_form(client, f"/account/confirm/{token}", {"password": PASSWORD})
+    assert confirmed.status_code == 303
     assert (await user_row(db, user.id)).email_confirmed_at is not None
 
 

@@ -79,7 +79,7 @@ async def test_registration_logs_the_user_in_by_the_mailed_link(client, db):
     # Not logged in yet: the link in the confirmation mail does that.
     assert (await client.get("/profile", follow_redirects=False)).status_code == 303
     link = await mailed_path(db, "anna.schmidt@example.org", "/account/confirm/")
-    confirmed = await post_form(client, link)
+    confirmed = await post_form(client, link, {"password": PASSWORD})
     assert confirmed.status_code == 303 and confirmed.headers["location"] == "/profile"
     profile = await client.get("/profile", follow_redirects=False)
     assert profile.status_code == 200

@@ -19,6 +19,7 @@ from tests.helpers import (
     make_process,
     make_user,
     post_form,
+    stored,
 )
 
 TOKEN_RE = re.compile(r'<code class="token">([^<]+)</code>')
@@ -202,11 +203,22 @@ async def test_session_api_writes_need_the_csrf_header(client, session_factory, 
     assert ok.json()["vote_count"] == 1
 
 
-async def test_logged_out_session_cannot_use_the_api(client, session_factory):
+async def test_logged_out_session_cannot_use_the_api(client, session_factory, db):
+    process = await make_process(session_factory)
+    idea = await make_idea(session_factory, process, await make_user(session_factory))
     user = await make_user(session_factory)
     await login(client, user.email)
     await logout_keeping_old_cookies(client)
     assert (await client.get("/api/me")).status_code == 401
+    # Also the vote routes (they have no guard: the vote statement checks the session).
+    headers = {"X-CSRFToken": csrf(client)}
+    for answer in (
+        await client.post(f"/api/ideas/{idea.id}/vote", headers=headers),
+        await client.delete(f"/api/ideas/{idea.id}/vote", headers=headers),
+    ):
+        assert answer.status_code == 401, answer.text
+        assert answer.json()["error"] == "not_authenticated"
+    assert await stored(db, idea.id, "vote_count") == 0
 
 
 async def test_parallel_bearer_requests_do_not_queue_on_the_token_row(

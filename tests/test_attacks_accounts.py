@@ -34,6 +34,7 @@ from tests.helpers import (
     TEST_SECRET,
     csrf,
     htmx_headers,
+    mailed_path,
     make_event,
     make_idea,
     make_process,
@@ -442,3 +443,49 @@ async def test_a_guest_keeping_the_account_and_a_changed_address_do_not_tell_one
     assert changed[0] == changed[1] and changed[0][:2] == (303, "/profile")
     notices = await db.scalar(select(func.count()).where(OutboxMail.to_user_id == owner.id))
     assert notices == 2
+
+
+async def test_registering_somebodys_address_first_does_not_take_over_the_account(
+    client, session_factory, db
+):
+    """Pre-registration: an attacker registers the address with a password of their own and
+    waits for the owner to click the mailed link. The link alone logs nobody in; the owner
+    sets her own password instead, and the attacker's password is worthless."""
+    attacker = at_address(client, "198.51.100.50")
+    owner = at_address(client, "203.0.113.50")
+    attackers_password = _registration("")["password"]
+    await post_form(attacker, "/register", _registration("opfer@example.org"))
+    # The owner registers too (her data is not taken: the address is pending); the mailbox
+    # gets the confirmation link of the pending account again.
+    await post_form(
+        owner, "/register", {**_registration("opfer@example.org"), "password": PASSWORD}
+    )
+    link = await mailed_path(db, "opfer@example.org", "/account/confirm/")
+    shown = await owner.get(link)
+    assert shown.status_code == 200 and 'name="password"' in shown.text
+    # Her own password is not the account's: refused, nobody is logged in.
+    refused = await post_form(owner, link, {"password": PASSWORD})
+    assert refused.status_code == 422
+    assert (await owner.get("/profile", follow_redirects=False)).status_code == 303
+    # Logged in elsewhere as somebody else does not help either.
+    other = await make_user(session_factory, email="jemand@example.org")
+    assert await _login(owner, other.email, PASSWORD) == 303
+    assert (await post_form(owner, link, {"password": ""})).status_code == 422
+    await post_form(owner, "/logout")
+    assert (
+        await db.scalar(select(User.email_confirmed_at).where(User.email == "opfer@example.org"))
+        is None
+    )
+
+    # "Forgot your password?" gives her the account (and confirms the address) ...
+    assert (
+        await post_form(owner, "/password/forgot", {"email": "opfer@example.org"})
+    ).status_code == 200
+    reset = await mailed_path(db, "opfer@example.org", "/password/reset/")
+    assert (
+        await post_form(owner, reset, {"password": "Mein-eigenes-Passwort-5"})
+    ).status_code == 303
+    assert await _login(owner, "opfer@example.org", "Mein-eigenes-Passwort-5") == 303
+    # ... and the attacker's password opens nothing, nor does the old link.
+    assert await _login(attacker, "opfer@example.org", attackers_password) == 400
+    assert (await post_form(attacker, link, {"password": attackers_password})).status_code == 400

@@ -49,6 +49,12 @@ def test_states_of_the_widget():
     assert "<strong>0</strong>" in anonymous and "<form" not in anonymous
     assert 'action="/ideas/7/unvote"' in dots
     assert "Sie haben in diesem Workshop noch 3 von 5 Punkten." in dots
+    # Every label in German (the catalogue must carry the widget's words).
+    assert ">Stimme zurückziehen</button>" in dots and "Stimmen\n" in dots
+    assert ">Zum Abstimmen anmelden</a>" in anonymous and "Stimme\n" in closed
+    with using_locale("de"):
+        support = vote_widget_html(VoteState(7, False, 1), 7, vote_open=True, signed_in=True)
+    assert ">Stimme geben</button>" in support
     with using_locale("en"):
         english = vote_widget_html(VoteState(7, False, 1), 7, vote_open=True, signed_in=True)
     assert "supporter\n" in english and ">Support</button>" in english

@@ -148,7 +148,7 @@ async def test_stored_payloads_are_inert_on_every_page(client, session_factory, 
     )
     assert registered.status_code == 303, registered.text
     link = await mailed_path(db, "eva@example.org", "/account/confirm/")
-    assert (await post_form(client, link)).status_code == 303  # logs in
+    assert (await post_form(client, link, {"password": PASSWORD})).status_code == 303  # logs in
     # Idea: title and Markdown body.
     title = f"Idee {BREAKOUT} {SCRIPT}"
     made = await post_form(

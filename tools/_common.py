@@ -115,6 +115,7 @@ def register(
     with page.expect_navigation():
         page.click("form.form button[type=submit]")
     page.goto(base + mailed_path(database_url, email, "/account/confirm/"))
+    page.fill("#password", password)
     with page.expect_navigation():
         page.click("main form button[type=submit]")
 

@@ -52,6 +52,10 @@ LINK_UNKNOWN = N_("This link is not valid. Please request a new one.")
 LINK_USED = N_("This link has already been used. Please request a new one.")
 LINK_EXPIRED = N_("This link has expired. Please request a new one.")
 WRONG_PASSWORD = N_("The current password is not correct.")
+NOT_THIS_ACCOUNTS_PASSWORD = N_(
+    "This is not the password of the account. If you do not know it (or somebody else "
+    "registered with your address), set a new password: that confirms the address too."
+)
 
 
 def recipient(user: User, address: str | None = None) -> Recipient:
@@ -95,8 +99,9 @@ async def _consume(session: AsyncSession, token: str, purpose: AccountTokenPurpo
     raise DomainError(LINK_UNKNOWN, code="link_unknown")
 
 
-async def check_token(session: AsyncSession, token: str, purpose: AccountTokenPurpose) -> None:
-    """Raises with the reason if the token cannot be used (the form shows it before typing)."""
+async def check_token(session: AsyncSession, token: str, purpose: AccountTokenPurpose) -> int:
+    """The id of the token's account; raises with the reason if the token cannot be used (the
+    form shows it before typing)."""
     found = await session.scalar(
         select(AccountToken).where(
             AccountToken.token_hash == hash_token(token or ""), AccountToken.purpose == purpose
@@ -109,6 +114,7 @@ async def check_token(session: AsyncSession, token: str, purpose: AccountTokenPu
         raise DomainError(LINK_USED, code="link_used")
     if now is not None and found.expires_at <= now:
         raise DomainError(LINK_EXPIRED, code="link_expired")
+    return found.user_id
 
 
 # --- email confirmation ---
@@ -135,16 +141,40 @@ async def resend_confirmation(session: AsyncSession, settings: Settings, user_id
         await send_confirmation_again(session, settings, user)
 
 
-async def confirm_email(session: AsyncSession, token: str) -> User:
+async def confirm_email(
+    session: AsyncSession, token: str, *, password: str, viewer_id: int | None
+) -> User:
+    """The mailed link, opened: confirms the address and (the caller) logs the browser in.
+    It takes the account's password too, unless the browser is logged in to that account: the
+    link alone proves the mailbox, not who chose the password. (Somebody may have registered
+    the address first with a password of their own, waiting for its owner to click; the owner
+    sets a new password instead, which confirms the address as well.)"""
     async with transaction(session):
         used = await _consume(session, token, AccountTokenPurpose.CONFIRM_EMAIL)
         user = await session.get(User, used.user_id, with_for_update=True)
         if user is None or (used.new_email or "").lower() != user.email.lower():
             # the address changed since the mail was sent
             raise DomainError(LINK_UNKNOWN, code="link_unknown")
-        if user.email_confirmed_at is None:
-            user.email_confirmed_at = func.now()
+        if viewer_id != user.id and not verify_password(user.password_hash, password or ""):
+            raise InvalidInput({"password": NOT_THIS_ACCOUNTS_PASSWORD})  # the token stays
+        await _mark_confirmed(session, user)
     return user
+
+
+async def _mark_confirmed(session: AsyncSession, user: User) -> None:
+    """The mailbox of the account's address answered (a confirmation or a reset link): the
+    address is confirmed, and the account's other confirmation links are spent."""
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = func.now()
+    await session.execute(
+        update(AccountToken)
+        .where(
+            AccountToken.user_id == user.id,
+            AccountToken.purpose == AccountTokenPurpose.CONFIRM_EMAIL,
+            AccountToken.used_at.is_(None),
+        )
+        .values(used_at=func.now())
+    )
 
 
 # --- registering with an address that has an account ---
@@ -306,8 +336,7 @@ async def reset_password(session: AsyncSession, token: str, new_password: str) -
         # and every API token: whoever took over the account may have made one
         await session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
         # The link came by mail: the address works.
-        if user.email_confirmed_at is None:
-            user.email_confirmed_at = func.now()
+        await _mark_confirmed(session, user)
         audit.record(
             session,
             actor_id=user.id,

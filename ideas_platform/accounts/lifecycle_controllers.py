@@ -31,11 +31,29 @@ def _settings(request: AppRequest) -> Settings:
     return request.app.state.settings
 
 
-def _link_page(request: AppRequest, *, title: str, text: str, action: str, button: str) -> Template:
+def _link_page(
+    request: AppRequest,
+    *,
+    title: str,
+    text: str,
+    action: str,
+    button: str,
+    password_needed: bool = False,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Template:
     """A mailed link opens a page with a button: a mail scanner that follows links does not
     use the token up."""
     return page(
-        request, "accounts/link_confirm.html", title=title, text=text, action=action, button=button
+        request,
+        "accounts/link_confirm.html",
+        status_code=status_code,
+        title=title,
+        text=text,
+        action=action,
+        button=button,
+        password_needed=password_needed,
+        errors=errors or {},
     )
 
 
@@ -48,6 +66,28 @@ def _link_error(request: AppRequest, exc: DomainError) -> Template:
         text=exc.translated(),
         action=None,
         button=None,
+    )
+
+
+def _confirm_page(
+    request: AppRequest,
+    token: str,
+    *,
+    password_needed: bool,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Template:
+    return _link_page(
+        request,
+        title=gettext("Confirm your email address"),
+        text=gettext("Enter your password, and your email address is confirmed.")
+        if password_needed
+        else gettext("One click, and your email address is confirmed."),
+        action=request.app.route_reverse("account_confirm_submit", token=token),
+        button=gettext("Confirm email address"),
+        password_needed=password_needed,
+        errors=errors,
+        status_code=status_code,
     )
 
 
@@ -145,31 +185,57 @@ class AccountLifecycleController(Controller):
 
     @get("/account/confirm/{token:str}", name="account_confirm")
     async def confirm_form(
-        self, request: AppRequest, db_session: AsyncSession, token: str
+        self, request: AppRequest, viewer: User | None, db_session: AsyncSession, token: str
     ) -> Template:
         try:
-            await lifecycle.check_token(db_session, token, AccountTokenPurpose.CONFIRM_EMAIL)
+            owner = await lifecycle.check_token(
+                db_session, token, AccountTokenPurpose.CONFIRM_EMAIL
+            )
         except DomainError as exc:
             return _link_error(request, exc)
-        return _link_page(
-            request,
-            title=gettext("Confirm your email address"),
-            text=gettext("One click, and your email address is confirmed."),
-            action=request.app.route_reverse("account_confirm_submit", token=token),
-            button=gettext("Confirm email address"),
-        )
+        return _confirm_page(request, token, password_needed=viewer is None or viewer.id != owner)
 
     @post("/account/confirm/{token:str}", name="account_confirm_submit")
-    async def confirm(self, request: AppRequest, db_session: AsyncSession, token: str) -> Any:
+    async def confirm(
+        self, request: AppRequest, viewer: User | None, db_session: AsyncSession, token: str
+    ) -> Any:
+        form = await form_data(request)
         try:
-            user = await lifecycle.confirm_email(db_session, token)
+            await limit_attempt(request, f"confirm:{token[:64]}")
+            user = await lifecycle.confirm_email(
+                db_session,
+                token,
+                password=form.get("password", ""),
+                viewer_id=viewer.id if viewer else None,
+            )
+        except InvalidInput as exc:
+            return _confirm_page(
+                request,
+                token,
+                password_needed=True,
+                errors=exc.translated_errors(),
+                status_code=422,
+            )
+        except TooManyAttempts as exc:
+            return with_retry_after(
+                _confirm_page(
+                    request,
+                    token,
+                    password_needed=True,
+                    errors={"password": exc.translated()},
+                    status_code=exc.status_code,
+                ),
+                exc,
+            )
         except DomainError as exc:
             return _link_error(request, exc)
+        if user.is_active:
+            # Mailbox and password: this browser logs in.
+            start_session(request, user)
+        # After the new session: the message lives in it.
         flash(request, gettext("Thank you: your email address is confirmed."), category="success")
         if not user.is_active:
             return see_other_route(request, "login")
-        # The link proved the mailbox (as a password reset does): this browser is logged in.
-        start_session(request, user)
         target = see_other_route(request, "profile")
         if lifecycle.needs_consent(user, _settings(request)):
             target = see_other(f"{request.app.route_reverse('consent')}?next=/profile")

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import BigInteger, bindparam, delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -242,6 +242,18 @@ async def recount(session: AsyncSession, idea: Idea) -> None:
     idea.comment_count = int(visible or 0)
 
 
+_ORIGIN = aliased(Idea)
+# The idea page's comments, with their authors and the idea they were moved from: built once
+# (issue 16: building the statement per request cost more CPU than PostgreSQL spends on it).
+_COMMENTS_OF_IDEA = (
+    select(Comment, User.display_name, User.sector, _ORIGIN.title)
+    .outerjoin(User, User.id == Comment.author_id)
+    .outerjoin(_ORIGIN, _ORIGIN.id == Comment.moved_from_idea_id)
+    .where(Comment.idea_id == bindparam("idea_id", type_=BigInteger()))
+    .order_by(Comment.created_at, Comment.id)
+)
+
+
 async def list_comments(
     session: AsyncSession, idea_id: int, viewer: User | None = None
 ) -> list[CommentView]:
@@ -250,19 +262,12 @@ async def list_comments(
     Hidden comments only for moderators and their author (who sees why). A hidden or deleted
     top-level comment that has replies the viewer may see stays as an empty placeholder.
     """
-    origin = aliased(Idea)
-    stmt = (
-        select(Comment, User.display_name, User.sector, origin.title)
-        .outerjoin(User, User.id == Comment.author_id)
-        .outerjoin(origin, origin.id == Comment.moved_from_idea_id)
-        .where(Comment.idea_id == idea_id)
-        .order_by(Comment.created_at, Comment.id)
-    )
     now = datetime.now(UTC)
     viewer_id = viewer.id if viewer is not None else None
     moderator = viewer is not None and viewer.can_moderate
     views: list[CommentView] = []
-    for comment, name, sector, origin_title in await session.execute(stmt):
+    rows = await session.execute(_COMMENTS_OF_IDEA, {"idea_id": idea_id})
+    for comment, name, sector, origin_title in rows:
         deleted = comment.deleted_at is not None
         withheld = comment.hidden and not moderator and comment.author_id != viewer_id
         empty = deleted or withheld  # a placeholder: nothing of its content or author

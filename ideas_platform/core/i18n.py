@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -79,7 +79,7 @@ def format_datetime(value: datetime | None, fmt: str = "medium") -> str:
     return babel_format_datetime(value, format=fmt, tzinfo=BERLIN, locale=get_locale())
 
 
-def format_date(value: datetime | None) -> str:
+def format_date(value: datetime | date | None) -> str:
     if value is None:
         return ""
     return babel_format_datetime(

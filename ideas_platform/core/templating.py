@@ -8,7 +8,8 @@ the language).
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -35,7 +36,6 @@ from ideas_platform.core.i18n import (
 from ideas_platform.events.models import LIVE_MODE_LABELS
 from ideas_platform.ideas.models import STATUS_LABELS
 from ideas_platform.processes.models import PHASE_LABELS
-from ideas_platform.ranking.service import METHOD_LABELS, sector_bar
 from ideas_platform.shortlists.models import DECISION_LABELS
 
 
@@ -69,9 +69,9 @@ def _date_of_day(year: int, month: int, day: int, locale: str) -> str:
     return format_date(datetime(year, month, day, 12, tzinfo=BERLIN))
 
 
-def template_date(value: datetime | None) -> str:
+def template_date(value: datetime | date | None) -> str:
     """`i18n.format_date`, once per day and language: "d. MMM y" shows the day in Berlin only."""
-    if value is None or value.tzinfo is None:
+    if not isinstance(value, datetime) or value.tzinfo is None:
         return format_date(value)
     local = value.astimezone(BERLIN)
     return _date_of_day(local.year, local.month, local.day, get_locale())
@@ -97,28 +97,6 @@ def template_percent(fraction: float, decimals: int = 0) -> str:
     return _percent(fraction, decimals, get_locale())
 
 
-class SectorBars:
-    """`sector_bar_html(by_sector)`: the macro of partials/sector_bar.html, rendered once per
-    distribution of votes and language (a ranking page draws fifty of these SVGs; the answer
-    depends on nothing else)."""
-
-    MAX_ENTRIES = 4096
-
-    def __init__(self, env: Environment) -> None:
-        self.env = env
-        self._rendered: dict[tuple[str, tuple[tuple[str, int], ...]], Markup] = {}
-
-    def __call__(self, by_sector: dict[str, int]) -> Markup:
-        key = (get_locale(), tuple(by_sector.items()))
-        html = self._rendered.get(key)
-        if html is None:
-            if len(self._rendered) >= self.MAX_ENTRIES:
-                self._rendered.clear()
-            macro = self.env.get_template("partials/sector_bar.html").module.sector_bar  # type: ignore[attr-defined]
-            html = self._rendered[key] = Markup(macro(sector_bar(by_sector)))  # noqa: S704 -- our template's output
-        return html
-
-
 def configure_environment(env: Environment) -> None:
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
@@ -142,16 +120,23 @@ def configure_environment(env: Environment) -> None:
         STATUS_LABELS=STATUS_LABELS,
         DECISION_LABELS=DECISION_LABELS,
         LIVE_MODE_LABELS=LIVE_MODE_LABELS,
-        METHOD_LABELS=METHOD_LABELS,
-        sector_bar_html=SectorBars(env),
     )
     env.trim_blocks = True
     env.lstrip_blocks = True
 
 
-def template_config(*, auto_reload: bool = False) -> TemplateConfig[JinjaTemplateEngine]:
+def template_config(
+    *,
+    auto_reload: bool = False,
+    domain_globals: Callable[[Environment], Mapping[str, Any]] | None = None,
+) -> TemplateConfig[JinjaTemplateEngine]:
+    """The pages' templates. `domain_globals(env)`: what the domains add for their templates
+    (the app factory composes them, so that core imports no domain)."""
+
     def callback(engine: JinjaTemplateEngine) -> None:
         configure_environment(engine.engine)
+        if domain_globals is not None:
+            engine.engine.globals.update(domain_globals(engine.engine))
         # Checking every template file's mtime on each render costs syscalls; only in development.
         engine.engine.auto_reload = auto_reload
 

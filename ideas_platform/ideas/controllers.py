@@ -27,7 +27,7 @@ from ideas_platform.core.web import (
 )
 from ideas_platform.events import live
 from ideas_platform.events.service import list_events
-from ideas_platform.ideas import service, visibility
+from ideas_platform.ideas import cards, service, visibility
 from ideas_platform.ideas.models import Idea, IdeaStatus
 from ideas_platform.measures import service as measures_service
 from ideas_platform.moderation import merge as merge_service
@@ -110,6 +110,7 @@ class IdeaController(Controller):
             + (f"?{request.url.query}" if request.url.query else ""),
             "vote_open": processes_service.is_open_for(process, PhaseKind.VOTE),
             "collect_open": processes_service.is_open_for(process, PhaseKind.COLLECT),
+            "card_head": cards.card_head,
         }
         if is_htmx(request):
             # "Load more" appends the next page; a filter change replaces the whole list.

@@ -88,13 +88,27 @@ def prefix_terms(query: str) -> list[str]:
     return terms
 
 
+def prefix_query(query: str) -> str:
+    """The `to_tsquery('simple', ...)` text of the prefixes of the query's longer words ('' when
+    it has none)."""
+    return " & ".join(f"{t}:*" for t in prefix_terms(query))
+
+
 def search_condition(query: str) -> tuple[ColumnElement[bool], Any]:
     """The WHERE condition and the tsquery to rank by."""
+    prefixes = prefix_query(query)
+    return search_expressions(query, literal(prefixes) if prefixes else None)
+
+
+def search_expressions(
+    query: str | ColumnElement[Any], prefixes: ColumnElement[Any] | None
+) -> tuple[ColumnElement[bool], Any]:
+    """`search_condition` of the query text `query` and the prefix query `prefixes` (None: the
+    query has no prefixes), both values or bound parameters (for a statement built once)."""
     stems = func.websearch_to_tsquery(text("'german'"), query)
-    terms = prefix_terms(query)
-    if not terms:
+    if prefixes is None:
         return Idea.search.op("@@")(stems), stems
-    prefixes = func.to_tsquery(text("'simple'"), literal(" & ".join(f"{t}:*" for t in terms)))
-    return or_(Idea.search.op("@@")(stems), Idea.search.op("@@")(prefixes)), stems.op("||")(
-        prefixes
+    by_prefix = func.to_tsquery(text("'simple'"), prefixes)
+    return or_(Idea.search.op("@@")(stems), Idea.search.op("@@")(by_prefix)), stems.op("||")(
+        by_prefix
     )

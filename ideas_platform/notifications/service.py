@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import BigInteger, delete, func, insert, literal, select, union, update
+from sqlalchemy import BigInteger, bindparam, delete, func, insert, literal, select, union, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -148,11 +148,29 @@ async def set_following(
             await session.execute(delete(Follow).where(Follow.user_id == user_id, target))
 
 
+_USER_ID = bindparam("user_id", type_=BigInteger())
+# Read on every idea page and in every page's header: built once (issue 16: building a
+# statement per request cost more CPU than running it).
+_FOLLOWS_IDEA = select(Follow.id).where(
+    Follow.user_id == _USER_ID, Follow.idea_id == bindparam("idea_id", type_=BigInteger())
+)
+_FOLLOWS_THEME = select(Follow.id).where(
+    Follow.user_id == _USER_ID, Follow.theme_id == bindparam("theme_id", type_=BigInteger())
+)
+_UNREAD_COUNT = (
+    select(func.count())
+    .select_from(Notification)
+    .where(Notification.user_id == _USER_ID, Notification.read_at.is_(None))
+)
+
+
 async def is_following(
     session: AsyncSession, user_id: int, *, idea_id: int | None = None, theme_id: int | None = None
 ) -> bool:
-    target = Follow.idea_id == idea_id if idea_id is not None else Follow.theme_id == theme_id
-    found = await session.scalar(select(Follow.id).where(Follow.user_id == user_id, target))
+    if idea_id is not None:
+        found = await session.scalar(_FOLLOWS_IDEA, {"user_id": user_id, "idea_id": idea_id})
+    else:
+        found = await session.scalar(_FOLLOWS_THEME, {"user_id": user_id, "theme_id": theme_id})
     return found is not None
 
 
@@ -225,11 +243,7 @@ async def unsubscribe_all(session: AsyncSession, user_id: int) -> bool:
 
 
 async def unread_count(session: AsyncSession, user_id: int) -> int:
-    count = await session.scalar(
-        select(func.count())
-        .select_from(Notification)
-        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
-    )
+    count = await session.scalar(_UNREAD_COUNT, {"user_id": user_id})
     return int(count or 0)
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import BigInteger, Integer, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -379,12 +379,13 @@ def is_staff(viewer: User | None) -> bool:
     return viewer is not None and (viewer.can_moderate or viewer.is_ministry)
 
 
-def _shown_entries(viewer: User | None) -> Any:
-    """The entries of the shortlist `viewer` may see (a SELECT, in the ministry's order)."""
+def _shown_entries(staff: bool) -> Any:
+    """The entries of the shortlist the staff (`is_staff`) or the public may see (a SELECT, in
+    the ministry's order)."""
     stmt = select(ShortlistEntry).order_by(
         ShortlistEntry.position.nulls_last(), ShortlistEntry.created_at
     )
-    if is_staff(viewer):
+    if staff:
         return stmt
     # Public: decided only, and an idea's entry only while everybody may read the idea.
     public_idea = select(Idea.id).where(Idea.id == ShortlistEntry.idea_id, public_condition())
@@ -394,13 +395,49 @@ def _shown_entries(viewer: User | None) -> Any:
     )
 
 
+# Built once (issue 16: building a statement per request cost more CPU than running it).
+# staff? -> the entries shown.
+_SHOWN_ENTRIES = {staff: _shown_entries(staff) for staff in (False, True)}
+_PROCESS_ID = bindparam("process_id", type_=BigInteger())
+# The public place of an accepted entry: the shown entries up to its position.
+_PUBLIC_PLACE = select(func.count()).select_from(
+    _SHOWN_ENTRIES[False]
+    .where(
+        ShortlistEntry.process_id == _PROCESS_ID,
+        ShortlistEntry.position <= bindparam("position", type_=Integer()),
+    )
+    .subquery()
+)
+_SHOWN_ENTRIES_OF_PROCESS = {
+    staff: stmt.where(ShortlistEntry.process_id == _PROCESS_ID)
+    for staff, stmt in _SHOWN_ENTRIES.items()
+}
+_IDEA_ID = bindparam("idea_id", type_=BigInteger())
+# The nomination covering an idea: its own (first), else its theme's.
+_ENTRY_OF_IDEA = (
+    select(ShortlistEntry)
+    .where(ShortlistEntry.idea_id == _IDEA_ID)
+    .order_by(ShortlistEntry.theme_id.nulls_first())
+    .limit(1)
+)
+_ENTRY_OF_IDEA_OR_THEME = (
+    select(ShortlistEntry)
+    .where(
+        (ShortlistEntry.idea_id == _IDEA_ID)
+        | (ShortlistEntry.theme_id == bindparam("theme_id", type_=BigInteger()))
+    )
+    .order_by(ShortlistEntry.theme_id.nulls_first())
+    .limit(1)
+)
+
+
 async def view(
     session: AsyncSession, process: Process, viewer: User | None = None
 ) -> ShortlistView:
     """The shortlist as `viewer` may see it (None: the public view)."""
     staff = is_staff(viewer)
     entries = list(
-        await session.scalars(_shown_entries(viewer).where(ShortlistEntry.process_id == process.id))
+        await session.scalars(_SHOWN_ENTRIES_OF_PROCESS[staff], {"process_id": process.id})
     )
     idea_ids = [e.idea_id for e in entries if e.idea_id]
     theme_ids = [e.theme_id for e in entries if e.theme_id]
@@ -462,26 +499,18 @@ async def place_of(session: AsyncSession, entry: ShortlistEntry, viewer: User | 
     if entry.position is None or is_staff(viewer):
         return entry.position
     before = await session.scalar(
-        select(func.count()).select_from(
-            _shown_entries(viewer)
-            .where(
-                ShortlistEntry.process_id == entry.process_id,
-                ShortlistEntry.position <= entry.position,
-            )
-            .subquery()
-        )
+        _PUBLIC_PLACE, {"process_id": entry.process_id, "position": entry.position}
     )
     return int(before or 0) or None
 
 
 async def entry_for_idea(session: AsyncSession, idea: Idea) -> ShortlistEntry | None:
     """The nomination that covers an idea: its own, else its theme's."""
-    stmt = select(ShortlistEntry).where(ShortlistEntry.idea_id == idea.id)
-    if idea.theme_id is not None:
-        stmt = select(ShortlistEntry).where(
-            (ShortlistEntry.idea_id == idea.id) | (ShortlistEntry.theme_id == idea.theme_id)
-        )
-    return await session.scalar(stmt.order_by(ShortlistEntry.theme_id.nulls_first()).limit(1))
+    if idea.theme_id is None:
+        return await session.scalar(_ENTRY_OF_IDEA, {"idea_id": idea.id})
+    return await session.scalar(
+        _ENTRY_OF_IDEA_OR_THEME, {"idea_id": idea.id, "theme_id": idea.theme_id}
+    )
 
 
 async def theme_entry(session: AsyncSession, theme_id: int) -> ShortlistEntry | None:
