@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from ideas_platform.core.choices import Role
 from ideas_platform.core.requests import Principal
-from ideas_platform.ideas.models import Idea
+from ideas_platform.ideas import visibility
+from ideas_platform.ideas.models import Idea, IdeaStatus
 from ideas_platform.processes import service as processes
 from ideas_platform.votes import service as votes
 from tests.helpers import (
@@ -248,3 +250,30 @@ async def test_submitting_and_commenting_are_rate_limited(
         for _ in range(4):
             assert (await post_form(client, f"/ideas/{idea.id}/vote")).status_code == 303
     assert await _idea_count(db) == 3
+
+
+async def test_the_readable_rule_is_the_same_built_per_request_and_built_once(session_factory, db):
+    """`readable_condition(viewer)` (built per request) and `readable_by(kind)` with the viewer's
+    id as a parameter (built once) let the same ideas through, for every kind of reader."""
+    process = await make_process(session_factory)
+    author, other = await make_user(session_factory), await make_user(session_factory)
+    moderator = await make_user(session_factory, role=Role.MODERATOR)
+    for status in IdeaStatus:
+        for owner in (author, other):
+            idea = await make_idea(session_factory, process, owner)
+            await db.execute(update(Idea).where(Idea.id == idea.id).values(status=status))
+    await db.commit()
+
+    async def ids(condition, params=None) -> set[int]:
+        return set(await db.scalars(select(Idea.id).where(condition), params or {}))
+
+    seen = {}
+    for viewer in (None, author, moderator):
+        built_once = visibility.readable_by(visibility.reader_of(viewer))
+        seen[visibility.reader_of(viewer)] = await ids(visibility.readable_condition(viewer))
+        assert seen[visibility.reader_of(viewer)] == await ids(
+            built_once, visibility.reader_params(viewer)
+        )
+    # ... and the rule itself: the public statuses; the author's own; moderators all.
+    assert len(seen["anonymous"]) == 4 and len(seen["moderator"]) == 8
+    assert len(seen["participant"]) == 6

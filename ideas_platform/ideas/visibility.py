@@ -36,7 +36,8 @@ Reader = Literal["anonymous", "participant", "moderator"]
 
 
 def readable_condition(viewer: User | None) -> ColumnElement[bool]:
-    """The WHERE clause: the ideas `viewer` (None: an anonymous visitor) may read."""
+    """The WHERE clause: the ideas `viewer` (None: an anonymous visitor) may read. The same
+    rule as `readable_by` with the viewer's id filled in (tests/test_ideas.py holds them equal)."""
     if viewer is not None and viewer.can_moderate:
         return true()
     public = Idea.status.in_(PUBLIC_STATUSES)
@@ -51,7 +52,7 @@ def reader_of(viewer: User | None) -> Reader:
 
 
 def readable_by(reader: Reader) -> ColumnElement[bool]:
-    """`readable_condition` for a statement built once per kind of reader (issue 16: building a
+    """The rule as SQL, for a statement built once per kind of reader (issue 16: building a
     statement per request costs more CPU than running it): the viewer's id is the bound
     parameter "viewer_id" (`reader_params`)."""
     if reader == "moderator":
