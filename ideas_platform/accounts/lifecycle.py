@@ -182,28 +182,24 @@ async def _mark_confirmed(session: AsyncSession, user: User) -> None:
 
 async def register_or_notify(
     session: AsyncSession, data: Registration, *, settings: Settings
-) -> User | None:
-    """The registration form: the new account, or None if the address has an account already;
-    then its owner gets a mail instead (the form answers both the same way, so that nobody
-    learns which addresses are registered). Invalid input raises InvalidInput as before."""
-    try:
-        return await register(session, data, settings=settings)
-    except EmailTaken:
-        await notify_registration_attempt(session, settings, data.email)
-        return None
-
-
-async def notify_registration_attempt(
-    session: AsyncSession, settings: Settings, email: str
 ) -> None:
-    """Somebody registered with the address of an account: its owner gets a mail."""
-    address = clean_text(email, max_length=254).lower()
-    async with transaction(session):
-        user = await session.scalar(
-            select(User).where(func.lower(User.email) == address).with_for_update()
-        )
-        if user is not None:
-            await notify_owner(session, settings, user)
+    """The registration form: a new account; or, if the address has an account already, a
+    mail to its owner (`notify_owner`). The form answers both the same way, so that nobody
+    learns which addresses are registered. Invalid input raises InvalidInput as before."""
+    try:
+        await register(session, data, settings=settings)
+    except EmailTaken:
+        async with transaction(session):
+            owner = await _account_locked(session, clean_text(data.email, max_length=254).lower())
+            if owner is not None:
+                await notify_owner(session, settings, owner)
+
+
+async def _account_locked(session: AsyncSession, address: str) -> User | None:
+    """The account of the (lower-case) address, locked for this transaction, if there is one."""
+    return await session.scalar(
+        select(User).where(func.lower(User.email) == address).with_for_update()
+    )
 
 
 async def _mails_in_last_hour(session: AsyncSession, user: User, kind: str) -> int:
@@ -284,9 +280,7 @@ async def request_password_reset(session: AsyncSession, settings: Settings, emai
     if email_problem(address):
         raise InvalidInput({"email": N_("Please enter a valid email address.")})
     async with transaction(session):
-        user = await session.scalar(
-            select(User).where(func.lower(User.email) == address).with_for_update()
-        )
+        user = await _account_locked(session, address)
         if user is None or not user.is_active:
             return
         recent = await session.scalar(
@@ -415,9 +409,7 @@ async def send_address_link(
     """The link that makes `address` the address of `user` once opened (in the caller's
     transaction). If `address` has an account already, its owner is told instead
     (notify_owner); the person asking sees the same answer either way."""
-    owner = await session.scalar(
-        select(User).where(func.lower(User.email) == address).with_for_update()
-    )
+    owner = await _account_locked(session, address)
     if owner is not None:
         await notify_owner(session, settings, owner)
         return

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal, or_, text
+from sqlalchemy import ColumnElement, func, or_, text
 
 from ideas_platform.ideas.models import Idea
 
@@ -94,17 +94,12 @@ def prefix_query(query: str) -> str:
     return " & ".join(f"{t}:*" for t in prefix_terms(query))
 
 
-def search_condition(query: str) -> tuple[ColumnElement[bool], Any]:
-    """The WHERE condition and the tsquery to rank by."""
-    prefixes = prefix_query(query)
-    return search_expressions(query, literal(prefixes) if prefixes else None)
-
-
 def search_expressions(
     query: str | ColumnElement[Any], prefixes: ColumnElement[Any] | None
 ) -> tuple[ColumnElement[bool], Any]:
-    """`search_condition` of the query text `query` and the prefix query `prefixes` (None: the
-    query has no prefixes), both values or bound parameters (for a statement built once)."""
+    """The WHERE condition and the tsquery to rank by, of the query text `query` and the prefix
+    query `prefixes` (None: the query has no prefixes), both values or bound parameters (for a
+    statement built once)."""
     stems = func.websearch_to_tsquery(text("'german'"), query)
     if prefixes is None:
         return Idea.search.op("@@")(stems), stems

@@ -11,7 +11,6 @@ from functools import partial
 from typing import Any
 
 from litestar import Controller, Response, get, post
-from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -218,30 +217,30 @@ class ReportController(Controller):
         # Before the form is validated: the error page would show the idea.
         idea = await visibility.get_readable_idea(db_session, idea_id, current_user)
         comment_id = optional_id(form.get("comment_id"))
-        try:
-            return await answer.submit(
-                lambda: reports_service.report(
-                    db_session,
-                    reporter_id=current_user.id,
-                    idea_id=idea_id,
-                    comment_id=comment_id,
-                    reason=form.get("reason", ""),
-                    details=form.get("details", ""),
-                ),
-                invalid=partial(
-                    page,
-                    answer.request,
-                    "moderation/report_form.html",
-                    idea=idea,
-                    comment_id=comment_id,
-                    reason_labels=REPORT_REASON_LABELS,
-                ),
-                done=N_("Thank you. The moderators will look at your report."),
-                then=lambda _: answer.see_other("idea", idea_id=idea_id),
-            )
-        except ConflictError as exc:  # reported already: a notice, not an error
-            flash(answer.request, exc.translated(), category="info")
-            return answer.see_other("idea", idea_id=idea_id)
+        return await answer.submit(
+            lambda: reports_service.report(
+                db_session,
+                reporter_id=current_user.id,
+                idea_id=idea_id,
+                comment_id=comment_id,
+                reason=form.get("reason", ""),
+                details=form.get("details", ""),
+            ),
+            invalid=partial(
+                page,
+                answer.request,
+                "moderation/report_form.html",
+                idea=idea,
+                comment_id=comment_id,
+                reason_labels=REPORT_REASON_LABELS,
+            ),
+            # reported already: a notice, not an error
+            back=answer.url("idea", idea_id=idea_id),
+            refusals=ConflictError,
+            refused_as="info",
+            done=N_("Thank you. The moderators will look at your report."),
+            then=lambda _: answer.see_other("idea", idea_id=idea_id),
+        )
 
 
 async def _decide(

@@ -84,9 +84,10 @@ class Answer:
         """POST-redirect-GET to a named route (`core.web.see_other_route`)."""
         return see_other_route(self.request, route, fragment=fragment, **path_params)
 
-    def refused(self, exc: DomainError, back: str) -> Redirect:
-        """The reason as an error flash, back to the page the form came from."""
-        flash(self.request, exc.translated(), category="error")
+    def refused(self, exc: DomainError, back: str, category: str = "error") -> Redirect:
+        """The reason as a flash (an error unless said otherwise), back to the page the form
+        came from."""
+        flash(self.request, exc.translated(), category=category)
         return see_other(back)
 
     def _told(
@@ -134,11 +135,13 @@ class Answer:
         invalid: ShownAgain | None = None,
         back: str | None = None,
         refusals: Refusals = DomainError,
+        refused_as: str = "error",
         announce: Callable[[T], object] | None = None,
         done: str | Callable[[T], str] | None = None,
     ) -> Response[Any]:
         """A form that is shown again when its fields are invalid (`invalid`, with a 422); other
-        `refusals` are flashed and go `back` (without `back` they reach the error page). Success
+        `refusals` are flashed (`refused_as`: the flash's category) and go `back` (without
+        `back` they reach the error page). Success
         is announced, flashed (`done`: a msgid, or the translated message of the result) and
         answered by `then(result)`. `next` is not followed."""
         try:
@@ -150,7 +153,7 @@ class Answer:
                 )
             if back is None or not isinstance(exc, refusals):
                 raise
-            return self.refused(exc, back)
+            return self.refused(exc, back, refused_as)
         self._told(result, announce, done)
         return await _replied(then(result))
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.core.choices import N_, LabelledEnum, Sector
-from ideas_platform.core.i18n import get_locale
 from ideas_platform.ideas.models import Idea, IdeaStatus
 from ideas_platform.processes.models import Process
 from ideas_platform.ranking.formula import counted_sectors
@@ -43,17 +40,9 @@ class BarSegment:
     width: float
 
 
-def sector_bar(by_sector: dict[str, int], width: int = BAR_WIDTH) -> Sequence[BarSegment]:
-    """Stacked segments of the votes by sector, in the fixed order of the sectors."""
-    return _segments(tuple(by_sector.items()), width, get_locale())
-
-
-@lru_cache(maxsize=4096)
-def _segments(
-    distribution: tuple[tuple[str, int], ...], width: int, locale: str
-) -> tuple[BarSegment, ...]:
-    """`sector_bar`, once per distribution and language (a ranking page draws fifty bars)."""
-    by_sector = dict(distribution)
+def sector_bar(by_sector: dict[str, int], width: int = BAR_WIDTH) -> list[BarSegment]:
+    """Stacked segments of the votes by sector, in the fixed order of the sectors (pages draw
+    them through `ranking.templating.SectorBars`, which keeps the drawn bars)."""
     total = sum(by_sector.values())
     segments: list[BarSegment] = []
     x = 0.0
@@ -65,7 +54,7 @@ def _segments(
                 BarSegment(sector.value, sector.text, votes, round(x, 2), round(share, 2))
             )
             x += share
-    return tuple(segments)
+    return segments
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,10 +73,6 @@ class RankedIdea:
     rank: int
     by_sector: dict[str, int]
     breadth: float
-
-    @property
-    def bar(self) -> Sequence[BarSegment]:
-        return sector_bar(self.by_sector)
 
 
 # Built once: a statement built per request costs SQLAlchemy more CPU than PostgreSQL needs.

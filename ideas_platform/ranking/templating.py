@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from jinja2 import Environment
@@ -14,23 +15,20 @@ from ideas_platform.ranking.service import METHOD_LABELS, sector_bar
 class SectorBars:
     """`sector_bar_html(by_sector)`: the macro of partials/sector_bar.html, rendered once per
     distribution of votes and language (a ranking page draws fifty of these SVGs; the answer
-    depends on nothing else)."""
-
-    MAX_ENTRIES = 4096
+    depends on nothing else). The rendered bars are kept for the life of the process: restart
+    after editing the template."""
 
     def __init__(self, env: Environment) -> None:
         self.env = env
-        self._rendered: dict[tuple[str, tuple[tuple[str, int], ...]], Markup] = {}
+        self._drawn = lru_cache(maxsize=4096)(self._draw)
 
     def __call__(self, by_sector: dict[str, int]) -> Markup:
-        key = (get_locale(), tuple(by_sector.items()))
-        html = self._rendered.get(key)
-        if html is None:
-            if len(self._rendered) >= self.MAX_ENTRIES:
-                del self._rendered[next(iter(self._rendered))]  # the oldest
-            macro = self.env.get_template("partials/sector_bar.html").module.sector_bar  # type: ignore[attr-defined]
-            html = self._rendered[key] = Markup(macro(sector_bar(by_sector)))  # noqa: S704 -- our template's output
-        return html
+        return self._drawn(get_locale(), tuple(by_sector.items()))
+
+    def _draw(self, locale: str, distribution: tuple[tuple[str, int], ...]) -> Markup:
+        """`locale` is part of the key only: the macro translates with the current one."""
+        macro = self.env.get_template("partials/sector_bar.html").module.sector_bar  # type: ignore[attr-defined]
+        return Markup(macro(sector_bar(dict(distribution))))  # noqa: S704 -- our template's output
 
 
 def template_globals(env: Environment) -> dict[str, Any]:
