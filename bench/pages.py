@@ -77,7 +77,7 @@ function init(args)
   cookie = args[2] or ""
   math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
 end
-bad = 0
+bad, kept = 0, 0
 function request()
   local headers = {}
   if cookie ~= "" then headers["Cookie"] = cookie end
@@ -85,19 +85,23 @@ function request()
 end
 function response(status, headers, body)
   if status ~= 200 then bad = bad + 1 end
+  if headers["x-page-cache"] == "hit" then kept = kept + 1 end
 end
 local threads = {}
 function setup(thread) threads[#threads + 1] = thread end
 function done(summary, latency, requests)
-  local non200 = 0
-  for _, t in ipairs(threads) do non200 = non200 + t:get("bad") end
+  local non200, hits = 0, 0
+  for _, t in ipairs(threads) do
+    non200 = non200 + t:get("bad")
+    hits = hits + t:get("kept")
+  end
   local e = summary.errors
   io.write(string.format(
     "BENCH requests=%d duration_us=%d p50_us=%d p95_us=%d p99_us=%d max_us=%d non200=%d "
-    .. "socket_errors=%d\\n",
+    .. "socket_errors=%d kept=%d\\n",
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
     latency:percentile(99), latency.max, non200,
-    e.connect + e.read + e.write + e.timeout))
+    e.connect + e.read + e.write + e.timeout, hits))
 end
 """
 
@@ -118,6 +122,7 @@ class Run:
     p95_ms: float
     non200: int
     cpu_ms: float | None  # the app workers' CPU per request
+    kept: int = 0  # answers from the page cache (core.page_cache)
 
     @property
     def rate(self) -> float:
@@ -204,7 +209,7 @@ async def run_python_load(
 ) -> dict[str, int]:
     """The fallback without wrk: keep-alive GETs on asyncio (costs this process CPU)."""
     latencies: list[int] = []
-    counts = {"non200": 0, "socket_errors": 0}
+    counts = {"non200": 0, "socket_errors": 0, "kept": 0}
     extra = f"Cookie: {cookie}\r\n" if cookie else ""
     started = time.perf_counter()
     deadline = started + seconds
@@ -231,6 +236,7 @@ async def run_python_load(
                     await reader.readuntil(b"\r\n")
                 latencies.append(int((time.perf_counter() - begun) * 1_000_000))
                 counts["non200"] += status != 200
+                counts["kept"] += b"\r\nx-page-cache: hit" in head.lower()
         except (asyncio.IncompleteReadError, ConnectionError):
             counts["socket_errors"] += 1
         finally:
@@ -284,6 +290,7 @@ def drive(
         result["p95_us"] / 1000,
         result["non200"] + result["socket_errors"],
         cpu_ms,
+        result.get("kept", 0),
     )
 
 
@@ -302,6 +309,8 @@ def measure_server(
         "AUTH_RATE_LIMIT_PER_MINUTE": "100000000",
         "MAIL_SENDER_ENABLED": "0",
     }
+    if args.page_cache_seconds is not None:
+        env["PAGE_CACHE_SECONDS"] = str(args.page_cache_seconds)
     (work_dir / "pages.lua").write_text(WRK_SCRIPT)
     servers.start(
         "app",
@@ -349,6 +358,7 @@ async def measure_in_process(
             secret_key="bench-pages-" + "x" * 40,
             auth_rate_limit_per_minute=10**8,
             mail_sender_enabled=False,
+            page_cache_seconds=0,  # what building each page costs
         )
     )
     sql = SqlLog()
@@ -393,11 +403,12 @@ def report(
     print(
         f"Load: {generator}, 16 keep-alive connections unless --connections; latency = request "
         "sent to answer read (localhost). In-process: one request at a time, CPU of this "
-        "process, SQL statements sent.\n"
+        "process, SQL statements sent, page cache off. kept: answers from the page cache.\n"
     )
     header = (
         f"{'page':17} {'visitor':12} {'req/s':>7} {'median_ms':>9} {'p95_ms':>8} "
-        f"{'non200':>6} {'cpu/req':>8} | {'1-at-a-time cpu':>15} {'statements':>10} {'sql_ms':>7}"
+        f"{'non200':>6} {'cpu/req':>8} {'kept':>5} | "
+        f"{'1-at-a-time cpu':>15} {'statements':>10} {'sql_ms':>7}"
     )
     print(header)
     print("-" * len(header))
@@ -410,9 +421,10 @@ def report(
             else f"{'-':>15} {'-':>10} {'-':>7}"
         )
         cpu = f"{run.cpu_ms:5.1f} ms" if run.cpu_ms is not None else "-"
+        kept = f"{100 * run.kept / run.requests:4.0f}%" if run.requests else "-"
         print(
             f"{run.page:17} {run.visitor:12} {run.rate:7.0f} {run.p50_ms:9.1f} "
-            f"{run.p95_ms:8.1f} {run.non200:6d} {cpu:>8} | {tail}"
+            f"{run.p95_ms:8.1f} {run.non200:6d} {cpu:>8} {kept:>5} | {tail}"
         )
     print("\nSummary")
     ok = bool(runs)
@@ -459,6 +471,11 @@ def main() -> int:
         "--in-process", type=int, default=20, help="requests per page one at a time (0: none)"
     )
     parser.add_argument("--only", help="measure only the pages whose name contains this")
+    parser.add_argument(
+        "--page-cache-seconds",
+        type=float,
+        help="PAGE_CACHE_SECONDS of the app (default: the app's; 0: every page built anew)",
+    )
     parser.add_argument(
         "--reuse", action="store_true", help="measure again on the last run's database"
     )

@@ -48,6 +48,7 @@ from ideas_platform.core.database import (
 )
 from ideas_platform.core.exception_handlers import exception_handlers
 from ideas_platform.core.kv_store import PostgresStore
+from ideas_platform.core.page_cache import PageCachePlugin
 from ideas_platform.core.rate_limits import RATE_LIMIT_STORE
 from ideas_platform.core.request_context import RequestContextMiddleware
 from ideas_platform.core.security_headers import SecurityHeaders
@@ -223,6 +224,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
             FlashPlugin(config=FlashConfig(template_config=templates)),
             # Live updates (cluster board) between all app processes via LISTEN/NOTIFY.
             channels_plugin(asyncpg_dsn(database_url)),
+            # Pages of visitors without a login, kept per process; dropped on every write.
+            PageCachePlugin(settings.page_cache_seconds),
         ],
         exception_handlers=exception_handlers,
         request_max_body_size=settings.max_body_bytes,

@@ -35,6 +35,8 @@ from ideas_platform.core.database import (
 )
 from ideas_platform.core.embedded_pg import start_embedded
 from ideas_platform.core.migrations import upgrade
+from ideas_platform.core.page_cache import CHANNEL as PAGE_CACHE_CHANNEL
+from ideas_platform.core.page_cache import drop_cached_pages
 from ideas_platform.ideas.models import Idea
 from ideas_platform.processes.models import Process
 from ideas_platform.similarity.service import drop_cached_counts
@@ -131,9 +133,12 @@ TABLES = ", ".join(table.name for table in Base.metadata.sorted_tables)
 async def clean_database(engine: AsyncEngine) -> AsyncIterator[None]:
     async with engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+        # The app processes of `two_servers` keep pages of ideas whose ids come back now.
+        await conn.execute(text(f"SELECT pg_notify('{PAGE_CACHE_CHANNEL}', '')"))
     # Identities restart, so the caches of similar ideas would hold other tests' ideas.
     drop_cached_vectors()
     drop_cached_counts()
+    drop_cached_pages()
     yield
 
 

@@ -339,6 +339,9 @@ def app_servers(database_url: str, count: int = 1, seconds: float = 60) -> Itera
         # Tests deliver mail themselves; a sender polling the shared test database would race
         # with the next test's TRUNCATE.
         "MAIL_SENDER_ENABLED": "false",
+        # Kept pages must vanish by NOTIFY, not by age (tests/test_page_cache.py); the tests'
+        # TRUNCATE tells them (conftest.clean_database).
+        "PAGE_CACHE_SECONDS": "600",
     }
     servers: list[tuple[subprocess.Popen[bytes], str]] = []
     try:

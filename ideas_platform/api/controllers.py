@@ -185,7 +185,7 @@ async def _voted(
         if exc.code == "session_expired":
             raise NotAuthorizedException("Login required.") from exc
         raise
-    votes_service.announce_vote(request.app.plugins.get(ChannelsPlugin), state)
+    votes_service.announce_vote(request.app, state)
     return _vote_out(state)
 
 

@@ -72,6 +72,9 @@ class Settings:
     # The ranking counts all votes of a process (a second at a million votes): each process
     # keeps the count, recounts when votes or ideas changed, but at most this often.
     ranking_refresh_seconds: float = 5.0
+    # Pages a visitor without a login sees (idea list, idea, ranking, start page) are kept this
+    # long in each app process (core.page_cache); every write drops them at once. 0: not kept.
+    page_cache_seconds: float = 10.0
     # Request bodies (core.body_limits), checked before anything parses them: the largest body
     # of a form or an API call (the longest texts, 20,000 characters, fit many times over), the
     # most fields of one urlencoded form (the longest real one, the next cycle's, offers up to
@@ -135,6 +138,7 @@ class Settings:
             consent_version=env.get("CONSENT_VERSION", cls.consent_version).strip()
             or cls.consent_version,
             ranking_refresh_seconds=float(env.get("RANKING_REFRESH_SECONDS", "5")),
+            page_cache_seconds=float(env.get("PAGE_CACHE_SECONDS", "10")),
             legal_pages_dir=Path(
                 env.get("LEGAL_PAGES_DIR", str(PROJECT_ROOT / "ideas_platform/legal/pages"))
             ),

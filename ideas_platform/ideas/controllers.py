@@ -15,6 +15,7 @@ from ideas_platform.accounts.models import User
 from ideas_platform.comments import service as comments_service
 from ideas_platform.core.errors import DomainError, InvalidInput
 from ideas_platform.core.i18n import gettext
+from ideas_platform.core.page_cache import KEPT_FOR_VISITORS
 from ideas_platform.core.rate_limits import SUBMIT_RATE_LIMIT
 from ideas_platform.core.requests import AppRequest, principal_of
 from ideas_platform.core.validation import clean_text
@@ -89,7 +90,7 @@ async def _suggestions(
 class IdeaController(Controller):
     include_in_schema = False
 
-    @get("/processes/{slug:str}/ideas", name="ideas")
+    @get("/processes/{slug:str}/ideas", name="ideas", opt=KEPT_FOR_VISITORS)
     async def list_ideas(
         self, request: AppRequest, viewer: User | None, db_session: AsyncSession, slug: str
     ) -> Template:
@@ -211,7 +212,7 @@ class IdeaController(Controller):
             **await _suggestions(db_session, viewer, process, similar),
         )
 
-    @get("/ideas/{idea_id:int}", name="idea")
+    @get("/ideas/{idea_id:int}", name="idea", opt=KEPT_FOR_VISITORS)
     async def detail(
         self, request: AppRequest, viewer: User | None, db_session: AsyncSession, idea_id: int
     ) -> Any:

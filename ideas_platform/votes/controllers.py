@@ -7,7 +7,6 @@ from typing import Any
 
 import asyncpg
 from litestar import Controller, MediaType, Response, post
-from litestar.channels import ChannelsPlugin
 from litestar.plugins.flash import flash
 from litestar.response import Redirect
 from litestar.utils.empty import value_or_default
@@ -79,5 +78,5 @@ async def _act(
         # e.g. a double click: answer the true state of the button, with the reason
         current = await service.current_state(pool, principal.user_id, idea_id)
         return await _respond(request, idea_id, current, exc)
-    announce_vote(request.app.plugins.get(ChannelsPlugin), state)
+    announce_vote(request.app, state)
     return await _respond(request, idea_id, state, None)

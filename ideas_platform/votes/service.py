@@ -13,6 +13,7 @@ directly (see `create_driver_pool`): one vote is one round trip.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import asyncpg
 from litestar.channels import ChannelsPlugin
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.core.choices import N_
 from ideas_platform.core.errors import ConflictError, DomainError, PermissionError_
+from ideas_platform.core.page_cache import pages_changed
 from ideas_platform.core.requests import Principal
 from ideas_platform.events import live
 from ideas_platform.events.models import Event
@@ -28,6 +30,9 @@ from ideas_platform.ideas.models import Idea
 from ideas_platform.ideas.visibility import idea_not_found
 from ideas_platform.processes.models import Process
 from ideas_platform.votes.models import Vote
+
+if TYPE_CHECKING:
+    from litestar import Litestar
 
 NOT_VOTABLE = N_("Only published ideas can be supported.")
 NOT_VOTE_PHASE = N_("Voting is not open in this process at the moment.")
@@ -244,11 +249,17 @@ async def withdraw_vote(pool: asyncpg.Pool, principal: Principal, idea_id: int) 
         )
 
 
-def announce_vote(channels: ChannelsPlugin, state: VoteState) -> None:
-    """A vote on an idea of an event moves the count on its projector."""
+def announce_vote(app: Litestar, state: VoteState) -> None:
+    """A vote changes the counts the pages show (written on the driver, SQLAlchemy's commit
+    does not tell the page cache), and on an idea of an event the count on its projector."""
+    pages_changed(app)
     if state.event_id is not None:
         live.announce(
-            channels, state.event_id, "vote", idea_id=state.idea_id, vote_count=state.vote_count
+            app.plugins.get(ChannelsPlugin),
+            state.event_id,
+            "vote",
+            idea_id=state.idea_id,
+            vote_count=state.vote_count,
         )
 
 

@@ -1,0 +1,202 @@
+"""Pages kept for visitors without a login (core.page_cache): served again, each with the
+visitor's own CSRF token, and dropped by every write, also in the other app processes."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+
+import httpx
+from sqlalchemy import select
+
+from ideas_platform.comments import service as comments
+from ideas_platform.core.choices import Role
+from ideas_platform.core.page_cache import CACHE_HEADER, PageCache, _Page
+from ideas_platform.ideas.models import Idea, IdeaStatus
+from tests.helpers import (
+    PASSWORD,
+    csrf,
+    htmx_headers,
+    login,
+    make_idea,
+    make_process,
+    make_user,
+    make_users_fast,
+    post_form,
+    second_browser,
+)
+
+META_TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
+FORM_TOKEN = re.compile(r'name="_csrf_token" value="([^"]*)"')
+
+
+def kept(response: httpx.Response) -> str | None:
+    return response.headers.get(CACHE_HEADER)
+
+
+async def test_a_visitor_gets_the_kept_page_with_their_own_csrf_token(session_factory, client):
+    process = await make_process(session_factory, slug="werk")
+    author = await make_user(session_factory, name="Ada Beispiel")
+    await make_idea(session_factory, process, author, title="Lernfabrik für Additive Fertigung")
+    first = await client.get("/processes/werk/ideas")
+    again = await client.get("/processes/werk/ideas")
+    assert (first.status_code, kept(first), kept(again)) == (200, "miss", "hit")
+    assert again.text == first.text
+    assert "Lernfabrik für Additive Fertigung" in again.text
+
+    async with second_browser(client) as other:
+        page = await other.get("/processes/werk/ideas")
+        assert kept(page) == "hit"
+        own = csrf(other)  # set by this very answer: a browser that came for the first time
+        assert own and own != csrf(client)
+        assert META_TOKEN.findall(page.text) == [own]
+        assert set(FORM_TOKEN.findall(page.text)) == {own}
+        assert "page-cache-csrf-" not in page.text
+        # The language switch of the kept page works for this visitor (the form's own token).
+        switched = await other.post(
+            "/language",
+            data={"locale": "en", "next": "/processes/werk/ideas", "_csrf_token": own},
+            follow_redirects=False,
+        )
+        assert switched.status_code == 303
+        english = await other.get("/processes/werk/ideas")
+        assert (kept(english), english.text.count('lang="en"')) == ("miss", 1)
+        assert "Submit idea" in english.text or "Ideas" in english.text
+        assert kept(await other.get("/processes/werk/ideas")) == "hit"
+    german = await client.get("/processes/werk/ideas")
+    assert (kept(german), german.text) == ("hit", first.text)
+
+
+async def test_what_is_written_shows_at_once(session_factory, client):
+    process = await make_process(session_factory, slug="werk")
+    author = await make_user(session_factory)
+    idea = await make_idea(session_factory, process, author, title="Wasserstoff im Mittelstand")
+    moderator = await make_user(session_factory, role=Role.MODERATOR)
+    for path in (f"/ideas/{idea.id}", "/processes/werk/ideas", "/processes/werk/ranking"):
+        await client.get(path)
+        assert kept(await client.get(path)) == "hit", path
+
+    async with second_browser(client) as voter:
+        await login(voter, author.email)
+        # A vote is written on the driver pool, without SQLAlchemy: it drops the pages too.
+        voted = await voter.post(f"/ideas/{idea.id}/vote", headers=htmx_headers(voter))
+        assert voted.status_code == 200
+        shown = await client.get(f"/ideas/{idea.id}")
+        assert kept(shown) == "miss"
+        assert "<strong>1</strong>" in shown.text
+        listed = await client.get("/processes/werk/ideas")
+        assert kept(listed) == "miss"
+
+        await login(voter, moderator.email)
+        hidden = await post_form(voter, f"/moderation/ideas/{idea.id}/hide", {"reason": "Test"})
+        assert hidden.status_code == 303
+    assert (await client.get(f"/ideas/{idea.id}")).status_code == 404
+    assert "Wasserstoff im Mittelstand" not in (await client.get("/processes/werk/ideas")).text
+    assert "Wasserstoff im Mittelstand" not in (await client.get("/processes/werk/ranking")).text
+
+
+async def test_logged_in_people_and_waiting_messages_never_get_a_kept_page(session_factory, client):
+    process = await make_process(session_factory, slug="werk")
+    author = await make_user(session_factory, name="Ada Beispiel")
+    await make_idea(session_factory, process, author, title="Kreislaufwirtschaft in Sachsen")
+    for path in ("/", "/processes/werk/ideas"):
+        await client.get(path)
+        assert kept(await client.get(path)) == "hit"
+
+    async with second_browser(client) as person:
+        await login(person, author.email)
+        own = await person.get("/processes/werk/ideas")
+        assert kept(own) is None and "Ada Beispiel" in own.text and 'action="/logout"' in own.text
+        # Deleting the account: the message waits in the session for the start page, and the
+        # name is gone from what everybody sees at once.
+        deleted = await post_form(person, "/profile/delete", {"password": PASSWORD})
+        assert deleted.status_code == 303
+        home = await person.get(deleted.headers["location"])
+        assert kept(home) is None
+        assert "Ihr Konto wurde gelöscht." in home.text
+        after = await person.get("/")  # the deletion dropped the kept start page
+        assert kept(after) == "miss" and "Ihr Konto wurde gelöscht." not in after.text
+        assert kept(await person.get("/")) == "hit"
+    assert "Ada Beispiel" not in (await client.get("/processes/werk/ideas")).text
+
+
+async def test_pages_read_while_comments_are_written_never_keep_an_old_state(
+    session_factory, client
+):
+    """Anonymous visitors load an idea page over and over (most answers kept pages) while 12
+    people comment at once: once the last comment is committed, the page served shows all 12,
+    never a page kept from before one of them."""
+    process = await make_process(session_factory, slug="werk")
+    author = await make_user(session_factory)
+    idea = await make_idea(session_factory, process, author, title="Offene Werkstatt Robotik")
+    people = await make_users_fast(session_factory, 12)
+    writing = True
+
+    async def comment(number: int, user_id: int) -> None:
+        await asyncio.sleep(0.01 * number)
+        async with session_factory() as session:
+            await comments.add_comment(
+                session, idea_id=idea.id, author_id=user_id, body=f"Beitrag Nummer {number}."
+            )
+
+    async def read() -> int:
+        served = 0
+        while writing:
+            assert (await client.get(f"/ideas/{idea.id}")).status_code == 200
+            served += 1
+            await asyncio.sleep(0)  # a kept page is served without waiting for anything
+        return served
+
+    readers = [asyncio.create_task(read()) for _ in range(3)]
+    await asyncio.gather(*(comment(n, user_id) for n, user_id in enumerate(people)))
+    writing = False
+    assert sum(await asyncio.gather(*readers)) > 12
+    for _ in range(2):  # built anew, then kept: both with every comment
+        page = await client.get(f"/ideas/{idea.id}")
+        assert [n for n in range(12) if f"Beitrag Nummer {n}." in page.text] == list(range(12))
+
+
+async def test_a_page_rendered_while_something_was_written_is_not_kept():
+    cache = PageCache(seconds=60)
+    started = cache.generation
+    cache.clear()  # a write committed while the page was being rendered
+    cache.put(("/x",), _Page(started, time.monotonic(), 200, (), b"old"))
+    assert cache.get(("/x",)) is None
+    cache.put(("/x",), _Page(cache.generation, time.monotonic(), 200, (), b"new"))
+    page = cache.get(("/x",))
+    assert page is not None and page.body == b"new"
+    expired = PageCache(seconds=0.05)
+    expired.put(("/x",), _Page(expired.generation, time.monotonic() - 1, 200, (), b"old"))
+    assert expired.get(("/x",)) is None
+
+
+async def test_a_write_in_one_app_process_drops_the_pages_of_the_other(
+    session_factory, two_servers
+):
+    """Two uvicorn processes keep pages for 600 s (tests.helpers.app_servers): the idea a
+    moderator hides through the first must vanish from the second's kept page by NOTIFY."""
+    first_url, second_url = two_servers
+    process = await make_process(session_factory, slug="zwei")
+    author = await make_user(session_factory)
+    idea = await make_idea(session_factory, process, author, title="Digitaler Zwilling der Halle")
+    moderator = await make_user(session_factory, role=Role.MODERATOR)
+    async with (
+        httpx.AsyncClient(base_url=first_url, timeout=10) as one,
+        httpx.AsyncClient(base_url=second_url, timeout=10) as two,
+    ):
+        await two.get(f"/ideas/{idea.id}")
+        assert kept(await two.get(f"/ideas/{idea.id}")) == "hit"
+        await login(one, moderator.email)
+        assert (
+            await post_form(one, f"/moderation/ideas/{idea.id}/hide", {"reason": "x"})
+        ).status_code == 303
+        async with session_factory() as session:
+            status = await session.scalar(select(Idea.status).where(Idea.id == idea.id))
+        assert status == IdeaStatus.HIDDEN
+        for _ in range(100):
+            if (await two.get(f"/ideas/{idea.id}")).status_code == 404:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the second process still serves the hidden idea after 5 s")
