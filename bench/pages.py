@@ -308,6 +308,7 @@ def measure_server(
         "SECURE_COOKIES": "0",
         "AUTH_RATE_LIMIT_PER_MINUTE": "100000000",
         "MAIL_SENDER_ENABLED": "0",
+        "PAGE_CACHE_HEADER": "1",  # counts the kept answers
     }
     if args.page_cache_seconds is not None:
         env["PAGE_CACHE_SECONDS"] = str(args.page_cache_seconds)

@@ -48,7 +48,7 @@ from ideas_platform.core.database import (
 )
 from ideas_platform.core.exception_handlers import exception_handlers
 from ideas_platform.core.kv_store import PostgresStore
-from ideas_platform.core.page_cache import PageCachePlugin
+from ideas_platform.core.page_cache import NOT_ON_PAGES, PageCachePlugin
 from ideas_platform.core.rate_limits import RATE_LIMIT_STORE
 from ideas_platform.core.request_context import RequestContextMiddleware
 from ideas_platform.core.security_headers import SecurityHeaders
@@ -145,7 +145,12 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         gc.freeze()
         if settings.mail_sender_enabled:
             app.state.mail_sender = asyncio.create_task(
-                run_sender(session_factory, settings, prepare=notification_mails(settings)),
+                run_sender(
+                    # Mails, notifications and phase announcements show on no page.
+                    create_session_factory(engine, info=NOT_ON_PAGES),
+                    settings,
+                    prepare=notification_mails(settings),
+                ),
                 name="mail-sender",
             )
 
@@ -225,7 +230,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
             # Live updates (cluster board) between all app processes via LISTEN/NOTIFY.
             channels_plugin(asyncpg_dsn(database_url)),
             # Pages of visitors without a login, kept per process; dropped on every write.
-            PageCachePlugin(settings.page_cache_seconds),
+            PageCachePlugin(settings.page_cache_seconds, show_header=settings.page_cache_header),
         ],
         exception_handlers=exception_handlers,
         request_max_body_size=settings.max_body_bytes,

@@ -102,6 +102,7 @@ def settings() -> Settings:
         submit_rate_limit_per_minute=10_000,
         # Tests deliver the outbox themselves (tests/test_mail.py), against a real SMTP server.
         mail_sender_enabled=False,
+        page_cache_header=True,
     )
 
 

@@ -342,6 +342,7 @@ def app_servers(database_url: str, count: int = 1, seconds: float = 60) -> Itera
         # Kept pages must vanish by NOTIFY, not by age (tests/test_page_cache.py); the tests'
         # TRUNCATE tells them (conftest.clean_database).
         "PAGE_CACHE_SECONDS": "600",
+        "PAGE_CACHE_HEADER": "1",
     }
     servers: list[tuple[subprocess.Popen[bytes], str]] = []
     try:

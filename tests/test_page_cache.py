@@ -8,7 +8,7 @@ import re
 import time
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ideas_platform.comments import service as comments
 from ideas_platform.core.choices import Role
@@ -157,6 +157,24 @@ async def test_pages_read_while_comments_are_written_never_keep_an_old_state(
         assert [n for n in range(12) if f"Beitrag Nummer {n}." in page.text] == list(range(12))
 
 
+async def test_a_transaction_that_changes_no_row_keeps_the_pages(session_factory, client):
+    """Background jobs poll with statements that mostly change nothing (the mail sender every
+    2 s): those must not drop every page; a changed row must."""
+    process = await make_process(session_factory, slug="werk")
+    author = await make_user(session_factory)
+    idea = await make_idea(session_factory, process, author, title="Batteriespeicher im Quartier")
+    await client.get(f"/ideas/{idea.id}")
+    async with session_factory() as session:
+        await session.execute(update(Idea).where(Idea.id == -1).values(title="Niemand"))
+        await session.commit()
+    assert kept(await client.get(f"/ideas/{idea.id}")) == "hit"
+    async with session_factory() as session:
+        await session.execute(update(Idea).where(Idea.id == idea.id).values(title="Speicher"))
+        await session.commit()
+    page = await client.get(f"/ideas/{idea.id}")
+    assert kept(page) == "miss" and "Speicher" in page.text
+
+
 async def test_a_page_rendered_while_something_was_written_is_not_kept():
     cache = PageCache(seconds=60)
     started = cache.generation
@@ -200,3 +218,14 @@ async def test_a_write_in_one_app_process_drops_the_pages_of_the_other(
             await asyncio.sleep(0.05)
         else:
             raise AssertionError("the second process still serves the hidden idea after 5 s")
+        # A write of another program (here: this test process, as a CLI tool would) reaches
+        # the kept pages too: its transaction carries the NOTIFY.
+        await two.get("/processes/zwei/ideas")
+        assert kept(await two.get("/processes/zwei/ideas")) == "hit"
+        other = await make_idea(session_factory, process, author, title="Zweites Werkstück")
+        for _ in range(100):
+            if "Zweites Werkstück" in (await two.get("/processes/zwei/ideas")).text:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError(f"idea {other.id} is not listed by the second process after 5 s")

@@ -75,6 +75,9 @@ class Settings:
     # Pages a visitor without a login sees (idea list, idea, ranking, start page) are kept this
     # long in each app process (core.page_cache); every write drops them at once. 0: not kept.
     page_cache_seconds: float = 10.0
+    # Answer `X-Page-Cache: hit|miss` (benchmarks, tests). Off in production: a "hit" would tell
+    # a stranger that somebody opened that very address (e.g. a search) seconds ago.
+    page_cache_header: bool = False
     # Request bodies (core.body_limits), checked before anything parses them: the largest body
     # of a form or an API call (the longest texts, 20,000 characters, fit many times over), the
     # most fields of one urlencoded form (the longest real one, the next cycle's, offers up to
@@ -139,6 +142,7 @@ class Settings:
             or cls.consent_version,
             ranking_refresh_seconds=float(env.get("RANKING_REFRESH_SECONDS", "5")),
             page_cache_seconds=float(env.get("PAGE_CACHE_SECONDS", "10")),
+            page_cache_header=_bool(env.get("PAGE_CACHE_HEADER")),
             legal_pages_dir=Path(
                 env.get("LEGAL_PAGES_DIR", str(PROJECT_ROOT / "ideas_platform/legal/pages"))
             ),

@@ -4,19 +4,25 @@ The idea list, an idea and the ranking cost 5-10 ms of CPU to build (issue 16); 
 visitor sees them exactly as every other anonymous visitor of the same language does, except for
 the CSRF token of the forms. So each app process keeps such pages and serves them again:
 
-* Only GET requests of route handlers marked with `opt={PAGE_CACHE: True}`, only for a visitor
+* Only GET requests of route handlers marked with `opt=KEPT_FOR_VISITORS`, only for a visitor
   without a login (no session user, no API token) and without flash messages waiting in the
-  session, and only 200 HTML answers that set no cookie.
+  session, and only 200 HTML answers that set no cookie. Long query strings are not kept, and
+  the pages of a process take `MAX_BYTES` and `MAX_PAGES` at most (the oldest used go first).
 * The page is rendered with a placeholder CSRF token; every visitor gets their own token put in.
-* Any write this process commits through a SQLAlchemy session (its events see every flush and
-  every INSERT, UPDATE, DELETE...) and every vote (written on the asyncpg driver,
-  `pages_changed`) drops all pages once the commit is done. The other app processes hear of it
-  through LISTEN/NOTIFY (channel `page-cache`, Litestar's channels) within milliseconds, so a
-  hidden idea vanishes for everybody.
+* A transaction of a SQLAlchemy session that changed rows (its events see every flush and every
+  INSERT, UPDATE, DELETE... that touched a row) sends `NOTIFY page-cache` before it commits:
+  PostgreSQL delivers it with the commit to every app process, which drops all its pages. The
+  writing process drops its own once the commit is done, not before: a page rendered in between
+  would read the old rows and be kept as new. So this holds for CLI tools and other processes of
+  the app too. Sessions whose writes no page shows (the mail sender) are made with
+  `info=NOT_ON_PAGES`.
+* A vote is written on the asyncpg driver: `pages_changed` drops the pages and tells the other
+  processes through Litestar's channels, at most once per `PUBLISH_INTERVAL_SECONDS` (a vote
+  storm would otherwise send a NOTIFY per vote).
 * A page whose rendering overlapped such a write is not kept (the generation it started with is
-  checked when it is stored).
-* Writes of other programs (a CLI tool, psql) are seen after `page_cache_seconds` at the latest;
-  `SELECT pg_notify('page-cache', '')` drops the pages of every app process at once.
+  checked when it is stored and when it is served).
+* What only the clock changes (a phase opening or closing) shows after `page_cache_seconds` at the
+  latest; `SELECT pg_notify('page-cache', '')` drops the pages of every app process at once.
 """
 
 from __future__ import annotations
@@ -24,11 +30,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import re
 import secrets
 import time
 import weakref
 from collections import OrderedDict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +44,7 @@ from litestar.channels import ChannelsPlugin
 from litestar.plugins import InitPluginProtocol
 from litestar.utils.scope.state import ScopeState
 from markupsafe import escape
-from sqlalchemy import TextClause, event
+from sqlalchemy import Result, TextClause, event, text
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from ideas_platform.core.i18n import get_locale
@@ -52,6 +60,9 @@ PAGE_CACHE = "page_cache"  # the route handler's opt that allows keeping its pag
 KEPT_FOR_VISITORS = {PAGE_CACHE: True}  # `@get(..., opt=KEPT_FOR_VISITORS)`
 CHANNEL = "page-cache"
 MAX_BYTES = 32 * 1024 * 1024
+MAX_PAGES = 4096
+PAGE_OVERHEAD_BYTES = 1024  # the key, the headers and the objects of a kept page, roughly
+MAX_QUERY_BYTES = 512
 # How often a process tells the others at most: a vote storm sends one NOTIFY per interval.
 PUBLISH_INTERVAL_SECONDS = 0.02
 CACHE_HEADER = "x-page-cache"
@@ -59,6 +70,7 @@ CACHE_HEADER = "x-page-cache"
 # What a statement that changes nothing starts with; anything else counts as a write.
 _READS = re.compile(r"\s*(?:SELECT|SHOW|SET|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b", re.I)
 _WROTE = "page_cache_wrote"
+NOT_ON_PAGES = {"page_cache_not_shown": True}  # `session_factory(info=...)`: writes no page shows
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,23 +85,26 @@ class _Page:
 class PageCache:
     """The pages of one app process (see the module's docstring)."""
 
-    def __init__(self, seconds: float, max_bytes: int = MAX_BYTES) -> None:
+    def __init__(
+        self, seconds: float, *, show_header: bool = False, max_bytes: int = MAX_BYTES
+    ) -> None:
         self.seconds = seconds
+        self.show_header = show_header
         self.max_bytes = max_bytes
         self.generation = 0
         self.placeholder = "page-cache-csrf-" + secrets.token_hex(16)
         self._pages: OrderedDict[tuple[Any, ...], _Page] = OrderedDict()
         self._bytes = 0
-        self._origin = secrets.token_hex(8)  # this process's messages come back to it, too
         self._channels: ChannelsPlugin | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._listener: asyncio.Task[None] | None = None
         self._publish_due = False
+        self.listening_now = False
         _CACHES.add(self)
 
     @property
     def enabled(self) -> bool:
-        return self.seconds > 0
+        return self.seconds > 0 and self.listening_now
 
     def get(self, key: tuple[Any, ...]) -> _Page | None:
         page = self._pages.get(key)
@@ -103,18 +118,18 @@ class PageCache:
 
     def put(self, key: tuple[Any, ...], page: _Page) -> None:
         """Keep `page` unless something changed since it began to be rendered."""
-        if page.generation != self.generation or len(page.body) > self.max_bytes // 8:
+        if page.generation != self.generation or _size(page) > self.max_bytes // 8:
             return
         self._drop(key)
         self._pages[key] = page
-        self._bytes += len(page.body)
-        while self._bytes > self.max_bytes:
+        self._bytes += _size(page)
+        while self._bytes > self.max_bytes or len(self._pages) > MAX_PAGES:
             self._drop(next(iter(self._pages)))
 
     def _drop(self, key: tuple[Any, ...]) -> None:
         page = self._pages.pop(key, None)
         if page is not None:
-            self._bytes -= len(page.body)
+            self._bytes -= _size(page)
 
     def clear(self) -> None:
         """Drop every page of this process (and what is being rendered now)."""
@@ -124,7 +139,7 @@ class PageCache:
 
     def changed(self) -> None:
         """Something visible changed: drop the pages here, and tell the other processes."""
-        self.clear()
+        drop_cached_pages()
         if self._channels is None or self._publish_due:
             return
         try:
@@ -137,70 +152,111 @@ class PageCache:
 
     def _publish(self) -> None:
         self._publish_due = False
-        if self._channels is not None:
-            self._channels.publish(self._origin, [CHANNEL])
+        if self._channels is None:
+            return
+        try:
+            self._channels.publish(process_origin(), [CHANNEL])
+        except Exception:  # the channels stopped first (shutdown): nobody to tell
+            log.warning("page cache: change not announced", exc_info=True)
 
-    async def listen(self, channels: ChannelsPlugin) -> None:
-        """From now on, hear the other processes (on the app's start)."""
+    @contextlib.asynccontextmanager
+    async def listening(self, channels: ChannelsPlugin) -> AsyncIterator[None]:
+        """While the app runs: hear the other processes. Pages are kept only meanwhile."""
         subscriber = await channels.subscribe([CHANNEL])
         self._channels, self._loop = channels, asyncio.get_running_loop()
 
         async def hear() -> None:
-            try:
-                async for message in subscriber.iter_events():
-                    if message.decode(errors="replace") != self._origin:
-                        self.clear()
-            finally:
-                with contextlib.suppress(Exception):
-                    await channels.unsubscribe(subscriber)
+            async for message in subscriber.iter_events():
+                # This process's own notices come back, too: it dropped its pages already.
+                if message.decode(errors="replace") != process_origin():
+                    self.clear()
 
-        self._listener = asyncio.create_task(hear(), name="page-cache-listener")
+        listener = asyncio.create_task(hear(), name="page-cache-listener")
+        listener.add_done_callback(self._deaf)
+        self.listening_now = True
         self.clear()  # what was written while nobody listened
-
-    async def stop(self) -> None:
-        self._channels = None
-        if self._listener is not None:
-            self._listener.cancel()
+        try:
+            yield
+        finally:
+            self.listening_now = False
+            self._channels = None
+            listener.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._listener
-            self._listener = None
+                await listener
+            with contextlib.suppress(Exception):
+                await channels.unsubscribe(subscriber)
+            self.clear()
+
+    def _deaf(self, task: asyncio.Task[None]) -> None:
+        # Without hearing the others, a kept page could outlive a change: keep none.
+        self.listening_now = False
         self.clear()
+        if not task.cancelled():
+            log.error("page cache: stopped hearing other processes; pages are not kept")
+
+
+_ORIGIN: list[tuple[int, str]] = []
+
+
+def process_origin() -> str:
+    """This process's name in the notices (made again in a forked child)."""
+    pid = os.getpid()
+    if not _ORIGIN or _ORIGIN[0][0] != pid:
+        _ORIGIN[:] = [(pid, f"{pid}-{secrets.token_hex(8)}")]
+    return _ORIGIN[0][1]
+
+
+def _size(page: _Page) -> int:
+    return len(page.body) + PAGE_OVERHEAD_BYTES
 
 
 _CACHES: weakref.WeakSet[PageCache] = weakref.WeakSet()
 
 
 def drop_cached_pages() -> None:
-    """Something was written in this process: every app of the process drops its pages."""
+    """Every app of this process drops its pages (the other processes are told otherwise)."""
     for cache in list(_CACHES):
-        cache.changed()
+        cache.clear()
 
 
-# Every ORM session of the process. Pages are dropped *after* the commit: dropped before it, a
-# page rendered in between would read the old rows and be kept as new.
+# Every ORM session of the process (see the module's docstring).
 @event.listens_for(Session, "after_flush")
 def _flushed(session: Session, _context: Any) -> None:
     session.info[_WROTE] = True
 
 
 @event.listens_for(Session, "do_orm_execute")
-def _executed(state: ORMExecuteState) -> None:
+def _executed(state: ORMExecuteState) -> Result[Any] | None:
     statement = state.statement
-    if not state.is_select and not (
-        isinstance(statement, TextClause) and _READS.match(statement.text)
-    ):
+    if state.is_select or (isinstance(statement, TextClause) and _READS.match(statement.text)):
+        return None
+    # Run here to see whether rows changed: an idle background job's INSERT ... ON CONFLICT DO
+    # NOTHING or UPDATE of no row must not drop every page every few seconds.
+    result = state.invoke_statement()
+    if getattr(result, "rowcount", -1) != 0:
         state.session.info[_WROTE] = True
+    return result
+
+
+@event.listens_for(Session, "before_commit")
+def _announce(session: Session) -> None:
+    session.flush()  # what the commit would flush counts, too
+    if session.info.get(_WROTE) and not session.info.get("page_cache_not_shown"):
+        session.execute(_NOTIFY, {"channel": CHANNEL, "origin": process_origin()})
 
 
 @event.listens_for(Session, "after_commit")
 def _committed(session: Session) -> None:
-    if session.info.pop(_WROTE, False):
+    if session.info.pop(_WROTE, False) and not session.info.get("page_cache_not_shown"):
         drop_cached_pages()
 
 
 @event.listens_for(Session, "after_rollback")
 def _rolled_back(session: Session) -> None:
     session.info.pop(_WROTE, None)
+
+
+_NOTIFY = text("SELECT pg_notify(:channel, :origin)")
 
 
 def page_cache_of(app: Litestar) -> PageCache:
@@ -224,13 +280,13 @@ def _header(scope: Scope, name: bytes) -> bytes:
     return b""
 
 
-def _with_token(page: _Page, placeholder: bytes, token: bytes, hit: bool) -> list[Message]:
+def _with_token(page: _Page, placeholder: bytes, token: bytes, hit: bool | None) -> list[Message]:
+    """The messages of `page` for one visitor; `hit` (None: not told) in `X-Page-Cache`."""
     body = page.body.replace(placeholder, token)
     headers = [(k, v) for k, v in page.headers if k != b"content-length"]
-    headers += [
-        (b"content-length", str(len(body)).encode()),
-        (CACHE_HEADER.encode(), b"hit" if hit else b"miss"),
-    ]
+    headers.append((b"content-length", str(len(body)).encode()))
+    if hit is not None:
+        headers.append((CACHE_HEADER.encode(), b"hit" if hit else b"miss"))
     return [
         {"type": "http.response.start", "status": page.status, "headers": headers},
         {"type": "http.response.body", "body": body, "more_body": False},
@@ -246,6 +302,7 @@ def _may_keep(scope: Scope) -> bool:
         and bool(handler.opt.get(PAGE_CACHE))
         and scope.get("user") is None
         and not _has_flash(scope)
+        and len(scope.get("query_string", b"")) <= MAX_QUERY_BYTES
     )
 
 
@@ -273,11 +330,12 @@ class PageCacheMiddleware:
             get_locale(),
             _header(scope, b"hx-request"),
             _header(scope, b"hx-boosted"),
-            _header(scope, b"hx-target"),
+            _header(scope, b"hx-target")[:64],
         )
+        told = cache.show_header or None
         page = cache.get(key)
         if page is not None:
-            for message in _with_token(page, placeholder, own_token, hit=True):
+            for message in _with_token(page, placeholder, own_token, hit=told and True):
                 await send(message)
             return
 
@@ -296,6 +354,8 @@ class PageCacheMiddleware:
             await self.app(scope, receive, keep)
         finally:
             state.csrf_token = token
+        if "status" not in start:
+            return  # the app answered nothing; neither do we
         headers = tuple((bytes(k).lower(), bytes(v)) for k, v in start.get("headers", ()))
         page = _Page(generation, time.monotonic(), start["status"], headers, b"".join(chunks))
         if (
@@ -304,29 +364,31 @@ class PageCacheMiddleware:
             and dict(headers).get(b"content-type", b"").startswith(b"text/html")
         ):
             cache.put(key, page)
-        for message in _with_token(page, placeholder, own_token, hit=False):
+        for message in _with_token(page, placeholder, own_token, hit=told and False):
             await send(message)
 
 
 class PageCachePlugin(InitPluginProtocol):
     """Puts the cache on `app.state`, its middleware innermost, and its listener on the
-    channels (list it after the ChannelsPlugin: it starts after it)."""
+    channels while the app runs (list it after the ChannelsPlugin: it starts after it and
+    stops before it)."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, *, show_header: bool = False) -> None:
         self.seconds = seconds
+        self.show_header = show_header
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
-        cache = PageCache(self.seconds)
+        cache = PageCache(self.seconds, show_header=self.show_header)
         app_config.state[PAGE_CACHE] = cache
         app_config.middleware.append(PageCacheMiddleware)
 
-        async def start(app: Litestar) -> None:
-            if cache.enabled:
-                await cache.listen(app.plugins.get(ChannelsPlugin))
+        @contextlib.asynccontextmanager
+        async def lifespan(app: Litestar) -> AsyncIterator[None]:
+            if not self.seconds > 0:
+                yield
+                return
+            async with cache.listening(app.plugins.get(ChannelsPlugin)):
+                yield
 
-        async def stop(_app: Litestar) -> None:
-            await cache.stop()
-
-        app_config.on_startup.append(start)
-        app_config.on_shutdown.insert(0, stop)
+        app_config.lifespan.append(lifespan)
         return app_config
