@@ -40,6 +40,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -253,6 +254,49 @@ async def run_python_load(
     }
 
 
+class VoteWriter:
+    """`--writes`: while a page is measured, the participant supports and withdraws support on
+    a few ideas, `rate` times a second (htmx votes, as the page's button sends them). Each is a
+    write, so each drops every kept page of every worker (core.page_cache)."""
+
+    def __init__(self, port: int, session: tuple[str, str], idea_ids: list[int], rate: float):
+        self.base, self.session, self.idea_ids, self.rate = (
+            f"http://{HOST}:{port}",
+            session,
+            idea_ids,
+            rate,
+        )
+        self.writes = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> VoteWriter:
+        if self.rate > 0:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self) -> None:
+        cookie, token = self.session
+        headers = {"Cookie": cookie, "X-CSRFToken": token, "HX-Request": "true"}
+        voted: dict[int, bool] = {}
+        due = time.monotonic()
+        with httpx.Client(base_url=self.base, headers=headers, timeout=30) as client:
+            while not self._stop.is_set():
+                idea = random.choice(self.idea_ids)
+                action = "unvote" if voted.get(idea) else "vote"
+                answer = client.post(f"/ideas/{idea}/{action}")
+                now_voted = 'aria-pressed="true"' in answer.text
+                self.writes += answer.status_code == 200 and now_voted != voted.get(idea, False)
+                voted[idea] = now_voted
+                due += 1 / self.rate
+                self._stop.wait(max(0.0, due - time.monotonic()))
+
+
 def drive(
     page: Page,
     visitor: str,
@@ -261,6 +305,7 @@ def drive(
     pgid: int,
     work_dir: Path,
     args: argparse.Namespace,
+    writer: VoteWriter,
 ) -> Run:
     paths_file = work_dir / "paths.txt"
     paths_file.write_text("\n".join(page.paths) + "\n")
@@ -272,9 +317,10 @@ def drive(
         return asyncio.run(run_python_load(port, page.paths, cookie, seconds, args.connections))
 
     once(args.warmup)
-    cpu_before = group_cpu_seconds(pgid)
-    result = once(args.duration)
-    cpu_after = group_cpu_seconds(pgid)
+    with writer:
+        cpu_before = group_cpu_seconds(pgid)
+        result = once(args.duration)
+        cpu_after = group_cpu_seconds(pgid)
     requests = result["requests"]
     cpu_ms = (
         1000 * (cpu_after - cpu_before) / requests
@@ -321,19 +367,32 @@ def measure_server(
     runs: list[Run] = []
     try:
         wait_ready(servers, "app", port, "/login")
-        cookie, _ = asyncio.run(login_all(f"http://{HOST}:{port}", [PARTICIPANT], 1))[0]
+        session = asyncio.run(login_all(f"http://{HOST}:{port}", [PARTICIPANT], 1))[0]
+        cookie = session[0]
         logged_in = httpx.get(
             f"http://{HOST}:{port}/processes/{SLUG}/ideas", headers={"Cookie": cookie}
         )
         if 'action="/logout"' not in logged_in.text:
             raise RuntimeError("the participant's session does not show on the idea list")
         pgid = servers.procs["app"].pid
+        vote_on = [
+            int(path.rsplit("/", 1)[1])
+            for page in pages
+            if page.name == "idea"
+            for path in page.paths
+        ][:5]
         for page in pages:
             for visitor, visitor_cookie in (("anonymous", ""), ("participant", cookie)):
-                run = drive(page, visitor, visitor_cookie, port, pgid, work_dir, args)
+                writer = VoteWriter(port, session, vote_on, args.writes)
+                run = drive(page, visitor, visitor_cookie, port, pgid, work_dir, args, writer)
                 log(
                     f"{page.name} ({visitor}): {run.rate:.0f} req/s, median {run.p50_ms:.1f} ms, "
                     f"p95 {run.p95_ms:.1f} ms"
+                    + (
+                        f", {writer.writes / args.duration:.1f} votes/s written"
+                        if args.writes
+                        else ""
+                    )
                 )
                 runs.append(run)
     finally:
@@ -472,6 +531,12 @@ def main() -> int:
         "--in-process", type=int, default=20, help="requests per page one at a time (0: none)"
     )
     parser.add_argument("--only", help="measure only the pages whose name contains this")
+    parser.add_argument(
+        "--writes",
+        type=float,
+        default=0,
+        help="votes per second written meanwhile (each drops the kept pages; default 0)",
+    )
     parser.add_argument(
         "--page-cache-seconds",
         type=float,

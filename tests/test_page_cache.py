@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from ideas_platform.comments import service as comments
 from ideas_platform.core.choices import Role
-from ideas_platform.core.page_cache import CACHE_HEADER, PageCache, _Page
+from ideas_platform.core.page_cache import CACHE_HEADER, VOTES_SECONDS, PageCache, _Page
 from ideas_platform.ideas.models import Idea, IdeaStatus
 from tests.helpers import (
     PASSWORD,
@@ -155,6 +155,39 @@ async def test_pages_read_while_comments_are_written_never_keep_an_old_state(
     for _ in range(2):  # built anew, then kept: both with every comment
         page = await client.get(f"/ideas/{idea.id}")
         assert [n for n in range(12) if f"Beitrag Nummer {n}." in page.text] == list(range(12))
+
+
+async def test_visitors_asking_at_once_wait_for_one_page_being_built(session_factory, client):
+    process = await make_process(session_factory, slug="werk")
+    author = await make_user(session_factory)
+    await make_idea(session_factory, process, author, title="Smarte Instandhaltung")
+    answers = await asyncio.gather(*(client.get("/processes/werk/ideas") for _ in range(8)))
+    assert sorted(kept(a) or "" for a in answers) == ["hit"] * 7 + ["miss"]
+    assert len({a.text for a in answers}) == 1 and "Smarte Instandhaltung" in answers[0].text
+
+
+async def test_while_people_vote_kept_pages_show_the_count_within_two_seconds(
+    session_factory, client
+):
+    """The first vote after a quiet time drops the pages at once; the next ones within
+    VOTES_SECONDS (2 s) once that time is over, not each of them."""
+    process = await make_process(session_factory, slug="werk")
+    author = await make_user(session_factory)
+    idea = await make_idea(session_factory, process, author, title="Wärmepumpen aus Sachsen")
+    voters = [await make_user(session_factory) for _ in range(2)]
+    async with second_browser(client) as voter:
+        await login(voter, voters[0].email)
+        assert (await voter.post(f"/ideas/{idea.id}/vote", headers=htmx_headers(voter))).is_success
+        first = await client.get(f"/ideas/{idea.id}")
+        assert "<strong>1</strong>" in first.text
+        await login(voter, voters[1].email)
+        assert (await voter.post(f"/ideas/{idea.id}/vote", headers=htmx_headers(voter))).is_success
+    began = time.monotonic()
+    while "<strong>2</strong>" not in (page := await client.get(f"/ideas/{idea.id}")).text:
+        assert "<strong>1</strong>" in page.text
+        assert time.monotonic() - began < VOTES_SECONDS + 1, "the second vote never showed"
+        await asyncio.sleep(0.1)
+    assert time.monotonic() - began > 0.5  # kept meanwhile: not dropped by every vote
 
 
 async def test_a_transaction_that_changes_no_row_keeps_the_pages(session_factory, client):

@@ -16,9 +16,13 @@ the CSRF token of the forms. So each app process keeps such pages and serves the
   would read the old rows and be kept as new. So this holds for CLI tools and other processes of
   the app too. Sessions whose writes no page shows (the mail sender) are made with
   `info=NOT_ON_PAGES`.
-* A vote is written on the asyncpg driver: `pages_changed` drops the pages and tells the other
-  processes through Litestar's channels, at most once per `PUBLISH_INTERVAL_SECONDS` (a vote
-  storm would otherwise send a NOTIFY per vote).
+* A vote is written on the asyncpg driver: `votes_changed` drops the pages and tells the other
+  processes through Litestar's channels, at once after a quiet time and then at most once per
+  `VOTES_SECONDS` (2 s): while people vote, the counts on kept pages are at most that old. (Each
+  vote dropping every page made every worker build every page anew 10 times a second at 10
+  votes/s: slower than keeping none, bench/README.md.)
+* While one request builds a page, the others asking for it wait for that page instead of
+  building it too.
 * A page whose rendering overlapped such a write is not kept (the generation it started with is
   checked when it is stored and when it is served).
 * What only the clock changes (a phase opening or closing) shows after `page_cache_seconds` at the
@@ -63,8 +67,8 @@ MAX_BYTES = 32 * 1024 * 1024
 MAX_PAGES = 4096
 PAGE_OVERHEAD_BYTES = 1024  # the key, the headers and the objects of a kept page, roughly
 MAX_QUERY_BYTES = 512
-# How often a process tells the others at most: a vote storm sends one NOTIFY per interval.
-PUBLISH_INTERVAL_SECONDS = 0.02
+# Kept pages show a vote within this time: a vote storm drops them once per period.
+VOTES_SECONDS = 2.0
 CACHE_HEADER = "x-page-cache"
 
 # What a statement that changes nothing starts with; anything else counts as a write.
@@ -98,7 +102,9 @@ class PageCache:
         self._channels: ChannelsPlugin | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._listener: asyncio.Task[None] | None = None
-        self._publish_due = False
+        self._building: dict[tuple[Any, ...], tuple[int, asyncio.Future[_Page | None]]] = {}
+        self._votes_due = False
+        self._votes_dropped_at = -VOTES_SECONDS
         self.listening_now = False
         _CACHES.add(self)
 
@@ -126,6 +132,28 @@ class PageCache:
         while self._bytes > self.max_bytes or len(self._pages) > MAX_PAGES:
             self._drop(next(iter(self._pages)))
 
+    def being_built(self, key: tuple[Any, ...]) -> asyncio.Future[_Page | None] | None:
+        """The page another request is building now, since the last change."""
+        building = self._building.get(key)
+        return building[1] if building and building[0] == self.generation else None
+
+    def build(self, key: tuple[Any, ...]) -> asyncio.Future[_Page | None]:
+        future: asyncio.Future[_Page | None] = asyncio.get_running_loop().create_future()
+        self._building[key] = (self.generation, future)
+        return future
+
+    def built(
+        self, key: tuple[Any, ...], future: asyncio.Future[_Page | None], page: _Page | None
+    ) -> None:
+        """`page` (None: nothing to keep) to whoever waited, and kept."""
+        if self._building.get(key, (0, None))[1] is future:
+            del self._building[key]
+        if page is not None:
+            self.put(key, page)
+            if page.generation != self.generation:
+                page = None
+        future.set_result(page)
+
     def _drop(self, key: tuple[Any, ...]) -> None:
         page = self._pages.pop(key, None)
         if page is not None:
@@ -137,21 +165,27 @@ class PageCache:
         self._pages.clear()
         self._bytes = 0
 
-    def changed(self) -> None:
-        """Something visible changed: drop the pages here, and tell the other processes."""
-        drop_cached_pages()
-        if self._channels is None or self._publish_due:
+    def votes_changed(self) -> None:
+        """A vote: drop the pages here and in the other processes, at once if that was not done
+        for `VOTES_SECONDS`, else when that time is over (a vote storm drops them once a period,
+        not a thousand times, each time making every worker build every page again)."""
+        if self._votes_due:
             return
+        wait = self._votes_dropped_at + VOTES_SECONDS - time.monotonic()
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
+            running = None
+        if wait <= 0 or running is None or running is not self._loop:
+            self._drop_for_votes()
             return
-        if running is self._loop:
-            self._publish_due = True
-            running.call_later(PUBLISH_INTERVAL_SECONDS, self._publish)
+        self._votes_due = True
+        running.call_later(wait, self._drop_for_votes)
 
-    def _publish(self) -> None:
-        self._publish_due = False
+    def _drop_for_votes(self) -> None:
+        self._votes_due = False
+        self._votes_dropped_at = time.monotonic()
+        drop_cached_pages()
         if self._channels is None:
             return
         try:
@@ -164,6 +198,9 @@ class PageCache:
         """While the app runs: hear the other processes. Pages are kept only meanwhile."""
         subscriber = await channels.subscribe([CHANNEL])
         self._channels, self._loop = channels, asyncio.get_running_loop()
+        # A drop for votes planned on an earlier run's loop never comes: start afresh.
+        self._votes_due, self._votes_dropped_at = False, -VOTES_SECONDS
+        self._building.clear()
 
         async def hear() -> None:
             async for message in subscriber.iter_events():
@@ -263,9 +300,9 @@ def page_cache_of(app: Litestar) -> PageCache:
     return app.state[PAGE_CACHE]
 
 
-def pages_changed(app: Litestar) -> None:
-    """A write that SQLAlchemy did not see (a vote on the driver pool) changed what pages show."""
-    page_cache_of(app).changed()
+def votes_changed(app: Litestar) -> None:
+    """Votes (written on the driver pool, unseen by SQLAlchemy) changed counts pages show."""
+    page_cache_of(app).votes_changed()
 
 
 def _has_flash(scope: Scope) -> bool:
@@ -291,6 +328,14 @@ def _with_token(page: _Page, placeholder: bytes, token: bytes, hit: bool | None)
         {"type": "http.response.start", "status": page.status, "headers": headers},
         {"type": "http.response.body", "body": body, "more_body": False},
     ]
+
+
+def _keepable(page: _Page) -> bool:
+    return (
+        page.status == 200
+        and all(name != b"set-cookie" for name, _ in page.headers)
+        and dict(page.headers).get(b"content-type", b"").startswith(b"text/html")
+    )
 
 
 def _may_keep(scope: Scope) -> bool:
@@ -334,12 +379,15 @@ class PageCacheMiddleware:
         )
         told = cache.show_header or None
         page = cache.get(key)
-        if page is not None:
+        if page is None and (building := cache.being_built(key)) is not None:
+            page = await asyncio.shield(building)
+        if page is not None and page.generation == cache.generation:
             for message in _with_token(page, placeholder, own_token, hit=told and True):
                 await send(message)
             return
 
         generation = cache.generation
+        future = cache.build(key)
         state.csrf_token = cache.placeholder
         start: dict[str, Any] = {}
         chunks: list[bytes] = []
@@ -350,20 +398,16 @@ class PageCacheMiddleware:
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
 
+        page = None
         try:
             await self.app(scope, receive, keep)
+            if "status" not in start:
+                return  # the app answered nothing; neither do we
+            headers = tuple((bytes(k).lower(), bytes(v)) for k, v in start.get("headers", ()))
+            page = _Page(generation, time.monotonic(), start["status"], headers, b"".join(chunks))
         finally:
             state.csrf_token = token
-        if "status" not in start:
-            return  # the app answered nothing; neither do we
-        headers = tuple((bytes(k).lower(), bytes(v)) for k, v in start.get("headers", ()))
-        page = _Page(generation, time.monotonic(), start["status"], headers, b"".join(chunks))
-        if (
-            page.status == 200
-            and all(name != b"set-cookie" for name, _ in headers)
-            and dict(headers).get(b"content-type", b"").startswith(b"text/html")
-        ):
-            cache.put(key, page)
+            cache.built(key, future, page if page is not None and _keepable(page) else None)
         for message in _with_token(page, placeholder, own_token, hit=told and False):
             await send(message)
 

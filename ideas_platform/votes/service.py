@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.core.choices import N_
 from ideas_platform.core.errors import ConflictError, DomainError, PermissionError_
-from ideas_platform.core.page_cache import pages_changed
+from ideas_platform.core.page_cache import votes_changed
 from ideas_platform.core.requests import Principal
 from ideas_platform.events import live
 from ideas_platform.events.models import Event
@@ -252,7 +252,7 @@ async def withdraw_vote(pool: asyncpg.Pool, principal: Principal, idea_id: int) 
 def announce_vote(app: Litestar, state: VoteState) -> None:
     """A vote changes the counts the pages show (written on the driver, SQLAlchemy's commit
     does not tell the page cache), and on an idea of an event the count on its projector."""
-    pages_changed(app)
+    votes_changed(app)
     if state.event_id is not None:
         live.announce(
             app.plugins.get(ChannelsPlugin),
