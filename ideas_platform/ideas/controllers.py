@@ -24,7 +24,7 @@ from ideas_platform.core.web import (
     is_htmx,
     optional_id,
     page,
-    see_other,
+    see_other_route,
 )
 from ideas_platform.events import live
 from ideas_platform.events.service import list_events
@@ -189,7 +189,7 @@ class IdeaController(Controller):
             )
         live.announce_idea(channels, idea)
         flash(request, gettext("Thank you! Your idea has been published."), category="success")
-        return see_other(f"/ideas/{idea.id}")
+        return see_other_route(request, "idea", idea_id=idea.id)
 
     @get("/processes/{slug:str}/similar-ideas", name="similar_ideas")
     async def similar_ideas(
@@ -267,7 +267,7 @@ class IdeaController(Controller):
             ),
         )
 
-    @get("/ideas/{idea_id:int}/edit", guards=[login_required])
+    @get("/ideas/{idea_id:int}/edit", guards=[login_required], name="idea_edit")
     async def edit_form(
         self, request: AppRequest, current_user: User, db_session: AsyncSession, idea_id: int
     ) -> Template:
@@ -309,16 +309,16 @@ class IdeaController(Controller):
                 status_code=422,
             )
         flash(request, gettext("Your changes have been saved."), category="success")
-        return see_other(f"/ideas/{idea_id}")
+        return see_other_route(request, "idea", idea_id=idea_id)
 
-    @get("/ideas/{idea_id:int}/withdraw", guards=[login_required])
+    @get("/ideas/{idea_id:int}/withdraw", guards=[login_required], name="idea_withdraw")
     async def withdraw_confirm(
         self, request: AppRequest, current_user: User, db_session: AsyncSession, idea_id: int
     ) -> Any:
         """Withdrawing cannot be undone: the author confirms on this page first."""
         view = await service.get_own_view(db_session, idea_id, current_user)
         if view.idea.status != IdeaStatus.PUBLISHED:
-            return see_other(f"/ideas/{idea_id}")
+            return see_other_route(request, "idea", idea_id=idea_id)
         process = await processes_service.get_by_id(db_session, view.idea.process_id)
         return page(request, "ideas/withdraw.html", idea=view.idea, process=process)
 
@@ -332,7 +332,7 @@ class IdeaController(Controller):
         )
         flash(request, gettext("Your idea has been withdrawn."), category="success")
         process = await processes_service.get_by_id(db_session, idea.process_id)
-        return see_other(f"/processes/{process.slug}/ideas")
+        return see_other_route(request, "ideas", slug=process.slug)
 
     @get("/favicon.ico", include_in_schema=False, name="favicon")
     async def favicon(self) -> Redirect:
