@@ -68,6 +68,7 @@ from bench.votes import (
 
 BENCH_DB = "ideas_bench_pages"
 TARGET_MS = 30.0
+FLOOR = "floor:"
 PARTICIPANT = next(email for email, _, role, _ in STAFF if role == "participant")
 
 # wrk: a random URL of the page per request, the visitor's cookie, non-200 answers counted.
@@ -171,6 +172,9 @@ async def pages_of(params: dict[str, Any]) -> list[Page]:
         Page("idea", [f"/ideas/{i}" for i in ideas[:: max(1, len(ideas) // 50)][:50]]),
         Page("ranking", [f"{base}/ranking"] + [f"{base}/ranking?page={n}" for n in (2, 3)]),
         Page("ranking breadth", [f"{base}/ranking?method=breadth"]),
+        # Not a target: the least a page costs (no query of its own, never kept), the floor
+        # under every page a participant gets built for them.
+        Page(f"{FLOOR} legal page", ["/legal/impressum", "/legal/datenschutz"]),
     ]
 
 
@@ -487,8 +491,11 @@ def report(
             f"{run.p95_ms:8.1f} {run.non200:6d} {cpu:>8} {kept:>5} | {tail}"
         )
     print("\nSummary")
-    ok = bool(runs)
+    ok = any(not run.page.startswith(FLOOR) for run in runs)
     for run in runs:
+        if run.page.startswith(FLOOR):
+            print(f"{run.page} ({run.visitor}): p95_ms: {run.p95_ms:.1f} (no target)")
+            continue
         met = run.requests > 0 and run.p95_ms < TARGET_MS and run.non200 == 0
         ok &= met
         print(
