@@ -57,3 +57,7 @@ async def test_the_operator_writes_the_pages_in_their_own_folder(
         # A page the operator has not written yet is missing, not the demo's template.
         missing = await client.get("/legal/datenschutz")
         assert missing.status_code == 404
+        # Changed on disk while the app runs: the next reader gets the new text.
+        (tmp_path / "impressum.en.md").write_text("**Ministry for Economic Affairs, Labour**")
+        changed = await client.get("/legal/impressum", cookies={"lang": "en"})
+        assert "<strong>Ministry for Economic Affairs, Labour</strong>" in changed.text

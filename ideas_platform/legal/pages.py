@@ -8,7 +8,9 @@ A file `<name>.md` is the German page; `<name>.en.md`, where present, the Englis
 from __future__ import annotations
 
 import logging
+import stat
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from ideas_platform.core.choices import N_
@@ -36,6 +38,12 @@ class LegalPage:
     html: str
 
 
+@lru_cache(maxsize=64)
+def _rendered(path: Path, _mtime_ns: int, _size: int) -> str:
+    """The file as HTML; rendered again when the operator changes it (time or size differ)."""
+    return render_markdown(path.read_text(encoding="utf-8"))
+
+
 def load(folder: Path, name: str, locale: str) -> LegalPage:
     """The page in the reader's language if the operator wrote one, else the German one."""
     if name not in PAGES:
@@ -43,7 +51,11 @@ def load(folder: Path, name: str, locale: str) -> LegalPage:
     candidates = [folder / f"{name}.{locale}.md"] if locale != "de" else []
     candidates.append(folder / f"{name}.md")
     for path in candidates:
-        if path.is_file():
-            return LegalPage(name, PAGES[name], render_markdown(path.read_text(encoding="utf-8")))
+        try:
+            found = path.stat()
+        except OSError:
+            continue
+        if stat.S_ISREG(found.st_mode):
+            return LegalPage(name, PAGES[name], _rendered(path, found.st_mtime_ns, found.st_size))
     log.warning("legal page %s is missing: write %s", name, folder / f"{name}.md")
     raise NotFoundError(PAGE_NOT_FOUND, code="page_not_found")
