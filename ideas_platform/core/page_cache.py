@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from litestar.channels import ChannelsPlugin
+from litestar.datastructures import Headers
 from litestar.plugins import InitPluginProtocol
 from litestar.utils.scope.state import ScopeState
 from markupsafe import escape
@@ -74,7 +75,8 @@ CACHE_HEADER = "x-page-cache"
 # What a statement that changes nothing starts with; anything else counts as a write.
 _READS = re.compile(r"\s*(?:SELECT|SHOW|SET|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b", re.I)
 _WROTE = "page_cache_wrote"
-NOT_ON_PAGES = {"page_cache_not_shown": True}  # `session_factory(info=...)`: writes no page shows
+_NOT_SHOWN = "page_cache_not_shown"
+NOT_ON_PAGES = {_NOT_SHOWN: True}  # `session_factory(info=...)`: writes no page shows
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,12 +107,16 @@ class PageCache:
         self._building: dict[tuple[Any, ...], tuple[int, asyncio.Future[_Page | None]]] = {}
         self._votes_due = False
         self._votes_dropped_at = -VOTES_SECONDS
-        self.listening_now = False
         _CACHES.add(self)
+
+    def told(self, what: bytes) -> bytes:
+        """The `X-Page-Cache` value, if answers carry it (`show_header`)."""
+        return what if self.show_header else b""
 
     @property
     def enabled(self) -> bool:
-        return self.seconds > 0 and self.listening_now
+        # Only while hearing the other processes: else a kept page could outlive a change.
+        return self.seconds > 0 and self._channels is not None
 
     def get(self, key: tuple[Any, ...]) -> _Page | None:
         page = self._pages.get(key)
@@ -210,12 +216,10 @@ class PageCache:
 
         listener = asyncio.create_task(hear(), name="page-cache-listener")
         listener.add_done_callback(self._deaf)
-        self.listening_now = True
         self.clear()  # what was written while nobody listened
         try:
             yield
         finally:
-            self.listening_now = False
             self._channels = None
             listener.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -225,8 +229,7 @@ class PageCache:
             self.clear()
 
     def _deaf(self, task: asyncio.Task[None]) -> None:
-        # Without hearing the others, a kept page could outlive a change: keep none.
-        self.listening_now = False
+        self._channels = None  # keeps no pages from now on (`enabled`)
         self.clear()
         if not task.cancelled():
             log.error("page cache: stopped hearing other processes; pages are not kept")
@@ -278,13 +281,13 @@ def _executed(state: ORMExecuteState) -> Result[Any] | None:
 @event.listens_for(Session, "before_commit")
 def _announce(session: Session) -> None:
     session.flush()  # what the commit would flush counts, too
-    if session.info.get(_WROTE) and not session.info.get("page_cache_not_shown"):
+    if session.info.get(_WROTE) and not session.info.get(_NOT_SHOWN):
         session.execute(_NOTIFY, {"channel": CHANNEL, "origin": process_origin()})
 
 
 @event.listens_for(Session, "after_commit")
 def _committed(session: Session) -> None:
-    if session.info.pop(_WROTE, False) and not session.info.get("page_cache_not_shown"):
+    if session.info.pop(_WROTE, False) and not session.info.get(_NOT_SHOWN):
         drop_cached_pages()
 
 
@@ -310,20 +313,13 @@ def _has_flash(scope: Scope) -> bool:
     return isinstance(session, dict) and bool(session.get("_messages"))
 
 
-def _header(scope: Scope, name: bytes) -> bytes:
-    for key, value in scope.get("headers", ()):
-        if key == name:
-            return bytes(value)
-    return b""
-
-
-def _with_token(page: _Page, placeholder: bytes, token: bytes, hit: bool | None) -> list[Message]:
-    """The messages of `page` for one visitor; `hit` (None: not told) in `X-Page-Cache`."""
+def _with_token(page: _Page, placeholder: bytes, token: bytes, told: bytes) -> list[Message]:
+    """The messages of `page` for one visitor; `told` (if any) in `X-Page-Cache`."""
     body = page.body.replace(placeholder, token)
     headers = [(k, v) for k, v in page.headers if k != b"content-length"]
     headers.append((b"content-length", str(len(body)).encode()))
-    if hit is not None:
-        headers.append((CACHE_HEADER.encode(), b"hit" if hit else b"miss"))
+    if told:
+        headers.append((CACHE_HEADER.encode(), told))
     return [
         {"type": "http.response.start", "status": page.status, "headers": headers},
         {"type": "http.response.body", "body": body, "more_body": False},
@@ -369,20 +365,20 @@ class PageCacheMiddleware:
         token = state.csrf_token if isinstance(state.csrf_token, str) else ""
         own_token = str(escape(token)).encode()
         placeholder = cache.placeholder.encode()
+        headers = Headers.from_scope(scope)
         key = (
             scope["path"],
             scope.get("query_string", b""),
             get_locale(),
-            _header(scope, b"hx-request"),
-            _header(scope, b"hx-boosted"),
-            _header(scope, b"hx-target")[:64],
+            headers.get("hx-request"),
+            headers.get("hx-boosted"),
+            (headers.get("hx-target") or "")[:64],
         )
-        told = cache.show_header or None
         page = cache.get(key)
         if page is None and (building := cache.being_built(key)) is not None:
             page = await asyncio.shield(building)
         if page is not None and page.generation == cache.generation:
-            for message in _with_token(page, placeholder, own_token, hit=told and True):
+            for message in _with_token(page, placeholder, own_token, cache.told(b"hit")):
                 await send(message)
             return
 
@@ -403,12 +399,12 @@ class PageCacheMiddleware:
             await self.app(scope, receive, keep)
             if "status" not in start:
                 return  # the app answered nothing; neither do we
-            headers = tuple((bytes(k).lower(), bytes(v)) for k, v in start.get("headers", ()))
-            page = _Page(generation, time.monotonic(), start["status"], headers, b"".join(chunks))
+            answered = tuple((bytes(k).lower(), bytes(v)) for k, v in start.get("headers", ()))
+            page = _Page(generation, time.monotonic(), start["status"], answered, b"".join(chunks))
         finally:
             state.csrf_token = token
             cache.built(key, future, page if page is not None and _keepable(page) else None)
-        for message in _with_token(page, placeholder, own_token, hit=told and False):
+        for message in _with_token(page, placeholder, own_token, cache.told(b"miss")):
             await send(message)
 
 
