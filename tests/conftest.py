@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from ideas_platform.accounts.auth import forget_token_owners
 from ideas_platform.accounts.models import User
 from ideas_platform.app import create_app
 from ideas_platform.core.config import Settings
@@ -140,6 +141,7 @@ async def clean_database(engine: AsyncEngine) -> AsyncIterator[None]:
     drop_cached_vectors()
     drop_cached_counts()
     drop_cached_pages()
+    forget_token_owners()
     yield
 
 

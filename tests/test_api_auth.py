@@ -257,3 +257,40 @@ async def test_parallel_bearer_requests_do_not_queue_on_the_token_row(
     assert (await client.get("/api/me", headers=bearer(token))).status_code == 200
     db.expire_all()
     assert await db.scalar(select(ApiToken.last_used_at)) > first_use
+
+
+async def test_a_revoked_token_stops_voting_at_once(client, session_factory, db):
+    """The vote routes do not look up a token this process found active in the last minute: the
+    vote statement checks the token itself. A token revoked (or an account deactivated) after
+    a vote cannot vote or withdraw a moment later, and nothing is written."""
+    process = await make_process(session_factory, slug="idz")
+    author = await make_user(session_factory)
+    first, second = [await make_idea(session_factory, process, author) for _ in range(2)]
+    voter = await make_user(session_factory)
+    await login(client, voter.email)
+    token = await create_token_on_profile(client)
+    keep = await create_token_on_profile(client, "Zweites Skript")
+    token_id = await db.scalar(select(ApiToken.id).where(ApiToken.name == "Auswertungsskript"))
+    voted = await client.post(f"/api/ideas/{first.id}/vote", headers=bearer(token))
+    assert voted.status_code == 201 and voted.json()["vote_count"] == 1
+
+    assert (await post_form(client, f"/profile/tokens/{token_id}/revoke")).status_code == 303
+    client.cookies.clear()
+    for answer in (
+        await client.post(f"/api/ideas/{second.id}/vote", headers=bearer(token)),
+        await client.delete(f"/api/ideas/{first.id}/vote", headers=bearer(token)),
+    ):
+        assert answer.status_code == 401, answer.text
+        assert answer.json()["error"] == "not_authenticated"
+    assert await stored(db, first.id, "vote_count") == 1
+    assert await stored(db, second.id, "vote_count") == 0
+
+    # The other token of the same account still votes; once the account is deactivated, not.
+    assert (
+        await client.post(f"/api/ideas/{second.id}/vote", headers=bearer(keep))
+    ).status_code == 201
+    await db.execute(update(User).where(User.id == voter.id).values(is_active=False))
+    await db.commit()
+    gone = await client.delete(f"/api/ideas/{second.id}/vote", headers=bearer(keep))
+    assert gone.status_code == 401, gone.text
+    assert await stored(db, second.id, "vote_count") == 1

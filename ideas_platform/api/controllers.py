@@ -29,7 +29,12 @@ from litestar.params import Parameter
 from litestar.response import File
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ideas_platform.accounts.auth import load_user, login_required, ministry_required
+from ideas_platform.accounts.auth import (
+    VOTER_CHECKED_BY_STATEMENT,
+    load_user,
+    login_required,
+    ministry_required,
+)
 from ideas_platform.accounts.models import User
 from ideas_platform.api.schemas import (
     CommentIn,
@@ -363,14 +368,16 @@ class ApiController(Controller):
         return _idea_out(view, process.slug)
 
     # The two vote routes, the hot path of the API, as the HTML vote controller: no guard (the
-    # vote statement checks the session or the token's account against the database, and
-    # principal_of answers 401 without one), and the pool and the channels from the app
-    # rather than injected (issue 16, bench/README.md).
+    # vote statement checks the session or the token and its account against the database,
+    # and principal_of answers 401 without one; a token this process found active in the last
+    # minute is not looked up first), and the pool and the channels from the app rather than
+    # injected (issue 16, bench/README.md).
     @post(
         "/ideas/{idea_id:int}/vote",
         security=SECURITY,
         responses=errors(401, 403, 404, 409),
         summary="Support an idea (vote phase)",
+        opt={VOTER_CHECKED_BY_STATEMENT: True},
     )
     async def vote(self, request: AppRequest, idea_id: int) -> VoteOut:
         return await _voted(request, idea_id, votes_service.cast_vote)
@@ -381,6 +388,7 @@ class ApiController(Controller):
         status_code=200,
         responses=errors(401, 403, 404, 409),
         summary="Withdraw the support",
+        opt={VOTER_CHECKED_BY_STATEMENT: True},
     )
     async def withdraw(self, request: AppRequest, idea_id: int) -> VoteOut:
         return await _voted(request, idea_id, votes_service.withdraw_vote)

@@ -17,6 +17,10 @@ class Principal:
     user_id: int
     # None for API tokens; for sessions it must equal users.session_version.
     session_version: int | None
+    # An API token not looked up for this request (its owner known from an earlier one): the
+    # statement that acts for it must find it in `api_tokens` itself, as it checks a session's
+    # version. None when the token was looked up, and for sessions.
+    unconfirmed_token_hash: str | None = None
 
 
 # `scope["auth"]`: how the principal was found.

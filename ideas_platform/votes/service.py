@@ -60,8 +60,15 @@ class VoteState:
         return None if self.budget is None or self.used is None else max(self.budget - self.used, 0)
 
 
-# Parameters: $1 idea id, $2 user id, $3 session version (NULL for API tokens).
-_VOTER = "u.id = $2 AND u.is_active AND ($3::integer IS NULL OR u.session_version = $3::integer)"
+# Parameters: $1 idea id, $2 user id, $3 session version (NULL for API tokens), $4 the hash of
+# an API token that was not looked up for this request (else NULL): the statement confirms the
+# session or the token itself, so a vote is one round trip (Principal, accounts/auth.py).
+_VOTER_CONFIRMED = (
+    "u.is_active AND ($3::integer IS NULL OR u.session_version = $3::integer) "
+    "AND ($4::text IS NULL OR EXISTS "
+    "(SELECT 1 FROM api_tokens t WHERE t.token_hash = $4::text AND t.user_id = u.id))"
+)
+_VOTER = f"u.id = $2 AND {_VOTER_CONFIRMED}"
 _VOTER_OK = f"EXISTS (SELECT 1 FROM users u WHERE {_VOTER})"
 # A guest (an account made at a workshop with just a name) supports only the ideas of its
 # workshop: guests are cheap to make, so their votes must not weigh anywhere else (issue 17).
@@ -75,7 +82,7 @@ _VOTE_PHASE_OPEN = (
 
 # The happy path is one statement, about as lean as a bare INSERT + UPDATE: it answers the new
 # count, or no row when a rule refused, the vote exists already, or the process has a budget
-# (then $4, "budget checked under the voter's lock", must be true). _WHY tells which it was.
+# (then $5, "budget checked under the voter's lock", must be true). _WHY tells which it was.
 # The idea row is locked first and its status read under the lock, so a vote never lands on an
 # idea that a concurrent merge or hide has just taken out of the vote (moderation/merge.py).
 _CAST = f"""
@@ -84,7 +91,7 @@ WITH idea AS (
     FROM ideas i JOIN processes p ON p.id = i.process_id
     LEFT JOIN events e ON e.id = i.event_id
     WHERE i.id = $1 AND i.status = 'published'
-      AND (COALESCE(e.dot_budget, p.vote_budget) IS NULL OR $4::boolean)
+      AND (COALESCE(e.dot_budget, p.vote_budget) IS NULL OR $5::boolean)
       AND ({_VOTE_PHASE_OPEN} OR e.live_mode = 'vote') AND {_VOTER_MAY_CAST}
     FOR NO KEY UPDATE OF i
 ), ins AS (
@@ -123,8 +130,7 @@ _READABLE = (
     "OR EXISTS (SELECT 1 FROM users r WHERE r.id = $2 AND r.role IN ('moderator', 'admin')))"
 )
 _WHY = f"""
-SELECT (SELECT u.is_active AND ($3::integer IS NULL OR u.session_version = $3::integer)
-          FROM users u WHERE u.id = $2) AS voter_ok,
+SELECT (SELECT {_VOTER_CONFIRMED} FROM users u WHERE u.id = $2) AS voter_ok,
        (SELECT coalesce({_GUEST_OK}, false) FROM users u WHERE u.id = $2) AS guest_ok,
        i.status, {_READABLE} AS readable, i.process_id, i.vote_count, i.event_id, e.dot_budget,
        p.vote_budget AS process_budget,
@@ -161,8 +167,8 @@ async def _used(conn: asyncpg.Connection, user_id: int, facts: asyncpg.Record) -
     return int(await conn.fetchval(_USED_IN_PROCESS, user_id, facts["process_id"]))
 
 
-def _args(principal: Principal, idea_id: int) -> tuple[int, int, int | None]:
-    return idea_id, principal.user_id, principal.session_version
+def _args(principal: Principal, idea_id: int) -> tuple[int, int, int | None, str | None]:
+    return idea_id, principal.user_id, principal.session_version, principal.unconfirmed_token_hash
 
 
 def _raise_refusal(why: asyncpg.Record, *, withdrawing: bool = False) -> None:
@@ -266,7 +272,7 @@ def announce_vote(app: Litestar, state: VoteState) -> None:
 async def current_state(pool: asyncpg.Pool, user_id: int, idea_id: int) -> VoteState | None:
     """The button's state after a refusal (e.g. a double click), so the fragment stays true."""
     async with pool.acquire() as conn:
-        why = await conn.fetchrow(_WHY, idea_id, user_id, None)
+        why = await conn.fetchrow(_WHY, idea_id, user_id, None, None)
         if why is None or why["status"] is None or not why["readable"]:
             return None
         budget = _budget(why)
