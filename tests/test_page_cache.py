@@ -10,10 +10,12 @@ import time
 import httpx
 from sqlalchemy import select, update
 
+from ideas_platform.accounts.models import User
 from ideas_platform.comments import service as comments
 from ideas_platform.core.choices import Role
 from ideas_platform.core.page_cache import CACHE_HEADER, VOTES_SECONDS, PageCache, _Page
 from ideas_platform.ideas.models import Idea, IdeaStatus
+from ideas_platform.notifications.models import Frequency, MailState, Notification, NotificationKind
 from tests.helpers import (
     PASSWORD,
     csrf,
@@ -262,3 +264,45 @@ async def test_a_write_in_one_app_process_drops_the_pages_of_the_other(
             await asyncio.sleep(0.05)
         else:
             raise AssertionError(f"idea {other.id} is not listed by the second process after 5 s")
+
+
+async def test_who_is_logged_in_is_kept_only_until_the_next_write(session_factory, two_servers):
+    """Pages keep who a logged-in person is and their unread count (one query less per page),
+    in each process until a write: a new notification and a deactivated account written by
+    another program show on the second process's next pages."""
+    _, second_url = two_servers
+    process = await make_process(session_factory, slug="wer")
+    person = await make_user(session_factory, name="Berta Beispiel")
+    await make_idea(session_factory, process, person, title="Wärmepumpen aus der Region")
+    page = "/processes/wer/ideas"
+
+    async def shows(client: httpx.AsyncClient, text: str, seconds: float = 5) -> bool:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if text in (await client.get(page)).text:
+                return True
+            await asyncio.sleep(0.05)
+        return False
+
+    async with httpx.AsyncClient(base_url=second_url, timeout=10) as two:
+        await login(two, person.email)
+        assert "Berta Beispiel" in (await two.get(page)).text
+        assert 'class="badge-count"' not in (await two.get(page)).text
+        async with session_factory() as session, session.begin():
+            session.add(
+                Notification(
+                    user_id=person.id,
+                    kind=NotificationKind.PHASE,
+                    event="vote",
+                    mail_state=MailState.NONE,
+                    mail_frequency=Frequency.OFF,
+                )
+            )
+        assert await shows(two, '<span class="badge-count" aria-hidden="true">1</span>')
+        async with session_factory() as session, session.begin():
+            await session.execute(update(User).where(User.id == person.id).values(is_active=False))
+        deadline = time.monotonic() + 5
+        while "Berta Beispiel" in (answer := await two.get(page)).text:
+            assert time.monotonic() < deadline, "the deactivated account still shows after 5 s"
+            await asyncio.sleep(0.05)
+        assert 'action="/logout"' not in answer.text and 'href="/login"' in answer.text

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from ideas_platform.accounts.models import User
 from ideas_platform.core.choices import Role
+from ideas_platform.core.page_cache import page_cache_of
 from ideas_platform.core.requests import AppConnection, AppRequest, Principal
 from ideas_platform.core.web import CURRENT_USER_STATE_KEY, UNREAD_STATE_KEY
 
@@ -235,7 +236,7 @@ ministry_required = role_required(Role.MINISTRY)
 
 async def load_user_for_pages(request: AppRequest) -> None:
     """Before every page (GET, not the API, not assets or event streams): confirm the user, so
-    that the header of every page knows who is logged in. One cached query per request."""
+    that the header of every page knows who is logged in."""
     # The cheap tests first: a POST (a vote) never builds the URL.
     if request.method != "GET" or request.scope.get("user") is None:
         return
@@ -243,10 +244,29 @@ async def load_user_for_pages(request: AppRequest) -> None:
     if not path.startswith(("/api/", "/static/", "/schema")) and not path.endswith(
         ("/stream", "/events")
     ):
-        user = await load_user(request)
+        await confirm_viewer(request)
+
+
+async def confirm_viewer(connection: AppConnection) -> User | None:
+    """The confirmed user of a page and their unread notifications (the bell in the header),
+    kept in this process until the next write (`PageCache.kept`): pages show them on every
+    request, and a logout, a deactivation or a new notification is a write. Routes that act
+    (POST and the rest) confirm the user with `load_user` instead."""
+    principal: Principal | None = connection.scope.get("user")
+    state = connection.scope.setdefault("state", {})
+    cache = page_cache_of(connection.app)
+    key = ("viewer", principal)
+    kept: tuple[User | None, int] | None = cache.kept(key)
+    if kept is None:
+        generation = cache.generation
+        user = await load_user(connection)
+        unread = 0
         if user is not None:
-            # The bell in the header shows the unread count on every page.
             from ideas_platform.notifications.service import unread_count
 
-            async with request.app.state.session_factory() as session:
-                request.scope["state"][UNREAD_STATE_KEY] = await unread_count(session, user.id)
+            async with connection.app.state.session_factory() as session:
+                unread = await unread_count(session, user.id)
+        kept = (user, unread)
+        cache.keep(key, generation, kept)
+    state[CURRENT_USER_STATE_KEY], state[UNREAD_STATE_KEY] = kept
+    return kept[0]

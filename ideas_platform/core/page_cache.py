@@ -25,6 +25,8 @@ the CSRF token of the forms. So each app process keeps such pages and serves the
   building it too.
 * A page whose rendering overlapped such a write is not kept (the generation it started with is
   checked when it is stored and when it is served).
+* Small values read from the database for pages keep the same way (`kept`, `keep`): who the
+  logged-in viewer of a page is and their unread count (accounts/auth.py `confirm_viewer`).
 * What only the clock changes (a phase opening or closing) shows after `page_cache_seconds` at the
   latest; `SELECT pg_notify('page-cache', '')` drops the pages of every app process at once.
 """
@@ -66,6 +68,7 @@ KEPT_FOR_VISITORS = {PAGE_CACHE: True}  # `@get(..., opt=KEPT_FOR_VISITORS)`
 CHANNEL = "page-cache"
 MAX_BYTES = 32 * 1024 * 1024
 MAX_PAGES = 4096
+MAX_VALUES = 10_000  # small kept values (who a logged-in viewer is), dropped with the pages
 PAGE_OVERHEAD_BYTES = 1024  # the key, the headers and the objects of a kept page, roughly
 MAX_QUERY_BYTES = 512
 # Kept pages show a vote within this time: a vote storm drops them once per period.
@@ -107,6 +110,7 @@ class PageCache:
         self._building: dict[tuple[Any, ...], tuple[int, asyncio.Future[_Page | None]]] = {}
         self._votes_due = False
         self._votes_dropped_at = -VOTES_SECONDS
+        self._values: dict[Any, tuple[int, float, Any]] = {}
         _CACHES.add(self)
 
     def told(self, what: bytes) -> bytes:
@@ -137,6 +141,25 @@ class PageCache:
         self._bytes += _size(page)
         while self._bytes > self.max_bytes or len(self._pages) > MAX_PAGES:
             self._drop(next(iter(self._pages)))
+
+    def kept(self, key: Any) -> Any | None:
+        """A value kept with `keep` if nothing was written since it was read (and it is not
+        older than `seconds`): what the pages show of a logged-in viewer, for instance."""
+        value = self._values.get(key)
+        if value is None or not self.enabled:
+            return None
+        if value[0] != self.generation or time.monotonic() - value[1] > self.seconds:
+            del self._values[key]
+            return None
+        return value[2]
+
+    def keep(self, key: Any, generation: int, value: Any) -> None:
+        """Keep `value`, read from the database since `generation` (taken before reading)."""
+        if generation != self.generation or not self.enabled:
+            return
+        if len(self._values) >= MAX_VALUES:
+            self._values.clear()
+        self._values[key] = (generation, time.monotonic(), value)
 
     def being_built(self, key: tuple[Any, ...]) -> asyncio.Future[_Page | None] | None:
         """The page another request is building now, since the last change."""
@@ -169,6 +192,7 @@ class PageCache:
         """Drop every page of this process (and what is being rendered now)."""
         self.generation += 1
         self._pages.clear()
+        self._values.clear()
         self._bytes = 0
 
     def votes_changed(self) -> None:
