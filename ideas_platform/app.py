@@ -66,6 +66,7 @@ from ideas_platform.measures.controllers import MeasureController
 from ideas_platform.moderation.controllers import ModerationController, ReportController
 from ideas_platform.notifications.controllers import NotificationController
 from ideas_platform.notifications.digest import notification_mails
+from ideas_platform.personal_parts import PersonalParts
 from ideas_platform.processes.controllers import ProcessController
 from ideas_platform.ranking import templating as ranking_templating
 from ideas_platform.shortlists.controllers import ShortlistController
@@ -229,8 +230,13 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
             FlashPlugin(config=FlashConfig(template_config=templates)),
             # Live updates (cluster board) between all app processes via LISTEN/NOTIFY.
             channels_plugin(asyncpg_dsn(database_url)),
-            # Pages of visitors without a login, kept per process; dropped on every write.
-            PageCachePlugin(settings.page_cache_seconds, show_header=settings.page_cache_header),
+            # Pages kept per process (for logged-in people with their own personal parts put
+            # in); dropped on every write.
+            PageCachePlugin(
+                settings.page_cache_seconds,
+                show_header=settings.page_cache_header,
+                personal=PersonalParts(),
+            ),
         ],
         exception_handlers=exception_handlers,
         request_max_body_size=settings.max_body_bytes,

@@ -42,9 +42,9 @@ import secrets
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Hashable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from litestar.channels import ChannelsPlugin
 from litestar.datastructures import Headers
@@ -64,7 +64,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PAGE_CACHE = "page_cache"  # the route handler's opt that allows keeping its pages
+PERSONAL = "page_cache_personal"  # ... also for logged-in people, their personal parts put in
 KEPT_FOR_VISITORS = {PAGE_CACHE: True}  # `@get(..., opt=KEPT_FOR_VISITORS)`
+KEPT_WITH_PERSONAL_PARTS = {PAGE_CACHE: True, PERSONAL: True}
 CHANNEL = "page-cache"
 MAX_BYTES = 32 * 1024 * 1024
 MAX_PAGES = 4096
@@ -91,14 +93,33 @@ class _Page:
     body: bytes
 
 
+class PersonalParts(Protocol):
+    """How a page kept for one logged-in person is made another's (the app's `personal_parts`)."""
+
+    async def viewer(self, scope: Scope) -> Any | None:
+        """The confirmed user of the request; None: no kept page for them."""
+
+    def kind(self, viewer: Any) -> Hashable:
+        """The people who may share a kept page (apart from its personal parts)."""
+
+    async def put_in(self, scope: Scope, viewer: Any, body: bytes, csrf_token: str) -> bytes:
+        """`body` with the viewer's own personal parts (CSRF fields with `csrf_token`)."""
+
+
 class PageCache:
     """The pages of one app process (see the module's docstring)."""
 
     def __init__(
-        self, seconds: float, *, show_header: bool = False, max_bytes: int = MAX_BYTES
+        self,
+        seconds: float,
+        *,
+        show_header: bool = False,
+        max_bytes: int = MAX_BYTES,
+        personal: PersonalParts | None = None,
     ) -> None:
         self.seconds = seconds
         self.show_header = show_header
+        self.personal = personal
         self.max_bytes = max_bytes
         self.generation = 0
         self.placeholder = "page-cache-csrf-" + secrets.token_hex(16)
@@ -337,9 +358,11 @@ def _has_flash(scope: Scope) -> bool:
     return isinstance(session, dict) and bool(session.get("_messages"))
 
 
-def _with_token(page: _Page, placeholder: bytes, token: bytes, told: bytes) -> list[Message]:
-    """The messages of `page` for one visitor; `told` (if any) in `X-Page-Cache`."""
-    body = page.body.replace(placeholder, token)
+def _with_token(
+    page: _Page, body: bytes, placeholder: bytes, token: bytes, told: bytes
+) -> list[Message]:
+    """The messages of `page` with `body` for one visitor; `told` (if any) in `X-Page-Cache`."""
+    body = body.replace(placeholder, token)
     headers = [(k, v) for k, v in page.headers if k != b"content-length"]
     headers.append((b"content-length", str(len(body)).encode()))
     if told:
@@ -365,7 +388,10 @@ def _may_keep(scope: Scope) -> bool:
     return (
         handler is not None
         and bool(handler.opt.get(PAGE_CACHE))
-        and scope.get("user") is None
+        and (
+            scope.get("user") is None
+            or (scope.get("auth") == "session" and bool(handler.opt.get(PERSONAL)))
+        )
         and not _has_flash(scope)
         and len(scope.get("query_string", b"")) <= MAX_QUERY_BYTES
     )
@@ -382,7 +408,10 @@ class PageCacheMiddleware:
             await self.app(scope, receive, send)
             return
         cache = page_cache_of(scope["litestar_app"])
-        if not cache.enabled:
+        viewer: Any = None
+        if cache.enabled and scope.get("user") is not None and cache.personal is not None:
+            viewer = await cache.personal.viewer(scope)
+        if not cache.enabled or (scope.get("user") is not None and viewer is None):
             await self.app(scope, receive, send)
             return
         state = ScopeState.from_scope(scope)
@@ -397,12 +426,16 @@ class PageCacheMiddleware:
             headers.get("hx-request"),
             headers.get("hx-boosted"),
             (headers.get("hx-target") or "")[:64],
+            cache.personal.kind(viewer) if viewer is not None and cache.personal else None,
         )
         page = cache.get(key)
         if page is None and (building := cache.being_built(key)) is not None:
             page = await asyncio.shield(building)
         if page is not None and page.generation == cache.generation:
-            for message in _with_token(page, placeholder, own_token, cache.told(b"hit")):
+            body = page.body
+            if viewer is not None and cache.personal is not None:
+                body = await cache.personal.put_in(scope, viewer, body, cache.placeholder)
+            for message in _with_token(page, body, placeholder, own_token, cache.told(b"hit")):
                 await send(message)
             return
 
@@ -428,7 +461,7 @@ class PageCacheMiddleware:
         finally:
             state.csrf_token = token
             cache.built(key, future, page if page is not None and _keepable(page) else None)
-        for message in _with_token(page, placeholder, own_token, cache.told(b"miss")):
+        for message in _with_token(page, page.body, placeholder, own_token, cache.told(b"miss")):
             await send(message)
 
 
@@ -437,12 +470,15 @@ class PageCachePlugin(InitPluginProtocol):
     channels while the app runs (list it after the ChannelsPlugin: it starts after it and
     stops before it)."""
 
-    def __init__(self, seconds: float, *, show_header: bool = False) -> None:
+    def __init__(
+        self, seconds: float, *, show_header: bool = False, personal: PersonalParts | None = None
+    ) -> None:
         self.seconds = seconds
         self.show_header = show_header
+        self.personal = personal
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
-        cache = PageCache(self.seconds, show_header=self.show_header)
+        cache = PageCache(self.seconds, show_header=self.show_header, personal=self.personal)
         app_config.state[PAGE_CACHE] = cache
         app_config.middleware.append(PageCacheMiddleware)
 

@@ -84,8 +84,10 @@ async def _event_page(
         process=process,
         state=state,
         attending=attending,
-        votes=await votes_service.states_for(
-            db_session, user.id if user else None, process, state.ideas
+        votes=await votes_service.states_of(
+            request.app.state.driver_pool,
+            user.id if user else None,
+            [idea.id for idea in state.ideas],
         ),
         vote_open=event.live_mode == LiveMode.VOTE
         or processes_service.is_open_for(process, PhaseKind.VOTE),

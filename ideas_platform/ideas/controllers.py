@@ -15,7 +15,7 @@ from ideas_platform.accounts.models import User
 from ideas_platform.comments import service as comments_service
 from ideas_platform.core.errors import DomainError, InvalidInput
 from ideas_platform.core.i18n import gettext
-from ideas_platform.core.page_cache import KEPT_FOR_VISITORS
+from ideas_platform.core.page_cache import KEPT_FOR_VISITORS, KEPT_WITH_PERSONAL_PARTS
 from ideas_platform.core.rate_limits import SUBMIT_RATE_LIMIT
 from ideas_platform.core.requests import AppRequest, principal_of
 from ideas_platform.core.validation import clean_text
@@ -70,18 +70,17 @@ def _idea_form(form: dict[str, str]) -> service.IdeaForm:
 
 
 async def _suggestions(
-    db_session: AsyncSession,
-    user: Any,
+    request: AppRequest,
+    user: User | None,
     process: Process,
     similar: list[similarity_service.Suggestion],
 ) -> dict[str, Any]:
     """What the list of similar ideas shows: each with its vote button ("support it instead")."""
-    ideas = await service.ideas_by_id(db_session, [s.id for s in similar])
     return {
         "process": process,
         "similar": similar,
-        "vote_states": await votes_service.states_for(
-            db_session, user.id if user else None, process, ideas
+        "vote_states": await votes_service.states_of(
+            request.app.state.driver_pool, user.id if user else None, [s.id for s in similar]
         ),
         "vote_open": processes_service.is_open_for(process, PhaseKind.VOTE),
     }
@@ -90,7 +89,7 @@ async def _suggestions(
 class IdeaController(Controller):
     include_in_schema = False
 
-    @get("/processes/{slug:str}/ideas", name="ideas", opt=KEPT_FOR_VISITORS)
+    @get("/processes/{slug:str}/ideas", name="ideas", opt=KEPT_WITH_PERSONAL_PARTS)
     async def list_ideas(
         self, request: AppRequest, viewer: User | None, db_session: AsyncSession, slug: str
     ) -> Template:
@@ -98,8 +97,10 @@ class IdeaController(Controller):
         query = service.ListQuery.from_params(dict(request.query_params))
         result = await service.list_ideas(db_session, process.id, query)
         user = viewer
-        vote_states = await votes_service.states_for(
-            db_session, user.id if user else None, process, [v.idea for v in result.items]
+        vote_states = await votes_service.states_of(
+            request.app.state.driver_pool,
+            user.id if user else None,
+            [v.idea.id for v in result.items],
         )
         context: dict[str, Any] = {
             "process": process,
@@ -169,7 +170,7 @@ class IdeaController(Controller):
                     request,
                     "ideas/similar_step.html",
                     form={f: form.get(f, "") for f in IDEA_FIELDS},
-                    **await _suggestions(db_session, current_user, process, similar),
+                    **await _suggestions(request, current_user, process, similar),
                 )
         try:
             idea = await service.submit(
@@ -209,7 +210,7 @@ class IdeaController(Controller):
         return page(
             request,
             "ideas/_similar.html",
-            **await _suggestions(db_session, viewer, process, similar),
+            **await _suggestions(request, viewer, process, similar),
         )
 
     @get("/ideas/{idea_id:int}", name="idea", opt=KEPT_FOR_VISITORS)
@@ -225,8 +226,8 @@ class IdeaController(Controller):
             return Redirect(path=f"/ideas/{destination}?merged_from={idea_id}", status_code=302)
         process = await processes_service.get_by_id(db_session, view.idea.process_id)
         merged_from = optional_id(request.query_params.get("merged_from"))
-        states = await votes_service.states_for(
-            db_session, user.id if user else None, process, [view.idea]
+        states = await votes_service.states_of(
+            request.app.state.driver_pool, user.id if user else None, [view.idea.id]
         )
         carried_from, carried_to = await service.cycle_links(db_session, view.idea, user)
         shortlist_entry = await shortlists_service.entry_for_idea(db_session, view.idea)

@@ -16,7 +16,7 @@ from ideas_platform.accounts.auth import (
 )
 from ideas_platform.accounts.models import User
 from ideas_platform.core.choices import N_
-from ideas_platform.core.page_cache import KEPT_FOR_VISITORS
+from ideas_platform.core.page_cache import KEPT_WITH_PERSONAL_PARTS
 from ideas_platform.core.requests import AppRequest
 from ideas_platform.core.web import optional_id, page, page_number
 from ideas_platform.exports.service import Format
@@ -35,7 +35,7 @@ class ShortlistController(Controller):
     dependencies = FORM_ACTIONS
     include_in_schema = False
 
-    @get("/processes/{slug:str}/ranking", name="ranking", opt=KEPT_FOR_VISITORS)
+    @get("/processes/{slug:str}/ranking", name="ranking", opt=KEPT_WITH_PERSONAL_PARTS)
     async def ranking_page(
         self,
         request: AppRequest,

@@ -12,24 +12,19 @@ directly (see `create_driver_pool`): one vote is one round trip.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import asyncpg
 from litestar.channels import ChannelsPlugin
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.core.choices import N_
 from ideas_platform.core.errors import ConflictError, DomainError, PermissionError_
 from ideas_platform.core.page_cache import votes_changed
 from ideas_platform.core.requests import Principal
 from ideas_platform.events import live
-from ideas_platform.events.models import Event
-from ideas_platform.ideas.models import Idea
 from ideas_platform.ideas.visibility import idea_not_found
-from ideas_platform.processes.models import Process
-from ideas_platform.votes.models import Vote
 
 if TYPE_CHECKING:
     from litestar import Litestar
@@ -288,61 +283,45 @@ async def current_state(pool: asyncpg.Pool, user_id: int, idea_id: int) -> VoteS
         )
 
 
-async def states_for(
-    session: AsyncSession, user_id: int | None, process: Process, ideas: list[Idea]
+# Each shown idea's count and budget, and whether the viewer ($1, NULL: nobody) supports it.
+_SHOWN = """
+SELECT i.id, i.vote_count, i.process_id, i.event_id, e.dot_budget,
+       p.vote_budget AS process_budget,
+       $1::bigint IS NOT NULL
+         AND EXISTS (SELECT 1 FROM votes v WHERE v.idea_id = i.id AND v.user_id = $1) AS voted
+FROM ideas i JOIN processes p ON p.id = i.process_id
+LEFT JOIN events e ON e.id = i.event_id
+WHERE i.id = ANY($2::bigint[])
+"""
+
+
+async def states_of(
+    pool: asyncpg.Pool, user_id: int | None, idea_ids: Iterable[int]
 ) -> dict[int, VoteState]:
-    """The vote button of each idea as this viewer sees it (voted?, votes or dots left)."""
-    event_ids = {idea.event_id for idea in ideas if idea.event_id is not None}
-    dot_budgets: dict[int, int] = {}
-    if event_ids:
-        rows = await session.execute(
-            select(Event.id, Event.dot_budget).where(
-                Event.id.in_(event_ids), Event.dot_budget.is_not(None)
+    """The vote button of each idea as this viewer sees it (supported?, votes or dots left),
+    with the current counts: one statement, and one more per budget the viewer has."""
+    ids = list(idea_ids)
+    if not ids:
+        return {}
+    states: dict[int, VoteState] = {}
+    async with pool.acquire() as conn:
+        used: dict[tuple[bool, int], int] = {}
+        for row in await conn.fetch(_SHOWN, user_id, ids):
+            budget = _budget(row)
+            spent: int | None = None
+            if user_id is not None and budget is not None:
+                dots = row["dot_budget"] is not None
+                where = (dots, row["event_id"] if dots else row["process_id"])
+                if where not in used:
+                    used[where] = await _used(conn, user_id, row)
+                spent = used[where]
+            states[row["id"]] = VoteState(
+                row["id"],
+                row["voted"],
+                row["vote_count"],
+                budget,
+                spent,
+                row["event_id"],
+                row["dot_budget"] is not None,
             )
-        )
-        dot_budgets = {event_id: budget for event_id, budget in rows if budget is not None}
-    voted: set[int] = set()
-    used_in_process: int | None = None
-    used_at_event: dict[int, int] = {}
-    if user_id is not None and ideas:
-        voted = set(
-            await session.scalars(
-                select(Vote.idea_id).where(
-                    Vote.user_id == user_id, Vote.idea_id.in_([idea.id for idea in ideas])
-                )
-            )
-        )
-        if process.vote_budget is not None:
-            used_in_process = await session.scalar(
-                select(func.count())
-                .select_from(Vote)
-                .join(Idea, Idea.id == Vote.idea_id)
-                .outerjoin(Event, Event.id == Idea.event_id)
-                .where(
-                    Vote.user_id == user_id,
-                    Vote.process_id == process.id,
-                    Event.dot_budget.is_(None),
-                )
-            )
-        if dot_budgets:
-            counted = await session.execute(
-                select(Idea.event_id, func.count())
-                .join(Vote, Vote.idea_id == Idea.id)
-                .where(Vote.user_id == user_id, Idea.event_id.in_(dot_budgets))
-                .group_by(Idea.event_id)
-            )
-            used_at_event = {event_id: count for event_id, count in counted if event_id is not None}
-
-    def state(idea: Idea) -> VoteState:
-        dot_budget = dot_budgets.get(idea.event_id) if idea.event_id is not None else None
-        dots = dot_budget is not None
-        if idea.event_id is not None and dot_budget is not None:
-            used = used_at_event.get(idea.event_id, 0) if user_id is not None else None
-            budget: int | None = dot_budget
-        else:
-            used, budget = used_in_process, process.vote_budget
-        return VoteState(
-            idea.id, idea.id in voted, idea.vote_count, budget, used, idea.event_id, dots
-        )
-
-    return {idea.id: state(idea) for idea in ideas}
+    return states
