@@ -1,11 +1,16 @@
 """What differs between two logged-in people on a kept page (`core/page_cache.py`).
 
-The idea list and the ranking show every participant the same ideas, except for a few parts:
-the account links in the header (name, unread notifications), the notice about new terms of
-participation and the vote buttons (supported?, votes left). Templates mark these parts with
-`<!--personal:NAME-->…<!--/personal-->`; a page kept for one person gets them put in anew for
-each other person with the same role, so building it (5-10 ms of CPU at 20,000 ideas) is done
-once per process and change, not per request (issue 16).
+The idea list, the ranking and an idea's page show every participant the same, except for a
+few parts: the account links in the header (name, unread notifications), the notice about new
+terms of participation, the vote buttons (supported?, votes left) and whether they follow the
+idea. Templates mark these parts with `<!--personal:NAME-->…<!--/personal-->`; a page kept for
+one person gets them put in anew for each other person with the same role, so building it
+(5-10 ms of CPU at 20,000 ideas) is done once per process and change, not per request
+(issue 16).
+
+An idea's page holds more of its viewer where they wrote the idea, a copy of it in another
+cycle or a comment on it (the author's buttons, the edit buttons of their comments, what the
+moderation hid of theirs): such a viewer is `related` and never gets a page kept for another.
 """
 
 from __future__ import annotations
@@ -14,11 +19,13 @@ import re
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
+import asyncpg
 from litestar import Request
 from markupsafe import Markup
 
 from ideas_platform.accounts.auth import confirm_viewer
 from ideas_platform.accounts.models import User
+from ideas_platform.core.page_cache import SAME_FOR_THE_ROLE
 from ideas_platform.core.web import UNREAD_STATE_KEY
 from ideas_platform.votes.service import states_of
 from ideas_platform.votes.widget import csrf_input, vote_widget_html
@@ -26,10 +33,35 @@ from ideas_platform.votes.widget import csrf_input, vote_widget_html
 if TYPE_CHECKING:
     from litestar.types import Scope
 
-# `vote:ID` (vote phase closed) or `vote:ID:open`; `nav`; `consent`.
+# `nav`, `consent`, `follow:ID`, `vote:ID` (vote phase closed) or `vote:ID:open`.
 _PART = re.compile(rb"<!--personal:([a-z]+)(?::(\d+))?(:open)?-->.*?<!--/personal-->", re.S)
-NAV_TEMPLATE = "partials/account_nav.html"
-CONSENT_TEMPLATE = "partials/consent_notice.html"
+_CLOSE = b"<!--/personal-->"
+_TEMPLATES = {
+    b"nav": "partials/account_nav.html",
+    b"consent": "partials/consent_notice.html",
+    b"follow": "partials/follow_button.html",
+}
+
+# Whether the viewer ($1) wrote the idea ($2), a copy of it in another cycle or a comment on it
+# (or is a co-author), and whether they follow it.
+_IDEA_RELATION = """
+SELECT EXISTS (SELECT 1 FROM ideas i
+               WHERE i.author_id = $1
+                 AND (i.id = $2 OR i.carried_over_from_id = $2
+                      OR i.id = (SELECT carried_over_from_id FROM ideas WHERE id = $2)))
+       OR EXISTS (SELECT 1 FROM idea_coauthors c WHERE c.idea_id = $2 AND c.user_id = $1)
+       OR EXISTS (SELECT 1 FROM comments c WHERE c.idea_id = $2 AND c.author_id = $1)
+         AS related,
+       EXISTS (SELECT 1 FROM follows f WHERE f.user_id = $1 AND f.idea_id = $2) AS following
+"""
+
+
+async def idea_relation(pool: asyncpg.Pool, user_id: int, idea_id: int) -> tuple[bool, bool]:
+    """(related, following) of a viewer and an idea (see the module's docstring)."""
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow(_IDEA_RELATION, user_id, idea_id)
+    assert row is not None
+    return bool(row["related"]), bool(row["following"])
 
 
 class PersonalParts:
@@ -44,11 +76,22 @@ class PersonalParts:
         by role, never by person."""
         return ("role", viewer.role.value, viewer.is_guest)
 
-    async def put_in(self, scope: Scope, viewer: User, body: bytes, csrf_token: str) -> bytes:
-        """`body` with every personal part made for `viewer` (CSRF fields carry `csrf_token`)."""
+    async def put_in(
+        self, scope: Scope, viewer: User, body: bytes, csrf_token: str, about: Any
+    ) -> bytes | None:
+        """`body` with every personal part made for `viewer` (CSRF fields carry `csrf_token`);
+        None if the page is about an idea the viewer is related to."""
         request: Request[Any, Any, Any] = Request(scope)
-        votes = {int(found.group(2)) for found in _PART.finditer(body) if found.group(2)}
-        states = await states_of(request.app.state.driver_pool, viewer.id, sorted(votes))
+        pool = request.app.state.driver_pool
+        following = False
+        if about != SAME_FOR_THE_ROLE:
+            kind, idea_id = about
+            assert kind == "idea"
+            related, following = await idea_relation(pool, viewer.id, idea_id)
+            if related:
+                return None
+        votes = {int(found.group(2)) for found in _PART.finditer(body) if found.group(1) == b"vote"}
+        states = await states_of(pool, viewer.id, sorted(votes))
         csrf = csrf_input(csrf_token)
         query = scope.get("query_string", b"").decode("latin-1")
         next_url = request.url.path + (f"?{query}" if query else "")
@@ -61,30 +104,31 @@ class PersonalParts:
             "consent_outdated": not viewer.is_guest
             and viewer.consent_version != request.app.state.settings.consent_version,
             "csrf_input": csrf,
+            "following": following,
         }
-        rendered: dict[bytes, bytes] = {}
 
         def part(found: re.Match[bytes]) -> bytes:
-            name, idea_id, vote_open = found.groups()
-            if name == b"vote" and idea_id:
-                widget = vote_widget_html(
-                    states.get(int(idea_id)),
-                    int(idea_id),
+            name, number, vote_open = found.groups()
+            if name == b"vote" and number:
+                html = vote_widget_html(
+                    states.get(int(number)),
+                    int(number),
                     vote_open=bool(vote_open),
                     signed_in=True,
                     csrf=csrf,
                     next_url=next_url,
                 )
-                return _marked(found, widget)
-            if name not in rendered:
-                template = NAV_TEMPLATE if name == b"nav" else CONSENT_TEMPLATE
-                html = engine.get_template(template).render(**context)
-                rendered[name] = html.encode()
-            return rendered[name]
+            elif name in _TEMPLATES:
+                follow_url = (
+                    request.app.route_reverse("idea_follow", idea_id=int(number))
+                    if number
+                    else None
+                )
+                template = engine.get_template(_TEMPLATES[name])
+                html = Markup(template.render(**context, follow_url=follow_url))  # noqa: S704
+            else:
+                return found.group(0)
+            opening = found.group(0)[: found.group(0).index(b"-->") + 3]
+            return opening + html.encode() + _CLOSE
 
         return _PART.sub(part, body)
-
-
-def _marked(found: re.Match[bytes], html: Markup) -> bytes:
-    opening = found.group(0)[: found.group(0).index(b"-->") + 3]
-    return opening + html.encode() + b"<!--/personal-->"

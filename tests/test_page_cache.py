@@ -386,3 +386,61 @@ async def test_logged_in_people_share_a_kept_list_each_with_their_own_parts(
         theirs = await moderation.get(page)
         assert kept(theirs) == "miss" and 'href="/moderation"' in theirs.text
     assert 'href="/moderation"' not in (await client.get(page)).text
+
+
+async def test_an_idea_page_is_kept_for_people_who_neither_wrote_it_nor_commented(
+    session_factory, client
+):
+    """An idea's page kept for one participant serves another with their own follow button;
+    its author and whoever commented on it get a page built for them (their buttons), and a
+    page of an idea only its author may read is never kept for anybody else."""
+    process = await make_process(session_factory, slug="werk")
+    carl = await make_user(session_factory, name="Carl Autor")
+    idea = await make_idea(session_factory, process, carl, title="Lernfabrik Additive Fertigung")
+    ada, ben, dora = [
+        await make_user(session_factory, name=name)
+        for name in ("Ada Beispiel", "Ben Beispiel", "Dora Kommentar")
+    ]
+    async with session_factory() as session:
+        comment = await comments.add_comment(
+            session, idea_id=idea.id, author_id=dora.id, body="Gute Idee, wir machen mit."
+        )
+    page = f"/ideas/{idea.id}"
+    edit_idea = f'href="/ideas/{idea.id}/edit"'
+    edit_comment = f'action="/comments/{comment.id}/edit"'
+
+    def following(html: str) -> bool:
+        found = re.search(r'class="inline follow-form">.*?aria-pressed="(true|false)"', html, re.S)
+        assert found, "no follow button"
+        return found.group(1) == "true"
+
+    await login(client, ada.email)
+    first = await client.get(page)
+    assert kept(first) == "miss" and not following(first.text)
+    async with second_browser(client) as other:
+        await login(other, ben.email)
+        assert (await post_form(other, f"/ideas/{idea.id}/follow", {"follow": "1"})).status_code
+        assert kept(await other.get(page)) is None  # the follow's message was waiting
+        assert kept(await client.get(page)) == "miss"  # the follow was a write: kept anew
+        theirs = await other.get(page)
+        assert kept(theirs) == "hit" and "Ben Beispiel" in theirs.text
+        assert "Ada Beispiel" not in theirs.text and following(theirs.text)
+        assert edit_idea not in theirs.text and edit_comment not in theirs.text
+        drop_cached_pages()
+        built = await other.get(page)
+        assert kept(built) == "miss" and built.text == theirs.text
+
+        for person, own in ((carl, edit_idea), (dora, edit_comment)):
+            await login(other, person.email)
+            assert kept(await client.get(page)) in ("hit", "miss")  # kept for Ada's role
+            theirs = await other.get(page)
+            assert kept(theirs) is None and own in theirs.text, person.display_name
+
+        # Hidden: only its author (and the moderation) may read it; nothing is kept for others.
+        moderator = await make_user(session_factory, role=Role.MODERATOR)
+        await login(other, moderator.email)
+        hidden = await post_form(other, f"/moderation/ideas/{idea.id}/hide", {"reason": "Doppelt"})
+        assert hidden.status_code == 303
+        await login(other, carl.email)
+        assert (await other.get(page)).status_code == 200
+        assert (await client.get(page)).status_code == 404

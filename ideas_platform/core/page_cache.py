@@ -66,7 +66,12 @@ log = logging.getLogger(__name__)
 PAGE_CACHE = "page_cache"  # the route handler's opt that allows keeping its pages
 PERSONAL = "page_cache_personal"  # ... also for logged-in people, their personal parts put in
 KEPT_FOR_VISITORS = {PAGE_CACHE: True}  # `@get(..., opt=KEPT_FOR_VISITORS)`
+# Every page of the route is the same for all people of one role, apart from personal parts.
 KEPT_WITH_PERSONAL_PARTS = {PAGE_CACHE: True, PERSONAL: True}
+# Only the pages whose handler calls `share_with_role` are (for logged-in people).
+KEPT_WITH_PERSONAL_PARTS_IF_SHARED = {PAGE_CACHE: True, PERSONAL: "if shared"}
+SHARED_STATE_KEY = "page_cache_shared"
+SAME_FOR_THE_ROLE = "same for the role"  # `_Page.about` of KEPT_WITH_PERSONAL_PARTS pages
 CHANNEL = "page-cache"
 MAX_BYTES = 32 * 1024 * 1024
 MAX_PAGES = 4096
@@ -91,6 +96,16 @@ class _Page:
     status: int
     headers: tuple[tuple[bytes, bytes], ...]
     body: bytes
+    # None: for nobody else than visitors without a login; SAME_FOR_THE_ROLE; or what
+    # `share_with_role` said the page is about (for `put_in`)
+    about: Any = None
+
+
+def share_with_role(scope: Scope, about: Any) -> None:
+    """A handler of a KEPT_WITH_PERSONAL_PARTS_IF_SHARED route: the page it answers is the same
+    for everybody of the viewer's role, apart from its personal parts, unless `put_in` finds
+    the other viewer related to `about` (e.g. the idea they wrote)."""
+    scope.setdefault("state", {})[SHARED_STATE_KEY] = about
 
 
 class PersonalParts(Protocol):
@@ -102,8 +117,11 @@ class PersonalParts(Protocol):
     def kind(self, viewer: Any) -> Hashable:
         """The people who may share a kept page (apart from its personal parts)."""
 
-    async def put_in(self, scope: Scope, viewer: Any, body: bytes, csrf_token: str) -> bytes:
-        """`body` with the viewer's own personal parts (CSRF fields with `csrf_token`)."""
+    async def put_in(
+        self, scope: Scope, viewer: Any, body: bytes, csrf_token: str, about: Any
+    ) -> bytes | None:
+        """`body` with the viewer's own personal parts (CSRF fields with `csrf_token`); None if
+        the page (shared `about` something) is not for this viewer."""
 
 
 class PageCache:
@@ -373,9 +391,10 @@ def _with_token(
     ]
 
 
-def _keepable(page: _Page) -> bool:
+def _keepable(page: _Page, viewer: Any) -> bool:
     return (
-        page.status == 200
+        (viewer is None or page.about is not None)
+        and page.status == 200
         and all(name != b"set-cookie" for name, _ in page.headers)
         and dict(page.headers).get(b"content-type", b"").startswith(b"text/html")
     )
@@ -432,9 +451,14 @@ class PageCacheMiddleware:
         if page is None and (building := cache.being_built(key)) is not None:
             page = await asyncio.shield(building)
         if page is not None and page.generation == cache.generation:
-            body = page.body
+            body: bytes | None = page.body
             if viewer is not None and cache.personal is not None:
-                body = await cache.personal.put_in(scope, viewer, body, cache.placeholder)
+                body = await cache.personal.put_in(
+                    scope, viewer, page.body, cache.placeholder, page.about
+                )
+            if body is None:  # not for this viewer: built for them, not kept
+                await self.app(scope, receive, send)
+                return
             for message in _with_token(page, body, placeholder, own_token, cache.told(b"hit")):
                 await send(message)
             return
@@ -457,10 +481,17 @@ class PageCacheMiddleware:
             if "status" not in start:
                 return  # the app answered nothing; neither do we
             answered = tuple((bytes(k).lower(), bytes(v)) for k, v in start.get("headers", ()))
-            page = _Page(generation, time.monotonic(), start["status"], answered, b"".join(chunks))
+            shared = (
+                SAME_FOR_THE_ROLE
+                if scope["route_handler"].opt.get(PERSONAL) is True
+                else scope.get("state", {}).get(SHARED_STATE_KEY)
+            )
+            page = _Page(
+                generation, time.monotonic(), start["status"], answered, b"".join(chunks), shared
+            )
         finally:
             state.csrf_token = token
-            cache.built(key, future, page if page is not None and _keepable(page) else None)
+            cache.built(key, future, page if page is not None and _keepable(page, viewer) else None)
         for message in _with_token(page, page.body, placeholder, own_token, cache.told(b"miss")):
             await send(message)
 

@@ -15,7 +15,11 @@ from ideas_platform.accounts.models import User
 from ideas_platform.comments import service as comments_service
 from ideas_platform.core.errors import DomainError, InvalidInput
 from ideas_platform.core.i18n import gettext
-from ideas_platform.core.page_cache import KEPT_FOR_VISITORS, KEPT_WITH_PERSONAL_PARTS
+from ideas_platform.core.page_cache import (
+    KEPT_WITH_PERSONAL_PARTS,
+    KEPT_WITH_PERSONAL_PARTS_IF_SHARED,
+    share_with_role,
+)
 from ideas_platform.core.rate_limits import SUBMIT_RATE_LIMIT
 from ideas_platform.core.requests import AppRequest, principal_of
 from ideas_platform.core.validation import clean_text
@@ -33,6 +37,7 @@ from ideas_platform.ideas.models import Idea, IdeaStatus
 from ideas_platform.measures import service as measures_service
 from ideas_platform.moderation import merge as merge_service
 from ideas_platform.notifications import service as notifications
+from ideas_platform.personal_parts import idea_relation
 from ideas_platform.processes import service as processes_service
 from ideas_platform.processes.models import PhaseKind, Process
 from ideas_platform.shortlists import service as shortlists_service
@@ -213,7 +218,7 @@ class IdeaController(Controller):
             **await _suggestions(request, viewer, process, similar),
         )
 
-    @get("/ideas/{idea_id:int}", name="idea", opt=KEPT_FOR_VISITORS)
+    @get("/ideas/{idea_id:int}", name="idea", opt=KEPT_WITH_PERSONAL_PARTS_IF_SHARED)
     async def detail(
         self, request: AppRequest, viewer: User | None, db_session: AsyncSession, idea_id: int
     ) -> Any:
@@ -231,6 +236,10 @@ class IdeaController(Controller):
         )
         carried_from, carried_to = await service.cycle_links(db_session, view.idea, user)
         shortlist_entry = await shortlists_service.entry_for_idea(db_session, view.idea)
+        if user is not None and view.idea.status == IdeaStatus.PUBLISHED:
+            related, _ = await idea_relation(request.app.state.driver_pool, user.id, idea_id)
+            if not related:
+                share_with_role(request.scope, ("idea", idea_id))
         return page(
             request,
             "ideas/detail.html",
