@@ -84,7 +84,7 @@ class PersonalParts:
         request: Request[Any, Any, Any] = Request(scope)
         pool = request.app.state.driver_pool
         following = False
-        if about != SAME_FOR_THE_ROLE:
+        if about != SAME_FOR_THE_ROLE:  # ("idea", id), from the idea's page
             kind, idea_id = about
             assert kind == "idea"
             related, following = await idea_relation(pool, viewer.id, idea_id)
@@ -93,8 +93,12 @@ class PersonalParts:
         votes = {int(found.group(2)) for found in _PART.finditer(body) if found.group(1) == b"vote"}
         states = await states_of(pool, viewer.id, sorted(votes))
         csrf = csrf_input(csrf_token)
+        # Where a vote form returns without JavaScript: the list with its filters; an idea's
+        # page gives none (the idea itself, as `ideas/detail.html` does).
         query = scope.get("query_string", b"").decode("latin-1")
-        next_url = request.url.path + (f"?{query}" if query else "")
+        next_url: str | None = request.url.path + (f"?{query}" if query else "")
+        if about != SAME_FOR_THE_ROLE:
+            next_url = None
         engine = request.app.template_engine
         assert engine is not None  # the app is made with its templates (app.py)
         context = {

@@ -1,14 +1,19 @@
-"""Whole pages for visitors who are not logged in, kept for seconds in each app process.
+"""Whole pages, kept for seconds in each app process.
 
 The idea list, an idea and the ranking cost 5-10 ms of CPU to build (issue 16); an anonymous
 visitor sees them exactly as every other anonymous visitor of the same language does, except for
-the CSRF token of the forms. So each app process keeps such pages and serves them again:
+the CSRF token of the forms, and a logged-in person as every other person of their role does,
+except for a few marked parts. So each app process keeps such pages and serves them again:
 
-* Only GET requests of route handlers marked with `opt=KEPT_FOR_VISITORS`, only for a visitor
-  without a login (no session user, no API token) and without flash messages waiting in the
-  session, and only 200 HTML answers that set no cookie. Long query strings are not kept, and
-  the pages of a process take `MAX_BYTES` and `MAX_PAGES` at most (the oldest used go first).
+* Only GET requests of route handlers marked with `opt=KEPT_FOR_VISITORS` (for visitors without
+  a login: no session user, no API token) or with `KEPT_WITH_PERSONAL_PARTS` (also for
+  logged-in people, a copy per role; `..._IF_SHARED`: only pages whose handler called
+  `share_with_role`), never with flash messages waiting in the session, and only 200 HTML
+  answers that set no cookie. Long query strings are not kept, and the pages of a process take
+  `MAX_BYTES` and `MAX_PAGES` at most (the oldest used go first).
 * The page is rendered with a placeholder CSRF token; every visitor gets their own token put in.
+  For a logged-in person the app's `PersonalParts` (personal_parts.py) puts in their own
+  `<!--personal:...-->` parts, or refuses a page they are related to (then it is built for them).
 * A transaction of a SQLAlchemy session that changed rows (its events see every flush and every
   INSERT, UPDATE, DELETE... that touched a row) sends `NOTIFY page-cache` before it commits:
   PostgreSQL delivers it with the commit to every app process, which drops all its pages. The
