@@ -13,8 +13,10 @@ from sqlalchemy import select, update
 from ideas_platform.accounts.models import User
 from ideas_platform.comments import service as comments
 from ideas_platform.core.choices import Role
+from ideas_platform.core.database import create_session_factory
 from ideas_platform.core.page_cache import (
     CACHE_HEADER,
+    NOT_ON_PAGES,
     VOTES_SECONDS,
     PageCache,
     _Page,
@@ -22,6 +24,7 @@ from ideas_platform.core.page_cache import (
 )
 from ideas_platform.core.requests import Principal
 from ideas_platform.ideas.models import Idea, IdeaStatus
+from ideas_platform.notifications.digest import announce_started_phases
 from ideas_platform.notifications.models import Frequency, MailState, Notification, NotificationKind
 from ideas_platform.votes import service as votes
 from tests.helpers import (
@@ -444,3 +447,35 @@ async def test_an_idea_page_is_kept_for_people_who_neither_wrote_it_nor_commente
         await login(other, carl.email)
         assert (await other.get(page)).status_code == 200
         assert (await client.get(page)).status_code == 404
+
+
+async def test_a_phase_announced_by_the_mail_sender_shows_on_the_bell(
+    session_factory, client, engine
+):
+    """The mail sender's sessions write nothing pages show (NOT_ON_PAGES), except the phase
+    announcements: the kept unread count of a logged-in person must follow them."""
+    process = await make_process(session_factory, slug="werk")
+    ada = await make_user(session_factory, name="Ada Beispiel")
+    await make_idea(session_factory, process, ada)  # she takes part: phases are announced to her
+    await login(client, ada.email)
+    page = "/processes/werk/ideas"
+    assert 'class="badge-count"' not in (await client.get(page)).text
+    assert 'class="badge-count"' not in (await client.get(page)).text  # kept
+    mail_sender_sessions = create_session_factory(engine, info=NOT_ON_PAGES)
+    async with mail_sender_sessions() as session:
+        assert await announce_started_phases(session) >= 1
+    assert '<span class="badge-count" aria-hidden="true">' in (await client.get(page)).text
+
+
+async def test_guards_ask_the_database_not_the_kept_copy_of_who_is_logged_in(
+    session_factory, client, driver_pool
+):
+    """Pages show who is logged in from a copy kept until the next write; a guard decides from
+    the database, also if the copy missed a change (here written without the ORM)."""
+    moderator = await make_user(session_factory, role=Role.MODERATOR)
+    await login(client, moderator.email)
+    assert (await client.get("/moderation")).status_code == 200
+    assert (await client.get("/processes")).status_code in (200, 404)
+    async with driver_pool.acquire() as conn:
+        await conn.execute("UPDATE users SET role = 'participant' WHERE id = $1", moderator.id)
+    assert (await client.get("/moderation")).status_code == 403

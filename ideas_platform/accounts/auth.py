@@ -165,11 +165,18 @@ def _sessionless_api_call(scope: Scope) -> bool:
     return True
 
 
-async def load_user(connection: AppConnection) -> User | None:
-    """The confirmed user of this request (cached on the request), or None."""
+# In the request's state: its user came from `confirm_viewer`'s kept copy, not the database.
+_FROM_KEPT_COPY = "user_from_kept_copy"
+
+
+async def load_user(connection: AppConnection, *, for_access: bool = False) -> User | None:
+    """The confirmed user of this request (cached on the request), or None. `for_access`: for
+    a decision who may do or see something (guards), never from the copy a page keeps to show
+    who is logged in (`confirm_viewer`)."""
     state = connection.scope.setdefault("state", {})
-    if CURRENT_USER_STATE_KEY in state:
+    if CURRENT_USER_STATE_KEY in state and not (for_access and state.get(_FROM_KEPT_COPY)):
         return state[CURRENT_USER_STATE_KEY]
+    state[_FROM_KEPT_COPY] = False
     principal: Principal | None = connection.scope.get("user")
     user: User | None = None
     if principal is not None and principal.unconfirmed_token_hash is not None:
@@ -193,7 +200,7 @@ async def load_user(connection: AppConnection) -> User | None:
 
 async def provide_current_user(request: AppRequest) -> User:
     """Dependency `current_user`: the confirmed user of a route behind `login_required`."""
-    user = await load_user(request)
+    user = await load_user(request, for_access=True)
     if user is None:
         raise NotAuthorizedException("Login required.")
     return user
@@ -212,7 +219,7 @@ async def login_required(connection: AppConnection, _: BaseRouteHandler) -> None
         and principal.unconfirmed_token_hash is None
     ):
         return  # the token's account was found active by `principal_for_token`
-    if await load_user(connection) is None:
+    if await load_user(connection, for_access=True) is None:
         raise NotAuthorizedException("Login required.")
 
 
@@ -220,7 +227,7 @@ def role_required(*roles: Role) -> Guard:
     allowed = set(roles) | {Role.ADMIN}
 
     async def guard(connection: AppConnection, _: BaseRouteHandler) -> None:
-        user = await load_user(connection)
+        user = await load_user(connection, for_access=True)
         if user is None:
             raise NotAuthorizedException("Login required.")
         if user.role not in allowed:
@@ -250,8 +257,8 @@ async def load_user_for_pages(request: AppRequest) -> None:
 async def confirm_viewer(connection: AppConnection) -> User | None:
     """The confirmed user of a page and their unread notifications (the bell in the header),
     kept in this process until the next write (`PageCache.kept`): pages show them on every
-    request, and a logout, a deactivation or a new notification is a write. Routes that act
-    (POST and the rest) confirm the user with `load_user` instead."""
+    request, and a logout, a deactivation or a new notification is a write. Guards and routes
+    that act (POST and the rest) confirm the user in the database (`load_user`)."""
     principal: Principal | None = connection.scope.get("user")
     state = connection.scope.setdefault("state", {})
     cache = page_cache_of(connection.app)
@@ -259,6 +266,7 @@ async def confirm_viewer(connection: AppConnection) -> User | None:
     kept: tuple[User | None, int] | None = cache.kept(key)
     if kept is None:
         generation = cache.generation
+        loaded_before = CURRENT_USER_STATE_KEY in state  # by a guard, in the database
         user = await load_user(connection)
         unread = 0
         if user is not None:
@@ -266,7 +274,11 @@ async def confirm_viewer(connection: AppConnection) -> User | None:
 
             async with connection.app.state.session_factory() as session:
                 unread = await unread_count(session, user.id)
-        kept = (user, unread)
-        cache.keep(key, generation, kept)
-    state[CURRENT_USER_STATE_KEY], state[UNREAD_STATE_KEY] = kept
-    return kept[0]
+        if not loaded_before:  # else read before `generation`, which may miss a write
+            cache.keep(key, generation, (user, unread))
+        state[UNREAD_STATE_KEY] = unread
+        return user
+    if CURRENT_USER_STATE_KEY not in state:  # a guard's user from the database stays
+        state[CURRENT_USER_STATE_KEY], state[_FROM_KEPT_COPY] = kept[0], True
+    state[UNREAD_STATE_KEY] = kept[1]
+    return state[CURRENT_USER_STATE_KEY]

@@ -57,6 +57,7 @@ from litestar.plugins import InitPluginProtocol
 from litestar.utils.scope.state import ScopeState
 from markupsafe import escape
 from sqlalchemy import Result, TextClause, event, text
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from ideas_platform.core.i18n import get_locale
@@ -92,6 +93,7 @@ _READS = re.compile(r"\s*(?:SELECT|SHOW|SET|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELE
 _WROTE = "page_cache_wrote"
 _NOT_SHOWN = "page_cache_not_shown"
 NOT_ON_PAGES = {_NOT_SHOWN: True}  # `session_factory(info=...)`: writes no page shows
+_SHOWN_AFTER_ALL = "page_cache_shown_after_all"
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,22 +348,34 @@ def _executed(state: ORMExecuteState) -> Result[Any] | None:
     return result
 
 
+def shown_on_pages(session: AsyncSession | Session) -> None:
+    """This transaction of a NOT_ON_PAGES session writes something pages show after all (the
+    mail sender's phase announcements: the bell's unread count); its commit drops them."""
+    session.info[_SHOWN_AFTER_ALL] = True
+
+
+def _shown(session: Session) -> bool:
+    return not session.info.get(_NOT_SHOWN) or bool(session.info.get(_SHOWN_AFTER_ALL))
+
+
 @event.listens_for(Session, "before_commit")
 def _announce(session: Session) -> None:
     session.flush()  # what the commit would flush counts, too
-    if session.info.get(_WROTE) and not session.info.get(_NOT_SHOWN):
+    if session.info.get(_WROTE) and _shown(session):
         session.execute(_NOTIFY, {"channel": CHANNEL, "origin": process_origin()})
 
 
 @event.listens_for(Session, "after_commit")
 def _committed(session: Session) -> None:
-    if session.info.pop(_WROTE, False) and not session.info.get(_NOT_SHOWN):
+    if session.info.pop(_WROTE, False) and _shown(session):
         drop_cached_pages()
+    session.info.pop(_SHOWN_AFTER_ALL, None)
 
 
 @event.listens_for(Session, "after_rollback")
 def _rolled_back(session: Session) -> None:
     session.info.pop(_WROTE, None)
+    session.info.pop(_SHOWN_AFTER_ALL, None)
 
 
 _NOTIFY = text("SELECT pg_notify(:channel, :origin)")

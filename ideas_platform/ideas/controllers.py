@@ -236,11 +236,7 @@ class IdeaController(Controller):
         )
         carried_from, carried_to = await service.cycle_links(db_session, view.idea, user)
         shortlist_entry = await shortlists_service.entry_for_idea(db_session, view.idea)
-        if user is not None and view.idea.status == IdeaStatus.PUBLISHED:
-            related, _ = await idea_relation(request.app.state.driver_pool, user.id, idea_id)
-            if not related:
-                share_with_role(request.scope, ("idea", idea_id))
-        return page(
+        response = page(
             request,
             "ideas/detail.html",
             view=view,
@@ -276,6 +272,12 @@ class IdeaController(Controller):
                 else []
             ),
         )
+        # After everything is read: a comment of theirs written meanwhile makes them related.
+        if user is not None and view.idea.status == IdeaStatus.PUBLISHED:
+            related, _ = await idea_relation(request.app.state.driver_pool, user.id, idea_id)
+            if not related:
+                share_with_role(request.scope, ("idea", idea_id))
+        return response
 
     @get("/ideas/{idea_id:int}/edit", guards=[login_required], name="idea_edit")
     async def edit_form(

@@ -23,6 +23,7 @@ from ideas_platform.accounts.models import User
 from ideas_platform.core.choices import N_
 from ideas_platform.core.config import Settings
 from ideas_platform.core.i18n import BERLIN, using_locale
+from ideas_platform.core.page_cache import shown_on_pages
 from ideas_platform.mail.compose import Recipient, enqueue
 from ideas_platform.notifications import texts
 from ideas_platform.notifications.models import (
@@ -228,4 +229,6 @@ async def announce_started_phases(session: AsyncSession) -> int:
                 process_id=process_id,
                 data={"process": process.title, "process_slug": process.slug, "phase": kind.value},
             )
+        if announced:
+            shown_on_pages(session)  # the bell on every page of those people
     return announced
