@@ -109,7 +109,7 @@ async def test_what_is_written_shows_at_once(session_factory, client):
     assert "Wasserstoff im Mittelstand" not in (await client.get("/processes/werk/ranking")).text
 
 
-async def test_logged_in_people_and_waiting_messages_never_get_a_kept_page(session_factory, client):
+async def test_waiting_messages_never_get_a_kept_page_nor_a_visitors_one(session_factory, client):
     process = await make_process(session_factory, slug="werk")
     author = await make_user(session_factory, name="Ada Beispiel")
     await make_idea(session_factory, process, author, title="Kreislaufwirtschaft in Sachsen")
@@ -119,8 +119,9 @@ async def test_logged_in_people_and_waiting_messages_never_get_a_kept_page(sessi
 
     async with second_browser(client) as person:
         await login(person, author.email)
-        own = await person.get("/")  # kept for visitors only (the list: see the next tests)
-        assert kept(own) is None and "Ada Beispiel" in own.text and 'action="/logout"' in own.text
+        # Not the visitors' page: one kept for her role, with her own name put in.
+        own = await person.get("/")
+        assert kept(own) == "miss" and "Ada Beispiel" in own.text and 'action="/logout"' in own.text
         # Deleting the account: the message waits in the session for the start page, and the
         # name is gone from what everybody sees at once.
         deleted = await post_form(person, "/profile/delete", {"password": PASSWORD})
@@ -479,3 +480,22 @@ async def test_guards_ask_the_database_not_the_kept_copy_of_who_is_logged_in(
     async with driver_pool.acquire() as conn:
         await conn.execute("UPDATE users SET role = 'participant' WHERE id = $1", moderator.id)
     assert (await client.get("/moderation")).status_code == 403
+
+
+async def test_the_start_and_process_pages_are_kept_per_role_with_the_own_header(
+    session_factory, client
+):
+    await make_process(session_factory, slug="werk")
+    ada = await make_user(session_factory, name="Ada Beispiel")
+    ben = await make_user(session_factory, name="Ben Beispiel")
+    await login(client, ada.email)
+    async with second_browser(client) as other:
+        await login(other, ben.email)
+        for path in ("/", "/processes/werk"):
+            assert kept(await client.get(path)) == "miss"
+            theirs = await other.get(path)
+            assert kept(theirs) == "hit" and "Ben Beispiel" in theirs.text
+            assert "Ada Beispiel" not in theirs.text
+            drop_cached_pages()
+            built = await other.get(path)
+            assert kept(built) == "miss" and built.text == theirs.text, path

@@ -5,12 +5,12 @@ visitor sees them exactly as every other anonymous visitor of the same language 
 the CSRF token of the forms, and a logged-in person as every other person of their role does,
 except for a few marked parts. So each app process keeps such pages and serves them again:
 
-* Only GET requests of route handlers marked with `opt=KEPT_FOR_VISITORS` (for visitors without
-  a login: no session user, no API token) or with `KEPT_WITH_PERSONAL_PARTS` (also for
-  logged-in people, a copy per role; `..._IF_SHARED`: only pages whose handler called
-  `share_with_role`), never with flash messages waiting in the session, and only 200 HTML
-  answers that set no cookie. Long query strings are not kept, and the pages of a process take
-  `MAX_BYTES` and `MAX_PAGES` at most (the oldest used go first).
+* Only GET requests of route handlers marked with `opt=KEPT_WITH_PERSONAL_PARTS`, for visitors
+  without a login (no session user, no API token) and for logged-in people (a copy per role;
+  `..._IF_SHARED`: only pages whose handler called `share_with_role`), never with flash
+  messages waiting in the session, and only 200 HTML answers that set no cookie. Long query
+  strings are not kept, and the pages of a process take `MAX_BYTES` and `MAX_PAGES` at most
+  (the oldest used go first).
 * The page is rendered with a placeholder CSRF token; every visitor gets their own token put in.
   For a logged-in person the app's `PersonalParts` (personal_parts.py) puts in their own
   `<!--personal:...-->` parts, or refuses a page they are related to (then it is built for them).
@@ -71,7 +71,6 @@ log = logging.getLogger(__name__)
 
 PAGE_CACHE = "page_cache"  # the route handler's opt that allows keeping its pages
 PERSONAL = "page_cache_personal"  # ... also for logged-in people, their personal parts put in
-KEPT_FOR_VISITORS = {PAGE_CACHE: True}  # `@get(..., opt=KEPT_FOR_VISITORS)`
 # Every page of the route is the same for all people of one role, apart from personal parts.
 KEPT_WITH_PERSONAL_PARTS = {PAGE_CACHE: True, PERSONAL: True}
 # Only the pages whose handler calls `share_with_role` are (for logged-in people).

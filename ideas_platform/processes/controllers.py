@@ -7,7 +7,7 @@ from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.core.markdown import render_markdown
-from ideas_platform.core.page_cache import KEPT_FOR_VISITORS
+from ideas_platform.core.page_cache import KEPT_WITH_PERSONAL_PARTS
 from ideas_platform.core.requests import AppRequest
 from ideas_platform.core.web import page
 from ideas_platform.events import service as events_service
@@ -17,7 +17,7 @@ from ideas_platform.processes import service
 class ProcessController(Controller):
     include_in_schema = False
 
-    @get("/", name="home", opt=KEPT_FOR_VISITORS)
+    @get("/", name="home", opt=KEPT_WITH_PERSONAL_PARTS)
     async def index(self, request: AppRequest, db_session: AsyncSession) -> Template:
         processes = await service.list_processes(db_session)
         return page(
@@ -26,7 +26,7 @@ class ProcessController(Controller):
             processes=[(p, service.phase_state(p), service.active_phases(p)) for p in processes],
         )
 
-    @get("/processes/{slug:str}", name="process", opt=KEPT_FOR_VISITORS)
+    @get("/processes/{slug:str}", name="process", opt=KEPT_WITH_PERSONAL_PARTS)
     async def detail(self, request: AppRequest, db_session: AsyncSession, slug: str) -> Template:
         process = await service.get_by_slug(db_session, slug)
         earlier, later = await service.cycle_links(db_session, process)
