@@ -6,7 +6,8 @@ terms of participation, the vote buttons (supported?, votes left) and whether th
 idea. Templates mark these parts with `<!--personal:NAME-->…<!--/personal-->`; a page kept for
 one person gets them put in anew for each other person with the same role, so building it
 (5-10 ms of CPU at 20,000 ideas) is done once per process and change, not per request
-(issue 16).
+(issue 16). Visitors without a login get the vote buttons put in too: with the counts of now,
+a vote need not drop a page that shows votes nowhere else (`page_cache.votes_only_in_buttons`).
 
 An idea's page holds more of its viewer where they wrote the idea, a copy of it in another
 cycle or a comment on it (the author's buttons, the edit buttons of their comments, what the
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 # `nav`, `consent`, `follow:ID`, `vote:ID` (vote phase closed) or `vote:ID:open`.
 _PART = re.compile(rb"<!--personal:([a-z]+)(?::(\d+))?(:open)?-->.*?<!--/personal-->", re.S)
 _CLOSE = b"<!--/personal-->"
+_VOTE_PART = b"<!--personal:vote:"
 _TEMPLATES = {
     b"nav": "partials/account_nav.html",
     b"consent": "partials/consent_notice.html",
@@ -77,21 +79,24 @@ class PersonalParts:
         return ("role", viewer.role.value, viewer.is_guest)
 
     async def put_in(
-        self, scope: Scope, viewer: User, body: bytes, csrf_token: str, about: Any
+        self, scope: Scope, viewer: User | None, body: bytes, csrf_token: str, about: Any
     ) -> bytes | None:
         """`body` with every personal part made for `viewer` (CSRF fields carry `csrf_token`);
-        None if the page is about an idea the viewer is related to."""
+        None if the page is about an idea the viewer is related to. For a visitor without a
+        login only the vote buttons, so that they show the counts of now."""
+        if viewer is None and _VOTE_PART not in body:
+            return body
         request: Request[Any, Any, Any] = Request(scope)
         pool = request.app.state.driver_pool
         following = False
-        if about != SAME_FOR_THE_ROLE:  # ("idea", id), from the idea's page
+        if viewer is not None and about != SAME_FOR_THE_ROLE:  # ("idea", id), an idea's page
             kind, idea_id = about
             assert kind == "idea"
             related, following = await idea_relation(pool, viewer.id, idea_id)
             if related:
                 return None
         votes = {int(found.group(2)) for found in _PART.finditer(body) if found.group(1) == b"vote"}
-        states = await states_of(pool, viewer.id, sorted(votes))
+        states = await states_of(pool, viewer.id if viewer else None, sorted(votes))
         csrf = csrf_input(csrf_token)
         # Where a vote form returns without JavaScript: the list with its filters; an idea's
         # page gives none (the idea itself, as `ideas/detail.html` does).
@@ -105,7 +110,8 @@ class PersonalParts:
             "request": request,
             "user": viewer,
             "unread_notifications": scope["state"].get(UNREAD_STATE_KEY, 0),
-            "consent_outdated": not viewer.is_guest
+            "consent_outdated": viewer is not None
+            and not viewer.is_guest
             and viewer.consent_version != request.app.state.settings.consent_version,
             "csrf_input": csrf,
             "following": following,
@@ -118,11 +124,11 @@ class PersonalParts:
                     states.get(int(number)),
                     int(number),
                     vote_open=bool(vote_open),
-                    signed_in=True,
+                    signed_in=viewer is not None,
                     csrf=csrf,
                     next_url=next_url,
                 )
-            elif name in _TEMPLATES:
+            elif name in _TEMPLATES and viewer is not None:
                 follow_url = (
                     request.app.route_reverse("idea_follow", idea_id=int(number))
                     if number

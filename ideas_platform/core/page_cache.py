@@ -21,10 +21,13 @@ except for a few marked parts. So each app process keeps such pages and serves t
   would read the old rows and be kept as new. So this holds for CLI tools and other processes of
   the app too. Sessions whose writes no page shows (the mail sender) are made with
   `info=NOT_ON_PAGES`.
-* A vote is written on the asyncpg driver: `votes_changed` drops the pages and tells the other
-  processes through Litestar's channels, at once after a quiet time and then at most once per
-  `VOTES_SECONDS` (2 s): while people vote, the counts on kept pages are at most that old. (Each
-  vote dropping every page made every worker build every page anew 10 times a second at 10
+* Every vote button on a kept page is put in anew for each request, with the count of now
+  (`PersonalParts.put_in`, also for visitors without a login). A vote is written on the asyncpg
+  driver: `votes_changed` drops only the pages that show votes elsewhere (an order by votes, a
+  total; not those whose handler called `votes_only_in_buttons`) and tells the other processes
+  through Litestar's channels, at once after a quiet time and then at most once per
+  `VOTES_SECONDS` (2 s): while people vote, such an order is at most that old. (Each vote
+  dropping every page made every worker build every page anew 10 times a second at 10
   votes/s: slower than keeping none, bench/README.md.)
 * While one request builds a page, the others asking for it wait for that page instead of
   building it too.
@@ -76,6 +79,8 @@ KEPT_WITH_PERSONAL_PARTS = {PAGE_CACHE: True, PERSONAL: True}
 # Only the pages whose handler calls `share_with_role` are (for logged-in people).
 KEPT_WITH_PERSONAL_PARTS_IF_SHARED = {PAGE_CACHE: True, PERSONAL: "if shared"}
 SHARED_STATE_KEY = "page_cache_shared"
+VOTES_IN_BUTTONS_STATE_KEY = "page_cache_votes_in_buttons"
+VOTES_NOTICE = "votes "  # + the origin: what a vote in another process drops
 SAME_FOR_THE_ROLE = "same for the role"  # `_Page.about` of KEPT_WITH_PERSONAL_PARTS pages
 CHANNEL = "page-cache"
 MAX_BYTES = 32 * 1024 * 1024
@@ -105,6 +110,15 @@ class _Page:
     # None: for nobody else than visitors without a login; SAME_FOR_THE_ROLE; or what
     # `share_with_role` said the page is about (for `put_in`)
     about: Any = None
+    votes_generation: int = 0
+    # Votes show only in its vote buttons, which are put in anew for every request: a vote does
+    # not drop it (`votes_only_in_buttons`). Else (an order by votes, a count elsewhere) it does.
+    votes_only_in_buttons: bool = False
+
+
+def votes_only_in_buttons(scope: Scope) -> None:
+    """A handler: the page it answers shows votes only in its vote buttons (`_Page`)."""
+    scope.setdefault("state", {})[VOTES_IN_BUTTONS_STATE_KEY] = True
 
 
 def share_with_role(scope: Scope, about: Any) -> None:
@@ -124,10 +138,11 @@ class PersonalParts(Protocol):
         """The people who may share a kept page (apart from its personal parts)."""
 
     async def put_in(
-        self, scope: Scope, viewer: Any, body: bytes, csrf_token: str, about: Any
+        self, scope: Scope, viewer: Any | None, body: bytes, csrf_token: str, about: Any
     ) -> bytes | None:
         """`body` with the viewer's own personal parts (CSRF fields with `csrf_token`); None if
-        the page (shared `about` something) is not for this viewer."""
+        the page (shared `about` something) is not for this viewer. For a visitor without a
+        login (`viewer` None): the vote buttons, with the counts of now."""
 
 
 class PageCache:
@@ -146,6 +161,7 @@ class PageCache:
         self.personal = personal
         self.max_bytes = max_bytes
         self.generation = 0
+        self.votes_generation = 0
         self.placeholder = "page-cache-csrf-" + secrets.token_hex(16)
         self._pages: OrderedDict[tuple[Any, ...], _Page] = OrderedDict()
         self._bytes = 0
@@ -171,15 +187,21 @@ class PageCache:
         page = self._pages.get(key)
         if page is None:
             return None
-        if page.generation != self.generation or time.monotonic() - page.stored_at > self.seconds:
+        if not self.current(page) or time.monotonic() - page.stored_at > self.seconds:
             self._drop(key)
             return None
         self._pages.move_to_end(key)
         return page
 
+    def current(self, page: _Page) -> bool:
+        """Nothing the page shows changed since it began to be rendered."""
+        return page.generation == self.generation and (
+            page.votes_only_in_buttons or page.votes_generation == self.votes_generation
+        )
+
     def put(self, key: tuple[Any, ...], page: _Page) -> None:
         """Keep `page` unless something changed since it began to be rendered."""
-        if page.generation != self.generation or _size(page) > self.max_bytes // 8:
+        if not self.current(page) or _size(page) > self.max_bytes // 8:
             return
         self._drop(key)
         self._pages[key] = page
@@ -224,7 +246,7 @@ class PageCache:
             del self._building[key]
         if page is not None:
             self.put(key, page)
-            if page.generation != self.generation:
+            if not self.current(page):
                 page = None
         future.set_result(page)
 
@@ -239,6 +261,13 @@ class PageCache:
         self._pages.clear()
         self._values.clear()
         self._bytes = 0
+
+    def clear_for_votes(self) -> None:
+        """Drop the pages that show votes other than in their vote buttons."""
+        self.votes_generation += 1
+        for key, page in list(self._pages.items()):
+            if not page.votes_only_in_buttons:
+                self._drop(key)
 
     def votes_changed(self) -> None:
         """A vote: drop the pages here and in the other processes, at once if that was not done
@@ -260,11 +289,12 @@ class PageCache:
     def _drop_for_votes(self) -> None:
         self._votes_due = False
         self._votes_dropped_at = time.monotonic()
-        drop_cached_pages()
+        for cache in list(_CACHES):
+            cache.clear_for_votes()
         if self._channels is None:
             return
         try:
-            self._channels.publish(process_origin(), [CHANNEL])
+            self._channels.publish(VOTES_NOTICE + process_origin(), [CHANNEL])
         except Exception:  # the channels stopped first (shutdown): nobody to tell
             log.warning("page cache: change not announced", exc_info=True)
 
@@ -279,8 +309,14 @@ class PageCache:
 
         async def hear() -> None:
             async for message in subscriber.iter_events():
+                notice = message.decode(errors="replace")
+                votes = notice.startswith(VOTES_NOTICE)
                 # This process's own notices come back, too: it dropped its pages already.
-                if message.decode(errors="replace") != process_origin():
+                if notice.removeprefix(VOTES_NOTICE) == process_origin():
+                    continue
+                if votes:
+                    self.clear_for_votes()
+                else:
                     self.clear()
 
         listener = asyncio.create_task(hear(), name="page-cache-listener")
@@ -468,9 +504,9 @@ class PageCacheMiddleware:
         page = cache.get(key)
         if page is None and (building := cache.being_built(key)) is not None:
             page = await asyncio.shield(building)
-        if page is not None and page.generation == cache.generation:
+        if page is not None and cache.current(page):
             body: bytes | None = page.body
-            if viewer is not None and cache.personal is not None:
+            if cache.personal is not None:
                 body = await cache.personal.put_in(
                     scope, viewer, page.body, cache.placeholder, page.about
                 )
@@ -481,7 +517,7 @@ class PageCacheMiddleware:
                 await send(message)
             return
 
-        generation = cache.generation
+        generation, votes_generation = cache.generation, cache.votes_generation
         future = cache.build(key)
         state.csrf_token = cache.placeholder
         start: dict[str, Any] = {}
@@ -505,7 +541,14 @@ class PageCacheMiddleware:
                 else scope.get("state", {}).get(SHARED_STATE_KEY)
             )
             page = _Page(
-                generation, time.monotonic(), start["status"], answered, b"".join(chunks), shared
+                generation,
+                time.monotonic(),
+                start["status"],
+                answered,
+                b"".join(chunks),
+                shared,
+                votes_generation,
+                bool(scope.get("state", {}).get(VOTES_IN_BUTTONS_STATE_KEY)),
             )
         finally:
             state.csrf_token = token

@@ -19,6 +19,7 @@ from ideas_platform.core.page_cache import (
     KEPT_WITH_PERSONAL_PARTS,
     KEPT_WITH_PERSONAL_PARTS_IF_SHARED,
     share_with_role,
+    votes_only_in_buttons,
 )
 from ideas_platform.core.rate_limits import SUBMIT_RATE_LIMIT
 from ideas_platform.core.requests import AppRequest, principal_of
@@ -101,6 +102,8 @@ class IdeaController(Controller):
         process = await processes_service.get_by_slug(db_session, slug)
         query = service.ListQuery.from_params(dict(request.query_params))
         result = await service.list_ideas(db_session, process.id, query)
+        if query.sort != "votes":  # sorted by votes, a vote may change the order
+            votes_only_in_buttons(request.scope)
         user = viewer
         vote_states = await votes_service.states_of(
             request.app.state.driver_pool,
@@ -272,6 +275,8 @@ class IdeaController(Controller):
                 else []
             ),
         )
+        if carried_from is None:  # else the earlier cycle's vote count shows, too
+            votes_only_in_buttons(request.scope)
         # After everything is read: a comment of theirs written meanwhile makes them related.
         if user is not None and view.idea.status == IdeaStatus.PUBLISHED:
             related, _ = await idea_relation(request.app.state.driver_pool, user.id, idea_id)
