@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 _PART = re.compile(rb"<!--personal:([a-z]+)(?::(\d+))?(:open)?-->.*?<!--/personal-->", re.S)
 _CLOSE = b"<!--/personal-->"
 _VOTE_PART = b"<!--personal:vote:"
+_VOTE_IDS = re.compile(re.escape(_VOTE_PART) + rb"(\d+)")
 _TEMPLATES = {
     b"nav": "partials/account_nav.html",
     b"consent": "partials/consent_notice.html",
@@ -95,7 +96,7 @@ class PersonalParts:
             related, following = await idea_relation(pool, viewer.id, idea_id)
             if related:
                 return None
-        votes = {int(found.group(2)) for found in _PART.finditer(body) if found.group(1) == b"vote"}
+        votes = {int(idea_id) for idea_id in _VOTE_IDS.findall(body)}
         states = await states_of(pool, viewer.id if viewer else None, sorted(votes))
         csrf = csrf_input(csrf_token)
         # Where a vote form returns without JavaScript: the list with its filters; an idea's

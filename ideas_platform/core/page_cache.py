@@ -506,7 +506,8 @@ class PageCacheMiddleware:
             page = await asyncio.shield(building)
         if page is not None and cache.current(page):
             body: bytes | None = page.body
-            if cache.personal is not None:
+            # A visitor's page that a vote drops needs no fresh counts: they are as recent.
+            if cache.personal is not None and (viewer is not None or page.votes_only_in_buttons):
                 body = await cache.personal.put_in(
                     scope, viewer, page.body, cache.placeholder, page.about
                 )
