@@ -35,7 +35,10 @@
         chosenClass: "card-chosen",
         dragClass: "card-dragged",
         animation: 150,
-        onStart: function () { current.classList.add("dragging"); },
+        // From the moment a card is pressed, not only once it moves: a reload arriving in
+        // between would take the card from under the hand.
+        onChoose: function () { current.classList.add("dragging"); },
+        onUnchoose: function () { current.classList.remove("dragging"); },
         onEnd: function (event) {
           current.classList.remove("dragging");
           if (event.from === event.to) { return; }
@@ -57,6 +60,16 @@
     enableDragAndDrop();
     document.body.addEventListener("htmx:afterSettle", function (event) {
       if (event.target.id === "board") { enableDragAndDrop(); }
+    });
+    // A reload that arrives while a card is being dragged would drop the board under the hand
+    // (the card and its target gone): keep the board, reload once the card is dropped.
+    document.body.addEventListener("htmx:beforeSwap", function (event) {
+      var current = board();
+      if (current && event.detail.target === current && current.classList.contains("dragging")
+          && event.detail.requestConfig && event.detail.requestConfig.verb === "get") {
+        event.detail.shouldSwap = false;
+        refresh();
+      }
     });
     // A refused move (locked theme, phase over) comes back as an error: show it, and put the
     // card back where the server says it is.

@@ -179,6 +179,18 @@ def test_cluster_board(page_for: PageFor, base_url: str, js: bool) -> None:
         mark_document(page)
         page.click("form.new-theme button[type=submit]")
         expect(column).to_have_count(1)
+        # The new theme comes back as a live event too, and the board reloads itself 0.3 s
+        # later: drag on the board that stays, once its new column takes cards.
+        page.wait_for_timeout(1_000)
+        page.wait_for_function(
+            """title => {
+                const column = [...document.querySelectorAll(".board-column")]
+                    .find(c => (c.querySelector("h2 a") || {}).textContent?.includes(title));
+                const cards = column && column.querySelector(".theme-cards");
+                return Boolean(cards && window.Sortable && Sortable.get(cards));
+            }""",
+            arg=title,
+        )
         card = page.locator(".board-column").first.locator(".idea-card").first
         idea_id = card.get_attribute("data-idea-id")
         drag(page, card, column.locator(".theme-cards"))
