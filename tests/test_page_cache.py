@@ -48,6 +48,13 @@ def kept(response: httpx.Response) -> str | None:
     return response.headers.get(CACHE_HEADER)
 
 
+def count(html: str, idea: Idea) -> str:
+    """The number on the idea's vote button."""
+    found = re.search(rf'id="vote-{idea.id}">\s*<span class="vote-count">\s*<strong>(\d+)', html)
+    assert found, html
+    return found.group(1)
+
+
 async def test_a_visitor_gets_the_kept_page_with_their_own_csrf_token(session_factory, client):
     process = await make_process(session_factory, slug="werk")
     author = await make_user(session_factory, name="Ada Beispiel")
@@ -200,13 +207,6 @@ async def test_while_people_vote_an_order_by_votes_shows_within_two_seconds(
     def order(html: str) -> list[str]:
         titles = ("Wärmepumpen aus Sachsen", "Lernfabrik im Erzgebirge")
         return sorted(titles, key=html.index)
-
-    def count(html: str, idea: Idea) -> str:
-        found = re.search(
-            rf'id="vote-{idea.id}">\s*<span class="vote-count">\s*<strong>(\d+)', html
-        )
-        assert found, html
-        return found.group(1)
 
     async with second_browser(client) as voter:
         await login(voter, voters[0].email)
@@ -361,13 +361,6 @@ async def test_logged_in_people_share_a_kept_list_each_with_their_own_parts(
 
     def pressed(html: str, idea: Idea) -> bool:
         return f'id="vote-button-{idea.id}" class="button secondary" aria-pressed="true"' in html
-
-    def count(html: str, idea: Idea) -> str:
-        found = re.search(
-            rf'id="vote-{idea.id}">\s*<span class="vote-count">\s*<strong>(\d+)', html
-        )
-        assert found, html
-        return found.group(1)
 
     await votes.cast_vote(driver_pool, Principal(ada.id, None), first.id)
     await login(client, ada.email)
