@@ -1,7 +1,10 @@
 """The raw limit for `bench.votes`: a bare ASGI app (no framework) on an asyncpg pool.
 
 `POST /vote/{idea_id}` with the header `X-User-Id` runs the minimal vote statement and answers
-`ok`; `GET /health` answers `ok`. Served by uvicorn exactly like the real app:
+`ok`; `GET /health` answers `ok`. With `BENCH_RAW_STATEMENT=app` it runs the app's own vote
+statement instead (`votes.service.CAST_SQL`, all its rules, no budget): the same request without
+the framework, which tells the statement's share of the gap from the framework's.
+Served by uvicorn exactly like the real app:
 
     BENCH_RAW_PG='{"host": "127.0.0.1", "port": 5432, "user": "postgres", "database": "x"}' \
     BENCH_PROCESS_ID=1 uvicorn bench.raw_app:app --workers 2
@@ -24,6 +27,7 @@ MINIMAL_VOTE = (
 )
 
 _pool: asyncpg.Pool | None = None
+_app_statement: str | None = None  # votes.service.CAST_SQL with BENCH_RAW_STATEMENT=app
 _process_id = int(os.environ.get("BENCH_PROCESS_ID", "1"))
 _user_range = (1, int(os.environ.get("BENCH_USERS", "2000")))
 
@@ -38,11 +42,16 @@ async def _no_reset(connection: asyncpg.Connection) -> None:
 
 
 async def _lifespan(receive: Any, send: Any) -> None:
-    global _pool
+    global _pool, _app_statement
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
             params = json.loads(os.environ["BENCH_RAW_PG"])
+            if os.environ.get("BENCH_RAW_STATEMENT") == "app":
+                # Imported only here: the minimal endpoint stays free of the app's modules.
+                from ideas_platform.votes.service import CAST_SQL
+
+                _app_statement = CAST_SQL
             size = int(os.environ.get("DB_POOL_SIZE", "10"))
             _pool = await asyncpg.create_pool(
                 **params, min_size=size, max_size=size, reset=_no_reset
@@ -78,7 +87,11 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if user_id is None:
             user_id = random.randint(*_user_range)
         assert _pool is not None
-        await _pool.execute(MINIMAL_VOTE, int(path[6:]), user_id, _process_id)
+        if _app_statement:
+            # idea, voter, no session version, no unconfirmed token, no budget to check
+            await _pool.fetchrow(_app_statement, int(path[6:]), user_id, None, None, False)
+        else:
+            await _pool.execute(MINIMAL_VOTE, int(path[6:]), user_id, _process_id)
         await _answer(send, 200, _TEXT, b"ok")
     elif path == "/health":
         await _answer(send, 200, _TEXT, b"ok")

@@ -5,14 +5,16 @@
    1,000 ideas and 2,000 users.
 2. pgbench -M prepared -c 16 with the minimal vote statement (limit of the database).
 3. bench/raw_app.py, a bare ASGI app on asyncpg running the same statement, 2 uvicorn workers
-   (limit of "Python + uvicorn + asyncpg" without a framework).
+   (limit of "Python + uvicorn + asyncpg" without a framework); then the same app running the
+   real app's vote statement (`votes.service.CAST_SQL`, every rule of a vote), which splits the
+   gap between app and raw into the statement's part and the framework's part.
 4. The real app, 2 uvicorn workers: 2,000 users log in (GET /login, POST /login with the CSRF
    token), then wrk drives POST /ideas/{id}/vote with their session and CSRF cookies, the
    X-CSRFToken header and HX-Request, and checks every answer is the htmx vote fragment.
 
 Each measurement: a warm-up, then the votes are reset (TRUNCATE, counts 0, VACUUM), then the
 measured run. The app runs last, so `ideas-platform check` at the end checks its votes.
-The last two lines are `ratio app/raw: 0.NN` and `ratio app/pgbench: 0.NN`.
+The last lines are `ratio app/raw`, `ratio app/pgbench`, `ratio api/html` and that split.
 """
 
 from __future__ import annotations
@@ -699,31 +701,38 @@ def run(
     log(f"pgbench: {args.warmup:g} s warm-up, {args.duration:g} s measured")
     pg_result, pgbench_version = measure_pgbench(load, bench_params, seeded, work_dir)
 
-    # (b) the raw asyncpg ASGI endpoint
-    raw_port = free_port()
-    raw_env = {
-        **os.environ,
-        "BENCH_RAW_PG": json.dumps(bench_params),
-        "BENCH_PROCESS_ID": str(seeded.process_id),
-        "DB_POOL_SIZE": str(args.pool_size),
-    }
-    servers.start("raw", uvicorn_args("bench.raw_app:app", raw_port, args.workers), raw_env)
-    wait_ready(servers, "raw", raw_port, "/health")
+    # (b) the raw asyncpg ASGI endpoint, with the minimal statement and with the app's own
     users_file = work_dir / "users.txt"
     users_file.write_text("\n".join(str(uid) for uid in seeded.user_ids) + "\n")
-    log(f"raw endpoint ({args.workers} workers): {args.warmup:g} s warm-up, "
-        f"{args.duration:g} s measured")  # fmt: skip
-    raw_result = measure_http(
-        "raw asyncpg ASGI  POST /vote/{id}",
-        load,
-        servers.procs["raw"].pid,
-        raw_port,
-        "raw",
-        users_file,
-        seeded.idea_range,
-        bench_params,
-    )
-    servers.stop("raw")
+
+    def measure_raw(name: str, statement: str) -> Result:
+        raw_port = free_port()
+        raw_env = {
+            **os.environ,
+            "BENCH_RAW_PG": json.dumps(bench_params),
+            "BENCH_PROCESS_ID": str(seeded.process_id),
+            "BENCH_RAW_STATEMENT": statement,
+            "DB_POOL_SIZE": str(args.pool_size),
+        }
+        servers.start("raw", uvicorn_args("bench.raw_app:app", raw_port, args.workers), raw_env)
+        wait_ready(servers, "raw", raw_port, "/health")
+        log(f"{name.split('  ')[0]} ({args.workers} workers): {args.warmup:g} s warm-up, "
+            f"{args.duration:g} s measured")  # fmt: skip
+        result = measure_http(
+            name,
+            load,
+            servers.procs["raw"].pid,
+            raw_port,
+            "raw",
+            users_file,
+            seeded.idea_range,
+            bench_params,
+        )
+        servers.stop("raw")
+        return result
+
+    raw_result = measure_raw("raw asyncpg ASGI  POST /vote/{id}", "minimal")
+    raw_app_result = measure_raw("raw + app statement  POST /vote/{id}", "app")
 
     # (c) the real app
     app_port = free_port()
@@ -791,7 +800,7 @@ def run(
 
     check_ok, check_output = run_check(bench_url)
 
-    print_table([app_result, api_result, raw_result, pg_result])
+    print_table([app_result, api_result, raw_app_result, raw_result, pg_result])
     print(
         f"{args.connections} connections, {args.duration:g} s each, {args.workers} uvicorn "
         f"workers (uvloop, httptools, no access log), load by {'wrk' if wrk else 'loadgen.py'}; "
@@ -813,6 +822,15 @@ def run(
     print(f"ratio app/pgbench: {ratio_pg:.2f}")
     ratio_api = api_result.throughput / app_result.throughput if app_result.throughput else 0.0
     print(f"ratio api/html: {ratio_api:.2f}")
+    # Where the gap to raw lies: the app's statement (all its rules) and the framework around it.
+    ratio_statement = (
+        raw_app_result.throughput / raw_result.throughput if raw_result.throughput else 0.0
+    )
+    ratio_framework = (
+        app_result.throughput / raw_app_result.throughput if raw_app_result.throughput else 0.0
+    )
+    print(f"of which: raw with the app's statement / raw: {ratio_statement:.2f}, "
+          f"app / raw with the app's statement: {ratio_framework:.2f}")  # fmt: skip
     return 0 if check_ok and app_result.errors == 0 and api_result.errors == 0 else 1
 
 

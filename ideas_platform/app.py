@@ -276,6 +276,6 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     )
 
 
-def app_for_uvicorn() -> Any:
+def app_for_uvicorn() -> Litestar:
     """Entry point for `uvicorn --factory` (reads the settings from the environment)."""
     return create_app()

@@ -11,7 +11,7 @@ import sys
 import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -19,6 +19,11 @@ import ideas_platform.models  # noqa: F401 - every table known before any sessio
 from ideas_platform.core.config import get_settings
 from ideas_platform.core.database import create_engine, create_session_factory, resolve_database_url
 from ideas_platform.core.embedded_pg import stop_owned
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from ideas_platform.accounts.models import User
 
 T = TypeVar("T")
 
@@ -30,7 +35,7 @@ def _database_url() -> str:
     return url
 
 
-def _with_sessions(work: Callable[[Any], Awaitable[T]]) -> T:
+def _with_sessions(work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
     async def runner() -> T:
         engine = create_engine(get_settings(), _database_url())
         try:
@@ -108,7 +113,7 @@ def create_admin(
         organisation=organisation,
     )
 
-    async def work(factory: Any) -> Any:
+    async def work(factory: async_sessionmaker[AsyncSession]) -> User:
         async with factory() as session:
             return await create_or_promote_admin(session, data)
 
@@ -130,7 +135,7 @@ def import_ideas(slug: str, csv_file: Path) -> None:
 
     data = csv_file.read_bytes()
 
-    async def work(factory: Any) -> int:
+    async def work(factory: async_sessionmaker[AsyncSession]) -> int:
         async with factory() as session:
             return await import_csv(session, slug, data)
 
@@ -156,7 +161,7 @@ def find_duplicates(slug: str) -> None:
     from ideas_platform.processes.service import get_by_slug
     from ideas_platform.similarity.service import rebuild
 
-    async def work(factory: Any) -> tuple[int, int]:
+    async def work(factory: async_sessionmaker[AsyncSession]) -> tuple[int, int]:
         async with factory() as session:
             process = await get_by_slug(session, slug)
             async with transaction(session):
@@ -175,7 +180,7 @@ def send_mail(now: bool) -> None:
 
     settings = get_settings()
 
-    async def work(factory: Any) -> tuple[int, int]:
+    async def work(factory: async_sessionmaker[AsyncSession]) -> tuple[int, int]:
         async with factory() as session:
             notified = (await dispatch_due(session, settings, everything=now)).notifications
             sent = 0
@@ -192,7 +197,7 @@ def check() -> None:
     """Verify the invariants (counts equal counted rows, budgets); exit 1 if one is broken."""
     from ideas_platform.core.invariants import find_violations
 
-    async def work(factory: Any) -> list[str]:
+    async def work(factory: async_sessionmaker[AsyncSession]) -> list[str]:
         async with factory() as session:
             return await find_violations(session)
 
@@ -231,7 +236,7 @@ def export(slug: str, fmt: str, output: Path, locale: str) -> None:
     export_format = service.Format(fmt)
     partial = output.with_name(output.name + ".part")
 
-    async def work(factory: Any) -> None:
+    async def work(factory: async_sessionmaker[AsyncSession]) -> None:
         async with factory() as session:
             process = await get_by_slug(session, slug)
             data = await service.load(session, process, export_format)

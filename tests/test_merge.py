@@ -331,7 +331,7 @@ async def test_a_merge_does_not_deadlock_with_a_budget_vote_of_the_sources_autho
 
             merging_task = asyncio.create_task(merge())
             await asyncio.sleep(0.2)
-            # the vote goes on to lock idea B, as _CAST does: it waits for the merge, no deadlock
+            # the vote goes on to lock idea B, as CAST_SQL does: it waits for the merge, no deadlock
             await voter.execute("SELECT 1 FROM ideas WHERE id = $1 FOR NO KEY UPDATE", b.id)
             await asyncio.wait_for(merging_task, 5)
     finally:

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import asyncpg
+from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.middleware.csrf import CSRFMiddleware
 from sqlalchemy import select
@@ -119,7 +120,7 @@ class AuthenticationMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
         principal: Principal | None = None
@@ -145,7 +146,9 @@ class TokenAwareCSRFMiddleware(CSRFMiddleware):
     """Litestar's CSRF check, skipped for API-token requests (browsers cannot forge them)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and (bearer_token(scope) or _sessionless_api_call(scope)):
+        if scope["type"] == ScopeType.HTTP and (
+            bearer_token(scope) or _sessionless_api_call(scope)
+        ):
             await self.app(scope, receive, send)
             return
         await super().__call__(scope, receive, send)

@@ -103,7 +103,7 @@ class AccountController(Controller):
         return page(request, "accounts/register.html", form={}, errors={})
 
     @post("/register", name="register_submit")
-    async def register(self, request: AppRequest, db_session: AsyncSession) -> Any:
+    async def register(self, request: AppRequest, db_session: AsyncSession) -> Response[Any]:
         form = await form_data(request)
         data = service.Registration(
             **{field: form.get(field, "") for field in REGISTER_FIELDS},
@@ -161,7 +161,7 @@ class AccountController(Controller):
         return page(request, "accounts/login.html", form={"next": safe_next(next)}, error=None)
 
     @post("/login", name="login_submit")
-    async def login(self, request: AppRequest, db_session: AsyncSession) -> Any:
+    async def login(self, request: AppRequest, db_session: AsyncSession) -> Response[Any]:
         form = await form_data(request)
         email = form.get("email", "")
         device = lockout.known_device(
@@ -208,7 +208,7 @@ class AccountController(Controller):
     @post("/language", name="language_switch")
     async def switch_language(
         self, request: AppRequest, viewer: User | None, db_session: AsyncSession
-    ) -> Any:
+    ) -> Response[Any]:
         form = await form_data(request)
         locale = form.get("locale", "de")
         if locale not in LOCALES:
@@ -242,7 +242,9 @@ class AccountController(Controller):
         )
 
     @post("/profile/full-account", guards=[login_required], name="full_account_create")
-    async def full_account(self, request: AppRequest, db_session: AsyncSession) -> Any:
+    async def full_account(
+        self, request: AppRequest, db_session: AsyncSession
+    ) -> Template | Redirect:
         """A guest of a workshop keeps the account: sets a password and confirms an address."""
         form = await form_data(request)
         await limit_attempt(request, f"user:{principal_of(request).user_id}")
@@ -319,7 +321,7 @@ class AccountController(Controller):
         return Response(content=data, headers={"Cache-Control": "no-store"})
 
     @post("/profile/delete", guards=[login_required], name="account_delete")
-    async def delete_account(self, request: AppRequest, db_session: AsyncSession) -> Any:
+    async def delete_account(self, request: AppRequest, db_session: AsyncSession) -> Response[Any]:
         """Deletes the account after the password (a guest: the display name) is confirmed."""
         form = await form_data(request)
         user_id = principal_of(request).user_id

@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar import Controller, get, post
 from litestar.plugins.flash import flash
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Response, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.accounts import lifecycle
@@ -143,7 +143,9 @@ class AccountLifecycleController(Controller):
         return page(request, "accounts/reset.html", token=token, errors={})
 
     @post("/password/reset/{token:str}", name="password_reset_submit")
-    async def reset(self, request: AppRequest, db_session: AsyncSession, token: str) -> Any:
+    async def reset(
+        self, request: AppRequest, db_session: AsyncSession, token: str
+    ) -> Response[Any]:
         form = await form_data(request)
         try:
             await limit_attempt(request, f"reset:{token}")
@@ -198,7 +200,7 @@ class AccountLifecycleController(Controller):
     @post("/account/confirm/{token:str}", name="account_confirm_submit")
     async def confirm(
         self, request: AppRequest, viewer: User | None, db_session: AsyncSession, token: str
-    ) -> Any:
+    ) -> Response[Any]:
         form = await form_data(request)
         try:
             await limit_attempt(request, f"confirm:{token[:64]}")
@@ -273,7 +275,7 @@ class AccountLifecycleController(Controller):
     @post("/account/email/{token:str}", name="email_change_confirm_submit")
     async def email_change(
         self, request: AppRequest, viewer: User | None, db_session: AsyncSession, token: str
-    ) -> Any:
+    ) -> Template | Redirect:
         try:
             await lifecycle.confirm_email_change(db_session, _settings(request), token)
         except DomainError as exc:
@@ -284,7 +286,7 @@ class AccountLifecycleController(Controller):
     # --- the profile's forms ---
 
     @post("/profile/edit", guards=[login_required], name="profile_edit")
-    async def edit_profile(self, request: AppRequest, db_session: AsyncSession) -> Any:
+    async def edit_profile(self, request: AppRequest, db_session: AsyncSession) -> Response[Any]:
         form = await form_data(request)
         try:
             user = await lifecycle.update_profile(
@@ -311,7 +313,9 @@ class AccountLifecycleController(Controller):
         return with_locale_cookie(see_other_route(request, "profile"), user.locale)
 
     @post("/profile/email", guards=[login_required], name="email_change")
-    async def change_email(self, request: AppRequest, db_session: AsyncSession) -> Any:
+    async def change_email(
+        self, request: AppRequest, db_session: AsyncSession
+    ) -> Template | Redirect:
         form = await form_data(request)
         await limit_attempt(request, f"user:{principal_of(request).user_id}")
         try:
@@ -342,7 +346,9 @@ class AccountLifecycleController(Controller):
         return see_other_route(request, "profile")
 
     @post("/profile/password", guards=[login_required], name="password_change")
-    async def change_password(self, request: AppRequest, db_session: AsyncSession) -> Any:
+    async def change_password(
+        self, request: AppRequest, db_session: AsyncSession
+    ) -> Template | Redirect:
         form = await form_data(request)
         await limit_attempt(request, f"user:{principal_of(request).user_id}")
         try:
@@ -374,7 +380,7 @@ class AccountLifecycleController(Controller):
         )
 
     @post("/consent", guards=[login_required], name="consent_submit")
-    async def consent(self, request: AppRequest, db_session: AsyncSession) -> Any:
+    async def consent(self, request: AppRequest, db_session: AsyncSession) -> Template | Redirect:
         form = await form_data(request)
         if form.get("accepted_terms") != "1":
             return page(

@@ -3,8 +3,6 @@ mails) and the outbox of mails."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from litestar import Controller, get, post
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
@@ -96,7 +94,9 @@ class AdminController(Controller):
         return _form_page(request, {}, {}, None)
 
     @post("/processes", name="process_create")
-    async def create_process(self, request: AppRequest, db_session: AsyncSession) -> Any:
+    async def create_process(
+        self, request: AppRequest, db_session: AsyncSession
+    ) -> Template | Redirect:
         form = await form_data(request)
         try:
             process = await processes_service.save_process(
@@ -118,7 +118,7 @@ class AdminController(Controller):
     @post("/processes/{process_id:int}", name="process_update")
     async def update_process(
         self, request: AppRequest, db_session: AsyncSession, process_id: int
-    ) -> Any:
+    ) -> Template | Redirect:
         form = await form_data(request)
         try:
             process = await processes_service.save_process(

@@ -3,8 +3,6 @@ or POST-redirect-GET with a flash."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from litestar import Controller, post
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
@@ -72,7 +70,7 @@ class CommentController(Controller):
     )
     async def add(
         self, request: AppRequest, current_user: User, db_session: AsyncSession, idea_id: int
-    ) -> Any:
+    ) -> Template | Redirect:
         # Before the form is read: to whoever may not read it, a hidden idea does not exist.
         await visibility.get_readable_idea(db_session, idea_id, current_user)
         form = await form_data(request)
@@ -112,7 +110,7 @@ class CommentController(Controller):
     )
     async def edit(
         self, request: AppRequest, current_user: User, db_session: AsyncSession, comment_id: int
-    ) -> Any:
+    ) -> Template | Redirect:
         idea_id = await service.readable_comment_idea(db_session, comment_id, current_user)
         form = await form_data(request)
         error = None
@@ -147,7 +145,7 @@ class CommentController(Controller):
     @post("/comments/{comment_id:int}/delete", guards=[login_required], name="comment_delete")
     async def delete(
         self, request: AppRequest, current_user: User, db_session: AsyncSession, comment_id: int
-    ) -> Any:
+    ) -> Template | Redirect:
         await service.readable_comment_idea(db_session, comment_id, current_user)
         idea_id = await service.delete_comment(
             db_session, comment_id=comment_id, user_id=current_user.id

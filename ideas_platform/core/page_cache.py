@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from litestar.channels import ChannelsPlugin
 from litestar.datastructures import Headers
+from litestar.enums import ScopeType
 from litestar.plugins import InitPluginProtocol
 from litestar.utils.scope.state import ScopeState
 from markupsafe import escape
@@ -455,7 +456,7 @@ def _keepable(page: _Page, viewer: Any) -> bool:
 
 
 def _may_keep(scope: Scope) -> bool:
-    if scope["type"] != "http" or scope.get("method") != "GET":
+    if scope["type"] != ScopeType.HTTP or scope.get("method") != "GET":
         return False
     handler = scope.get("route_handler")
     return (

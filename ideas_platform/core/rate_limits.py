@@ -28,10 +28,11 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig, RateLimitMiddleware, get_remote_address
+from litestar.response import Response
 from sqlalchemy import text
 
 from ideas_platform.core.errors import DomainError
@@ -198,7 +199,10 @@ async def limit_guest_creation(request: AppRequest) -> None:
         raise TooManyGuests(left)
 
 
-def with_retry_after(response: Any, exc: DomainError) -> Any:
+AnyResponse = TypeVar("AnyResponse", bound=Response[Any])
+
+
+def with_retry_after(response: AnyResponse, exc: DomainError) -> AnyResponse:
     """Adds Retry-After to the page that answers a refused attempt (429)."""
     retry_after = getattr(exc, "retry_after", None)
     if retry_after:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from litestar.enums import ScopeType
+
 from ideas_platform.core.i18n import LOCALE_COOKIE, LOCALES, set_locale
 
 if TYPE_CHECKING:
@@ -30,7 +32,7 @@ class RequestContextMiddleware:
         self.default_locale = default_locale
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        if scope["type"] == ScopeType.HTTP:
             chosen = cookie_value(scope, LOCALE_COOKIE)
             set_locale(chosen if chosen in LOCALES else self.default_locale)
         await self.app(scope, receive, send)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from litestar import Controller, get, post
 from litestar.plugins.flash import flash
-from litestar.response import Template
+from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas_platform.accounts.auth import admin_required
@@ -74,7 +72,9 @@ class NextCycleController(Controller):
         )
 
     @post("/", name="next_cycle_start")
-    async def start(self, request: AppRequest, db_session: AsyncSession, process_id: int) -> Any:
+    async def start(
+        self, request: AppRequest, db_session: AsyncSession, process_id: int
+    ) -> Template | Redirect:
         source = await processes_service.get_by_id(db_session, process_id)
         raw = await request.form()
         form = {k: str(v) for k, v in raw.items() if k not in ("_csrf_token", "measure", "idea")}

@@ -169,7 +169,7 @@ class EventController(Controller):
     # --- joining ----------------------------------------------------------------------------
 
     @get("/join", name="join")
-    async def join_code_form(self, request: AppRequest, code: str = "") -> Any:
+    async def join_code_form(self, request: AppRequest, code: str = "") -> Template | Redirect:
         if code.strip():
             return see_other_route(request, "join_code", code=service.normalise_code(code))
         return page(request, "events/join_code.html")
@@ -187,7 +187,7 @@ class EventController(Controller):
         channels: ChannelsPlugin,
         form: Form,
         code: str,
-    ) -> Any:
+    ) -> Template | Redirect:
         user = viewer
         try:
             if user is not None:

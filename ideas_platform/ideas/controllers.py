@@ -154,7 +154,7 @@ class IdeaController(Controller):
         db_session: AsyncSession,
         channels: ChannelsPlugin,
         slug: str,
-    ) -> Any:
+    ) -> Template | Redirect:
         process = await processes_service.get_by_slug(db_session, slug)
         form = await form_data(request)
         if form.get("confirmed") != "1":
@@ -224,7 +224,7 @@ class IdeaController(Controller):
     @get("/ideas/{idea_id:int}", name="idea", opt=KEPT_WITH_PERSONAL_PARTS_IF_SHARED)
     async def detail(
         self, request: AppRequest, viewer: User | None, db_session: AsyncSession, idea_id: int
-    ) -> Any:
+    ) -> Template | Redirect:
         user = viewer
         view = await service.get_visible_view(db_session, idea_id, user)
         is_moderator = user is not None and user.can_moderate
@@ -303,7 +303,7 @@ class IdeaController(Controller):
     @post("/ideas/{idea_id:int}/edit", guards=[login_required])
     async def edit(
         self, request: AppRequest, current_user: User, db_session: AsyncSession, idea_id: int
-    ) -> Any:
+    ) -> Template | Redirect:
         await visibility.get_readable_idea(db_session, idea_id, current_user)
         form = await form_data(request)
         try:
@@ -331,7 +331,7 @@ class IdeaController(Controller):
     @get("/ideas/{idea_id:int}/withdraw", guards=[login_required], name="idea_withdraw")
     async def withdraw_confirm(
         self, request: AppRequest, current_user: User, db_session: AsyncSession, idea_id: int
-    ) -> Any:
+    ) -> Template | Redirect:
         """Withdrawing cannot be undone: the author confirms on this page first."""
         view = await service.get_own_view(db_session, idea_id, current_user)
         if view.idea.status != IdeaStatus.PUBLISHED:

@@ -215,7 +215,11 @@ _VIEW_SELECT = (
 )
 
 
-def _view_select() -> Any:
+# One row of an idea's view: the idea, its author's name and organisation, topic and event.
+ViewSelect = Select[Idea, str, str, str, str]
+
+
+def _view_select() -> ViewSelect:
     return _VIEW_SELECT
 
 
@@ -224,7 +228,7 @@ _VIEW_BY_ID = _VIEW_SELECT.where(_BY_ID)
 
 
 @cache
-def _visible_view_select(reader: Reader) -> Any:
+def _visible_view_select(reader: Reader) -> ViewSelect:
     """`_VIEW_BY_ID` of an idea this kind of reader may read (`visibility.readable_by`)."""
     return _VIEW_SELECT.where(_BY_ID, readable_by(reader))
 
@@ -403,7 +407,7 @@ _LIST_FILTERS = (
 @lru_cache(maxsize=256)
 def _list_statements(
     filters: tuple[str, ...], search: str | None, sort: str
-) -> tuple[Select[Any], Select[Any]]:
+) -> tuple[Select[int], ViewSelect]:
     """(count, page) of the idea list for one shape of query, with bound parameters: built once
     per shape, since building them cost more CPU than PostgreSQL spends on them. `filters`: the
     ListQuery attributes set; `search`: None, "stems" or "prefixes" (`search_expressions`)."""

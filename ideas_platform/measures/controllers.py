@@ -142,7 +142,7 @@ class MeasureController(Controller):
     )
     async def create_measure(
         self, request: AppRequest, viewer: User | None, db_session: AsyncSession, entry_id: int
-    ) -> Any:
+    ) -> Template | Redirect:
         form = await form_data(request)
         try:
             measure = await service.create_measure(
@@ -169,7 +169,7 @@ class MeasureController(Controller):
     @post("/measures/{measure_id:int}", guards=[ministry_required], name="measure_edit")
     async def change_measure(
         self, request: AppRequest, viewer: User | None, db_session: AsyncSession, measure_id: int
-    ) -> Any:
+    ) -> Template | Redirect:
         form = await form_data(request)
         try:
             await service.change_measure(

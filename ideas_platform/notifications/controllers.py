@@ -70,7 +70,9 @@ class NotificationController(Controller):
         return _settings_page(request, {kind.value: f.value for kind, f in chosen.items()})
 
     @post("/notifications/settings", guards=[login_required], name="notification_settings_save")
-    async def save_settings(self, request: AppRequest, db_session: AsyncSession) -> Any:
+    async def save_settings(
+        self, request: AppRequest, db_session: AsyncSession
+    ) -> Template | Redirect:
         form = await form_data(request)
         try:
             await service.save_frequencies(db_session, principal_of(request).user_id, form)

@@ -6,7 +6,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, delete, func, insert, literal, select, union, update
+from sqlalchemy import (
+    BigInteger,
+    CompoundSelect,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    union,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -432,7 +443,7 @@ async def on_idea_into_theme(
     )
 
 
-def participants_of(process_id: int) -> Any:
+def participants_of(process_id: int) -> CompoundSelect[int]:
     """Who takes part in a process: wrote an idea, voted, commented, or joined a workshop."""
     from ideas_platform.events.models import Event, EventAttendee
     from ideas_platform.votes.models import Vote

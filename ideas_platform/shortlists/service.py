@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, bindparam, func, select, update
+from sqlalchemy import BigInteger, Integer, Select, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -379,7 +379,7 @@ def is_staff(viewer: User | None) -> bool:
     return viewer is not None and (viewer.can_moderate or viewer.is_ministry)
 
 
-def _shown_entries(staff: bool) -> Any:
+def _shown_entries(staff: bool) -> Select[ShortlistEntry]:
     """The entries of the shortlist the staff (`is_staff`) or the public may see (a SELECT, in
     the ministry's order)."""
     stmt = select(ShortlistEntry).order_by(

@@ -138,7 +138,7 @@ class ThemeController(Controller):
     @get("/themes/{theme_id:int}", name="theme")
     async def theme(
         self, request: AppRequest, viewer: User | None, db_session: AsyncSession, theme_id: int
-    ) -> Any:
+    ) -> Template | Redirect:
         destination = await service.destination(db_session, theme_id)
         if destination is not None and destination != theme_id:
             # merged into it

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import asyncpg
 from litestar import Controller, MediaType, Response, post
@@ -54,11 +53,11 @@ class VoteController(Controller):
     # dependencies are resolved in an anyio task group (two tasks per request), which cost
     # about a fifth of the framework's time on this path (issue 16, bench/README.md).
     @post("/ideas/{idea_id:int}/vote")
-    async def vote(self, request: AppRequest, idea_id: int) -> Any:
+    async def vote(self, request: AppRequest, idea_id: int) -> Response[bytes] | Redirect:
         return await _act(request, idea_id, service.cast_vote)
 
     @post("/ideas/{idea_id:int}/unvote")
-    async def unvote(self, request: AppRequest, idea_id: int) -> Any:
+    async def unvote(self, request: AppRequest, idea_id: int) -> Response[bytes] | Redirect:
         return await _act(request, idea_id, service.withdraw_vote)
 
 

@@ -80,7 +80,7 @@ _VOTE_PHASE_OPEN = (
 # (then $5, "budget checked under the voter's lock", must be true). _WHY tells which it was.
 # The idea row is locked first and its status read under the lock, so a vote never lands on an
 # idea that a concurrent merge or hide has just taken out of the vote (moderation/merge.py).
-_CAST = f"""
+CAST_SQL = f"""
 WITH idea AS (
     SELECT i.id, i.process_id
     FROM ideas i JOIN processes p ON p.id = i.process_id
@@ -188,7 +188,7 @@ def _raise_refusal(why: asyncpg.Record, *, withdrawing: bool = False) -> None:
 
 async def cast_vote(pool: asyncpg.Pool, principal: Principal, idea_id: int) -> VoteState:
     async with pool.acquire() as conn:
-        cast = await conn.fetchrow(_CAST, *_args(principal, idea_id), False)
+        cast = await conn.fetchrow(CAST_SQL, *_args(principal, idea_id), False)
         if cast is not None:
             return VoteState(idea_id, True, cast["vote_count"], event_id=cast["event_id"])
         why = await conn.fetchrow(_WHY, *_args(principal, idea_id))
@@ -215,7 +215,7 @@ async def _cast_with_budget(
             if why["dot_budget"] is not None:
                 raise DomainError(NO_DOTS_LEFT, code="dot_budget_exhausted")
             raise DomainError(NO_BUDGET_LEFT, code="vote_budget_exhausted")
-        cast = await conn.fetchrow(_CAST, *_args(principal, idea_id), True)
+        cast = await conn.fetchrow(CAST_SQL, *_args(principal, idea_id), True)
         if cast is None:
             raise DomainError(NOT_VOTABLE, code="idea_not_votable")
         return VoteState(
