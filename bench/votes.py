@@ -12,9 +12,12 @@
    token), then wrk drives POST /ideas/{id}/vote with their session and CSRF cookies, the
    X-CSRFToken header and HX-Request, and checks every answer is the htmx vote fragment.
 
-Each measurement: a warm-up, then the votes are reset (TRUNCATE, counts 0, VACUUM), then the
-measured run. The app runs last, so `ideas-platform check` at the end checks its votes.
-The last lines are `ratio app/raw`, `ratio app/pgbench`, `ratio api/html` and that split.
+All servers are up before the first measurement. The measurements take turns in rounds (3 by
+default): pgbench, raw, raw with the app's statement, api, app; a host that gets faster or slower
+meanwhile weighs on every row alike. Each measurement: a warm-up, then the votes are reset
+(TRUNCATE, counts 0, VACUUM), then the measured run. The app runs last in each round, so
+`ideas-platform check` at the end checks its votes. The last lines are `ratio app/raw`,
+`ratio app/pgbench`, `ratio api/html` and that split: the median of the rounds' ratios, and each.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -661,8 +665,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2, help="wrk and pgbench threads")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
-    parser.add_argument("--duration", type=float, default=15.0, help="seconds per measurement")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per measurement")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds before each")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="measure every row this many times, taking turns"
+    )
     parser.add_argument("--pool-size", type=int, default=10, help="DB pool per worker")
     parser.add_argument("--login-concurrency", type=int, default=8)
     parser.add_argument(
@@ -671,6 +678,36 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="leave the app running after the run (for profiling); Ctrl-C ends it",
     )
     return parser.parse_args(argv)
+
+
+def combine(rounds: list[Result]) -> Result:
+    """One row for a measurement repeated in rounds: requests over seconds of all rounds, the
+    median round's latencies, errors and stored votes summed, CPU per request over all."""
+    first = rounds[0]
+    requests = sum(r.requests for r in rounds)
+    cpu = [r.server_cpu_us * r.requests for r in rounds if r.server_cpu_us is not None]
+    kinds: dict[str, int] = {}
+    for r in rounds:
+        for kind, n in (r.error_kinds or {}).items():
+            kinds[kind] = kinds.get(kind, 0) + n
+    stored = [r.votes_stored for r in rounds if r.votes_stored is not None]
+    return Result(
+        name=first.name,
+        requests=requests,
+        seconds=sum(r.seconds for r in rounds),
+        p50_ms=statistics.median(r.p50_ms for r in rounds),
+        p99_ms=statistics.median(r.p99_ms for r in rounds),
+        errors=sum(r.errors for r in rounds),
+        votes_stored=sum(stored) if stored else None,
+        server_cpu_us=sum(cpu) / requests if cpu and requests else None,
+        repeats=sum(r.repeats for r in rounds),
+        error_kinds=kinds,
+        first_error=next((r.first_error for r in rounds if r.first_error), ""),
+    )
+
+
+def ratio(top: Result, bottom: Result) -> float:
+    return top.throughput / bottom.throughput if bottom.throughput else 0.0
 
 
 def run(
@@ -697,45 +734,23 @@ def run(
     generator = "wrk" if wrk else "bench/loadgen.py (wrk not found: apt-get install wrk)"
     log(f"load generator: {generator}")
 
-    # (a) pgbench
-    log(f"pgbench: {args.warmup:g} s warm-up, {args.duration:g} s measured")
-    pg_result, pgbench_version = measure_pgbench(load, bench_params, seeded, work_dir)
-
-    # (b) the raw asyncpg ASGI endpoint, with the minimal statement and with the app's own
+    # All servers start first and stay up (an idle server costs nothing); the measurements then
+    # take turns, round after round, so a machine that gets slower or faster meanwhile (a shared
+    # host does) weighs on every row alike instead of on whichever ran last.
     users_file = work_dir / "users.txt"
     users_file.write_text("\n".join(str(uid) for uid in seeded.user_ids) + "\n")
-
-    def measure_raw(name: str, statement: str) -> Result:
-        raw_port = free_port()
+    ports = {name: free_port() for name in ("raw", "raw-app", "app")}
+    for name, statement in (("raw", "minimal"), ("raw-app", "app")):
         raw_env = {
             **os.environ,
             "BENCH_RAW_PG": json.dumps(bench_params),
             "BENCH_PROCESS_ID": str(seeded.process_id),
+            # The app's own vote statement (votes.service.CAST_SQL) without the framework:
+            # splits the gap between app and raw into the statement's and the framework's part.
             "BENCH_RAW_STATEMENT": statement,
             "DB_POOL_SIZE": str(args.pool_size),
         }
-        servers.start("raw", uvicorn_args("bench.raw_app:app", raw_port, args.workers), raw_env)
-        wait_ready(servers, "raw", raw_port, "/health")
-        log(f"{name.split('  ')[0]} ({args.workers} workers): {args.warmup:g} s warm-up, "
-            f"{args.duration:g} s measured")  # fmt: skip
-        result = measure_http(
-            name,
-            load,
-            servers.procs["raw"].pid,
-            raw_port,
-            "raw",
-            users_file,
-            seeded.idea_range,
-            bench_params,
-        )
-        servers.stop("raw")
-        return result
-
-    raw_result = measure_raw("raw asyncpg ASGI  POST /vote/{id}", "minimal")
-    raw_app_result = measure_raw("raw + app statement  POST /vote/{id}", "app")
-
-    # (c) the real app
-    app_port = free_port()
+        servers.start(name, uvicorn_args("bench.raw_app:app", ports[name], args.workers), raw_env)
     app_env = {
         **os.environ,
         "DATABASE_URL": bench_url,
@@ -750,87 +765,105 @@ def run(
     }
     servers.start(
         "app",
-        uvicorn_args("ideas_platform.app:app_for_uvicorn", app_port, args.workers, factory=True),
+        uvicorn_args(
+            "ideas_platform.app:app_for_uvicorn", ports["app"], args.workers, factory=True
+        ),
         app_env,
     )
-    wait_ready(servers, "app", app_port, "/login")
-    log(f"app up ({args.workers} workers); logging in {len(seeded.emails)} users")
+    wait_ready(servers, "raw", ports["raw"], "/health")
+    wait_ready(servers, "raw-app", ports["raw-app"], "/health")
+    wait_ready(servers, "app", ports["app"], "/login")
+    log(f"servers up ({args.workers} workers each); logging in {len(seeded.emails)} users")
     started = time.monotonic()
     sessions = asyncio.run(
-        login_all(f"http://{HOST}:{app_port}", seeded.emails, args.login_concurrency)
+        login_all(f"http://{HOST}:{ports['app']}", seeded.emails, args.login_concurrency)
     )
     log(f"{len(sessions)} users logged in ({time.monotonic() - started:.0f} s)")
     sessions_file = work_dir / "sessions.txt"
     sessions_file.write_text("".join(f"{cookie}\t{token}\n" for cookie, token in sessions))
-    sanity_vote(app_port, sessions[0], seeded.idea_range[0])
+    sanity_vote(ports["app"], sessions[0], seeded.idea_range[0])
     tokens_file = work_dir / "tokens.txt"
     tokens_file.write_text(
         "".join(f"{t}\n" for t in asyncio.run(make_tokens(bench_params, seeded.user_ids)))
     )
-    log(f"app: {args.warmup:g} s warm-up, {args.duration:g} s measured")
-    app_result = measure_http(
-        "app   POST /ideas/{id}/vote (htmx)",
-        load,
-        servers.procs["app"].pid,
-        app_port,
-        "app",
-        sessions_file,
-        seeded.idea_range,
-        bench_params,
-    )
-    log(f"api: {args.warmup:g} s warm-up, {args.duration:g} s measured (one bearer token per user)")
-    api_result = measure_http(
-        "api   POST /api/ideas/{id}/vote (bearer)",
-        load,
-        servers.procs["app"].pid,
-        app_port,
-        "api",
-        tokens_file,
-        seeded.idea_range,
-        bench_params,
-    )
+
+    # (row name, server, wrk mode, lines file), in the order of the table; measured in reverse
+    # after pgbench, so each round ends with the app's own votes, which the check below checks.
+    http_rows = [
+        ("app   POST /ideas/{id}/vote (htmx)", "app", "app", sessions_file),
+        ("api   POST /api/ideas/{id}/vote (bearer)", "app", "api", tokens_file),
+        ("raw + app statement  POST /vote/{id}", "raw-app", "raw", users_file),
+        ("raw asyncpg ASGI  POST /vote/{id}", "raw", "raw", users_file),
+    ]
+    measured: dict[str, list[Result]] = {name: [] for name, *_ in http_rows}
+    pg_rounds: list[Result] = []
+    pgbench_version = ""
+    for number in range(1, args.rounds + 1):
+        log(f"round {number} of {args.rounds}: each {args.warmup:g} s warm-up, "
+            f"{args.duration:g} s measured")  # fmt: skip
+        pg_round, pgbench_version = measure_pgbench(load, bench_params, seeded, work_dir)
+        pg_rounds.append(pg_round)
+        for name, server, mode, lines_file in reversed(http_rows):
+            result = measure_http(
+                name,
+                load,
+                servers.procs[server].pid,
+                ports[server],
+                mode,
+                lines_file,
+                seeded.idea_range,
+                bench_params,
+            )
+            measured[name].append(result)
+        rows = [*(rounds[-1] for rounds in measured.values()), pg_round]
+        log("  " + ", ".join(f"{r.name.split('  ')[0]} {r.throughput:.0f}/s" for r in rows))
     if args.keep_servers:
-        log(f"app still serving on http://{HOST}:{app_port} (sessions: {sessions_file}); Ctrl-C")
+        log(f"app still serving on http://{HOST}:{ports['app']} (sessions: {sessions_file}); "
+            "Ctrl-C")  # fmt: skip
         try:
             while True:
                 time.sleep(3600)
         except KeyboardInterrupt:
             pass
-    servers.stop("app")
+    servers.stop_all()
 
-    check_ok, check_output = run_check(bench_url)
+    check_ok, check_output = run_check(bench_url)  # on the app's votes of the last round
 
-    print_table([app_result, api_result, raw_app_result, raw_result, pg_result])
+    results = {name: combine(rounds) for name, rounds in measured.items()}
+    app_rounds, api_rounds, raw_app_rounds, raw_rounds = measured.values()
+    print_table([*results.values(), combine(pg_rounds)])
     print(
-        f"{args.connections} connections, {args.duration:g} s each, {args.workers} uvicorn "
-        f"workers (uvloop, httptools, no access log), load by {'wrk' if wrk else 'loadgen.py'}; "
-        f"{pgbench_version}; PostgreSQL {version} at {where}, database {BENCH_DB}; "
-        f"{os.cpu_count()} CPUs shared by load, servers and database."
+        f"{args.connections} connections, {args.rounds} round(s) of {args.duration:g} s per row, "
+        f"{args.workers} uvicorn workers (uvloop, httptools, no access log), load by "
+        f"{'wrk' if wrk else 'loadgen.py'}; {pgbench_version}; PostgreSQL {version} at {where}, "
+        f"database {BENCH_DB}; {os.cpu_count()} CPUs shared by load, servers and database."
     )
     print("errors: non-2xx answers, answers that are not the vote fragment, socket errors.")
     print("repeats: API answers 409 already_voted to a (user, idea) pair drawn again (no error);")
     pairs = args.users * args.ideas
-    chance = expected_repeats(api_result.requests, pairs)
-    print(f"  by chance about {chance:.0f} of {api_result.requests} draws from {pairs:,} pairs "
-          "repeat (give or take its square root).")  # fmt: skip
-    print("stored: votes in the table after the run (htmx repeats answer the fragment, 200).")
+    api_requests = api_rounds[-1].requests
+    chance = expected_repeats(api_requests, pairs)
+    print(f"  by chance about {chance:.0f} of {api_requests} draws from {pairs:,} pairs "
+          "repeat per round (give or take its square root).")  # fmt: skip
+    print("stored: votes in the table after each round's run, summed (htmx repeats answer the "
+          "fragment, 200).")  # fmt: skip
     print("cpu/req: user+system CPU of the server's worker processes per request.")
     print(f"ideas-platform check: {check_output}")
-    ratio_raw = app_result.throughput / raw_result.throughput if raw_result.throughput else 0.0
-    ratio_pg = app_result.throughput / pg_result.throughput if pg_result.throughput else 0.0
-    print(f"ratio app/raw: {ratio_raw:.2f}")
-    print(f"ratio app/pgbench: {ratio_pg:.2f}")
-    ratio_api = api_result.throughput / app_result.throughput if app_result.throughput else 0.0
-    print(f"ratio api/html: {ratio_api:.2f}")
-    # Where the gap to raw lies: the app's statement (all its rules) and the framework around it.
-    ratio_statement = (
-        raw_app_result.throughput / raw_result.throughput if raw_result.throughput else 0.0
-    )
-    ratio_framework = (
-        app_result.throughput / raw_app_result.throughput if raw_app_result.throughput else 0.0
-    )
-    print(f"of which: raw with the app's statement / raw: {ratio_statement:.2f}, "
-          f"app / raw with the app's statement: {ratio_framework:.2f}")  # fmt: skip
+
+    def ratios(top: list[Result], bottom: list[Result]) -> str:
+        """The median of the rounds' ratios, and each round's if there were several."""
+        each = [ratio(t, b) for t, b in zip(top, bottom, strict=True)]
+        shown = f"{statistics.median(each):.2f}"
+        return (
+            shown if len(each) == 1 else f"{shown} (rounds: {', '.join(f'{r:.2f}' for r in each)})"
+        )
+
+    print(f"ratio app/raw: {ratios(app_rounds, raw_rounds)}")
+    print(f"ratio app/pgbench: {ratios(app_rounds, pg_rounds)}")
+    print(f"ratio api/html: {ratios(api_rounds, app_rounds)}")
+    print(f"of which: raw with the app's statement / raw: {ratios(raw_app_rounds, raw_rounds)}")
+    print(f"          app / raw with the app's statement: {ratios(app_rounds, raw_app_rounds)}")
+    app_result, api_result = results[http_rows[0][0]], results[http_rows[1][0]]
     return 0 if check_ok and app_result.errors == 0 and api_result.errors == 0 else 1
 
 
