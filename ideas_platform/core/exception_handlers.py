@@ -130,11 +130,14 @@ def http_exception_handler(request: AppRequest, exc: HTTPException) -> Response[
             fields = _validation_fields(exc)
         response = _json(status, code, message, fields)
     elif isinstance(exc, NotAuthorizedException) and is_htmx(request):
-        response = Response(content="", status_code=401, headers={"HX-Redirect": "/login"})
+        login = request.app.route_reverse("login")
+        response = Response(content="", status_code=401, headers={"HX-Redirect": login})
     elif isinstance(exc, NotAuthorizedException):
         # To the login, and afterwards back to the page (a form posts back to where it was).
         back = str(request.url.path) if request.method == "GET" else _referring_path(request)
-        return Redirect(path="/login", query_params={"next": back}, status_code=303)
+        return Redirect(
+            path=request.app.route_reverse("login"), query_params={"next": back}, status_code=303
+        )
     else:
         response = _html(request, status, message)
     if exc.headers:  # e.g. Retry-After of a rate limit

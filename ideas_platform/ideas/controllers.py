@@ -231,7 +231,11 @@ class IdeaController(Controller):
         if view.idea.merged_into_id is not None and not is_moderator:
             # Along the chain (A into B into C), and only 302: an unmerge can bring A back.
             destination = await merge_service.final_destination(db_session, view.idea)
-            return Redirect(path=f"/ideas/{destination}?merged_from={idea_id}", status_code=302)
+            return Redirect(
+                path=request.app.route_reverse("idea", idea_id=destination),
+                query_params={"merged_from": str(idea_id)},
+                status_code=302,
+            )
         process = await processes_service.get_by_id(db_session, view.idea.process_id)
         merged_from = optional_id(request.query_params.get("merged_from"))
         states = await votes_service.states_of(
