@@ -53,8 +53,14 @@ async def _lifespan(receive: Any, send: Any) -> None:
 
                 _app_statement = CAST_SQL
             size = int(os.environ.get("DB_POOL_SIZE", "10"))
+            # Connections idle for 10 s close: bench-votes keeps every server up while the
+            # others are measured, and PostgreSQL's max_connections is shared by all of them.
             _pool = await asyncpg.create_pool(
-                **params, min_size=size, max_size=size, reset=_no_reset
+                **params,
+                min_size=1,
+                max_size=size,
+                max_inactive_connection_lifetime=10,
+                reset=_no_reset,
             )
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":

@@ -206,7 +206,7 @@ async def make_tokens(params: dict[str, Any], user_ids: list[int]) -> list[str]:
     """One API token per user, stored as the app stores them (hash only), as if each had been
     used a moment ago: the app writes `last_used_at` at most once a minute per token
     (`accounts/auth.py`), so a client in steady use pays that write once a minute. Without
-    it, 2,000 tokens used a few times each in 15 s would measure mostly first uses."""
+    it, 2,000 tokens used a few times each in 10 s would measure mostly first uses."""
     from ideas_platform.accounts.auth import hash_token
 
     tokens = [secrets.token_urlsafe(32) for _ in user_ids]
@@ -221,6 +221,16 @@ async def make_tokens(params: dict[str, Any], user_ids: list[int]) -> list[str]:
     finally:
         await conn.close()
     return tokens
+
+
+async def touch_tokens(params: dict[str, Any]) -> None:
+    """Every token used a moment ago again (see `make_tokens`), before each round's API run:
+    a later round would otherwise find them all stale and pay the once-a-minute write."""
+    conn = await asyncpg.connect(**params)
+    try:
+        await conn.execute("UPDATE api_tokens SET last_used_at = now()")
+    finally:
+        await conn.close()
 
 
 async def reset_votes(params: dict[str, Any]) -> None:
@@ -677,7 +687,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="leave the app running after the run (for profiling); Ctrl-C ends it",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    return args
 
 
 def combine(rounds: list[Result]) -> Result:
@@ -685,7 +698,8 @@ def combine(rounds: list[Result]) -> Result:
     median round's latencies, errors and stored votes summed, CPU per request over all."""
     first = rounds[0]
     requests = sum(r.requests for r in rounds)
-    cpu = [r.server_cpu_us * r.requests for r in rounds if r.server_cpu_us is not None]
+    with_cpu = [r for r in rounds if r.server_cpu_us is not None]
+    cpu_requests = sum(r.requests for r in with_cpu)
     kinds: dict[str, int] = {}
     for r in rounds:
         for kind, n in (r.error_kinds or {}).items():
@@ -699,7 +713,11 @@ def combine(rounds: list[Result]) -> Result:
         p99_ms=statistics.median(r.p99_ms for r in rounds),
         errors=sum(r.errors for r in rounds),
         votes_stored=sum(stored) if stored else None,
-        server_cpu_us=sum(cpu) / requests if cpu and requests else None,
+        server_cpu_us=(
+            sum((r.server_cpu_us or 0.0) * r.requests for r in with_cpu) / cpu_requests
+            if cpu_requests
+            else None
+        ),
         repeats=sum(r.repeats for r in rounds),
         error_kinds=kinds,
         first_error=next((r.first_error for r in rounds if r.first_error), ""),
@@ -804,6 +822,8 @@ def run(
         pg_round, pgbench_version = measure_pgbench(load, bench_params, seeded, work_dir)
         pg_rounds.append(pg_round)
         for name, server, mode, lines_file in reversed(http_rows):
+            if mode == "api":
+                asyncio.run(touch_tokens(bench_params))
             result = measure_http(
                 name,
                 load,
@@ -841,10 +861,10 @@ def run(
     print("errors: non-2xx answers, answers that are not the vote fragment, socket errors.")
     print("repeats: API answers 409 already_voted to a (user, idea) pair drawn again (no error);")
     pairs = args.users * args.ideas
-    api_requests = api_rounds[-1].requests
-    chance = expected_repeats(api_requests, pairs)
+    api_requests = sum(r.requests for r in api_rounds)
+    chance = sum(expected_repeats(r.requests, pairs) for r in api_rounds)  # votes reset each round
     print(f"  by chance about {chance:.0f} of {api_requests} draws from {pairs:,} pairs "
-          "repeat per round (give or take its square root).")  # fmt: skip
+          "repeat (give or take its square root).")  # fmt: skip
     print("stored: votes in the table after each round's run, summed (htmx repeats answer the "
           "fragment, 200).")  # fmt: skip
     print("cpu/req: user+system CPU of the server's worker processes per request.")
