@@ -27,6 +27,7 @@ from markupsafe import Markup
 from ideas_platform.accounts.auth import confirm_viewer
 from ideas_platform.accounts.models import User
 from ideas_platform.core.page_cache import SAME_FOR_THE_ROLE
+from ideas_platform.core.requests import AppRequest
 from ideas_platform.core.web import UNREAD_STATE_KEY
 from ideas_platform.votes.service import states_of
 from ideas_platform.votes.widget import csrf_input, vote_widget_html
@@ -87,7 +88,7 @@ class PersonalParts:
         login only the vote buttons, so that they show the counts of now."""
         if viewer is None and _VOTE_PART not in body:
             return body
-        request: Request[Any, Any, Any] = Request(scope)
+        request: AppRequest = Request(scope)
         pool = request.app.state.driver_pool
         following = False
         if viewer is not None and about != SAME_FOR_THE_ROLE:  # ("idea", id), an idea's page

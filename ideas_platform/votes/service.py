@@ -162,6 +162,27 @@ async def _used(conn: asyncpg.Connection, user_id: int, facts: asyncpg.Record) -
     return int(await conn.fetchval(_USED_IN_PROCESS, user_id, facts["process_id"]))
 
 
+def _state(facts: asyncpg.Record, idea_id: int, voted: bool, used: int | None) -> VoteState:
+    """The button of an idea from a row with its count, its event and the budgets (`_budget`)."""
+    return VoteState(
+        idea_id,
+        voted,
+        facts["vote_count"],
+        _budget(facts),
+        used,
+        facts["event_id"],
+        facts["dot_budget"] is not None,
+    )
+
+
+async def _state_counting_used(
+    conn: asyncpg.Connection, user_id: int, facts: asyncpg.Record, idea_id: int, voted: bool
+) -> VoteState:
+    """`_state`, with the votes or dots the voter has used where a budget applies."""
+    used = await _used(conn, user_id, facts) if _budget(facts) is not None else None
+    return _state(facts, idea_id, voted, used)
+
+
 def _args(principal: Principal, idea_id: int) -> tuple[int, int, int | None, str | None]:
     return idea_id, principal.user_id, principal.session_version, principal.unconfirmed_token_hash
 
@@ -237,17 +258,7 @@ async def withdraw_vote(pool: asyncpg.Pool, principal: Principal, idea_id: int) 
             assert why is not None
             _raise_refusal(why, withdrawing=True)
             raise ConflictError(NOT_VOTED, code="not_voted")
-        budget = _budget(row)
-        used = await _used(conn, principal.user_id, row) if budget is not None else None
-        return VoteState(
-            idea_id,
-            False,
-            row["vote_count"],
-            budget,
-            used,
-            row["event_id"],
-            row["dot_budget"] is not None,
-        )
+        return await _state_counting_used(conn, principal.user_id, row, idea_id, False)
 
 
 def announce_vote(app: Litestar, state: VoteState) -> None:
@@ -270,17 +281,7 @@ async def current_state(pool: asyncpg.Pool, user_id: int, idea_id: int) -> VoteS
         why = await conn.fetchrow(_WHY, idea_id, user_id, None, None)
         if why is None or why["status"] is None or not why["readable"]:
             return None
-        budget = _budget(why)
-        used = await _used(conn, user_id, why) if budget is not None else None
-        return VoteState(
-            idea_id,
-            bool(why["voted"]),
-            why["vote_count"],
-            budget,
-            used,
-            why["event_id"],
-            why["dot_budget"] is not None,
-        )
+        return await _state_counting_used(conn, user_id, why, idea_id, bool(why["voted"]))
 
 
 # Each shown idea's count and budget, and whether the viewer ($1, NULL: nobody) supports it.
@@ -307,21 +308,13 @@ async def states_of(
     async with pool.acquire() as conn:
         used: dict[tuple[bool, int], int] = {}
         for row in await conn.fetch(_SHOWN, user_id, ids):
-            budget = _budget(row)
             spent: int | None = None
-            if user_id is not None and budget is not None:
+            if user_id is not None and _budget(row) is not None:
+                # Counted once per budget: a list shows many ideas of one process or event.
                 dots = row["dot_budget"] is not None
                 where = (dots, row["event_id"] if dots else row["process_id"])
                 if where not in used:
                     used[where] = await _used(conn, user_id, row)
                 spent = used[where]
-            states[row["id"]] = VoteState(
-                row["id"],
-                row["voted"],
-                row["vote_count"],
-                budget,
-                spent,
-                row["event_id"],
-                row["dot_budget"] is not None,
-            )
+            states[row["id"]] = _state(row, row["id"], row["voted"], spent)
     return states
