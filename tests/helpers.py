@@ -11,11 +11,11 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -293,6 +293,22 @@ def htmx_headers(client: AsyncTestClient[Any], target: str | None = None) -> dic
     if target:
         headers["HX-Target"] = target
     return headers
+
+
+T = TypeVar("T")
+
+
+async def until(
+    fetch: Callable[[], Awaitable[T]], holds: Callable[[T], bool], seconds: float = 5
+) -> T:
+    """`fetch()` every 50 ms until what it answers `holds`, for `seconds` at most: the last answer
+    (the caller asserts on it, with its own message). For what another process shows later."""
+    deadline = time.monotonic() + seconds
+    while True:
+        answer = await fetch()
+        if holds(answer) or time.monotonic() >= deadline:
+            return answer
+        await asyncio.sleep(0.05)
 
 
 async def next_sse_data(lines: AsyncIterator[str], seconds: float = 10) -> str:

@@ -38,6 +38,7 @@ from tests.helpers import (
     make_users_fast,
     post_form,
     second_browser,
+    until,
 )
 
 META_TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
@@ -284,23 +285,21 @@ async def test_a_write_in_one_app_process_drops_the_pages_of_the_other(
         async with session_factory() as session:
             status = await session.scalar(select(Idea.status).where(Idea.id == idea.id))
         assert status == IdeaStatus.HIDDEN
-        for _ in range(100):
-            if (await two.get(f"/ideas/{idea.id}")).status_code == 404:
-                break
-            await asyncio.sleep(0.05)
-        else:
-            raise AssertionError("the second process still serves the hidden idea after 5 s")
+        hidden = await until(lambda: two.get(f"/ideas/{idea.id}"), lambda r: r.status_code == 404)
+        assert hidden.status_code == 404, (
+            "the second process still serves the hidden idea after 5 s"
+        )
         # A write of another program (here: this test process, as a CLI tool would) reaches
         # the kept pages too: its transaction carries the NOTIFY.
         await two.get("/processes/zwei/ideas")
         assert kept(await two.get("/processes/zwei/ideas")) == "hit"
         other = await make_idea(session_factory, process, author, title="Zweites Werkstück")
-        for _ in range(100):
-            if "Zweites Werkstück" in (await two.get("/processes/zwei/ideas")).text:
-                break
-            await asyncio.sleep(0.05)
-        else:
-            raise AssertionError(f"idea {other.id} is not listed by the second process after 5 s")
+        listed = await until(
+            lambda: two.get("/processes/zwei/ideas"), lambda r: "Zweites Werkstück" in r.text
+        )
+        assert "Zweites Werkstück" in listed.text, (
+            f"idea {other.id} is not listed by the second process after 5 s"
+        )
 
 
 async def test_who_is_logged_in_is_kept_only_until_the_next_write(session_factory, two_servers):
@@ -312,14 +311,6 @@ async def test_who_is_logged_in_is_kept_only_until_the_next_write(session_factor
     person = await make_user(session_factory, name="Berta Beispiel")
     await make_idea(session_factory, process, person, title="Wärmepumpen aus der Region")
     page = "/processes/wer/ideas"
-
-    async def shows(client: httpx.AsyncClient, text: str, seconds: float = 5) -> bool:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if text in (await client.get(page)).text:
-                return True
-            await asyncio.sleep(0.05)
-        return False
 
     async with httpx.AsyncClient(base_url=second_url, timeout=10) as two:
         await login(two, person.email)
@@ -335,13 +326,12 @@ async def test_who_is_logged_in_is_kept_only_until_the_next_write(session_factor
                     mail_frequency=Frequency.OFF,
                 )
             )
-        assert await shows(two, '<span class="badge-count" aria-hidden="true">1</span>')
+        bell = '<span class="badge-count" aria-hidden="true">1</span>'
+        assert bell in (await until(lambda: two.get(page), lambda r: bell in r.text)).text
         async with session_factory() as session, session.begin():
             await session.execute(update(User).where(User.id == person.id).values(is_active=False))
-        deadline = time.monotonic() + 5
-        while "Berta Beispiel" in (answer := await two.get(page)).text:
-            assert time.monotonic() < deadline, "the deactivated account still shows after 5 s"
-            await asyncio.sleep(0.05)
+        answer = await until(lambda: two.get(page), lambda r: "Berta Beispiel" not in r.text)
+        assert "Berta Beispiel" not in answer.text, "the deactivated account still shows after 5 s"
         assert 'action="/logout"' not in answer.text and 'href="/login"' in answer.text
 
 
@@ -542,10 +532,10 @@ async def test_a_vote_in_one_app_process_reorders_the_other_and_keeps_its_idea_p
         assert (await one.post(f"/ideas/{older.id}/vote", headers=htmx_headers(one))).is_success
         idea_page = await two.get(f"/ideas/{older.id}")
         assert kept(idea_page) == "hit" and "<strong>1</strong>" in idea_page.text
-        for _ in range(100):
-            page = await two.get(listed)
-            if page.text.index("Erste Idee") < page.text.index("Zweite Idee"):
-                break
-            await asyncio.sleep(0.05)
-        else:
-            raise AssertionError(f"idea {older.id} is not first after 5 s (idea {newer.id} is)")
+
+        def older_first(page: httpx.Response) -> bool:
+            return page.text.index("Erste Idee") < page.text.index("Zweite Idee")
+
+        assert older_first(await until(lambda: two.get(listed), older_first)), (
+            f"idea {older.id} is not first after 5 s (idea {newer.id} is)"
+        )
